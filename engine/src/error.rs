@@ -1,0 +1,91 @@
+//! The crate's one error type.
+//!
+//! [`Error`] is opaque: its representation is private so that it can grow
+//! without breaking callers. [`Error::kind`] classifies it for programs, its
+//! `Display` explains it to people.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a URL could not be canonicalised.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UrlErrorKind {
+    /// The input is empty (or only whitespace and control characters).
+    Empty,
+    /// The input is longer than the canonicaliser accepts.
+    TooLong,
+    /// There is no host (for example `/path` or `http:///path`).
+    MissingHost,
+    /// The port is not a decimal number in 0..=65535.
+    InvalidPort,
+    /// A bracketed IPv6 literal does not parse.
+    InvalidIpv6,
+    /// The host cannot be a DNS name or an IP address.
+    InvalidHost,
+}
+
+/// The broad class of an [`Error`].
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A URL (to check, or in a list entry) could not be canonicalised.
+    Url(UrlErrorKind),
+    /// A list entry's value is not valid for its kind.
+    InvalidEntry,
+    /// A list could not be read.
+    List,
+}
+
+/// The error type of this crate.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    detail: Cow<'static, str>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, detail: impl Into<Cow<'static, str>>) -> Error {
+        Error {
+            kind,
+            detail: detail.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn url(kind: UrlErrorKind, detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(ErrorKind::Url(kind), detail)
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,1 @@
+//! URL canonicalisation and Safe Browsing expressions (being written).
