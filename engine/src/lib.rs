@@ -4,6 +4,8 @@
 #[doc(hidden)]
 pub mod conformance;
 mod error;
+pub mod image;
+pub mod index;
 pub mod url;
 
 pub use error::{Error, ErrorKind, UrlErrorKind};

@@ -1,0 +1,1 @@
+//! Exact Hamming-radius search over perceptual hashes (being written).

@@ -1,0 +1,3 @@
+//! Indexes the snapshot is compiled into.
+
+pub mod hamming;
