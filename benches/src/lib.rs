@@ -1,1 +1,6 @@
-//! Shared benchmark data generation.
+//! Shared data generation and measurement helpers for hashwall's benchmarks.
+#![deny(missing_docs)]
+
+pub mod adblock_peer;
+pub mod stats;
+pub mod url_data;

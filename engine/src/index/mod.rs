@@ -1,3 +1,6 @@
 //! Indexes the snapshot is compiled into.
 
 pub mod hamming;
+pub(crate) mod keytable;
+
+pub(crate) use keytable::MAX_ENTRIES;

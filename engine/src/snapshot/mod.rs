@@ -1,0 +1,328 @@
+//! The immutable [`Snapshot`] many lists compile into, and its builder.
+
+mod entries;
+mod urlmatch;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use hashwall_lists::{Entry, EntryKind, List, Policy};
+
+use crate::index::keytable::KeyTable;
+use crate::url::{CanonicalUrl, canonical_expression, canonical_host};
+use crate::verdict::{ListInfo, Match, Verdict};
+use crate::{Error, ErrorKind};
+
+use entries::EntryStore;
+use urlmatch::{Hit, KindsPresent};
+
+/// How one list is enforced in a snapshot.
+///
+/// The issuer's header says what the list is for; the operator decides what
+/// to do with it. A foreign police list can be loaded in `monitor` mode until
+/// a national authority approves it, for example.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListConfig {
+    /// The policy to enforce; `None` keeps the issuer's declared policy.
+    pub policy: Option<Policy>,
+    /// Skip entries that cannot be compiled (counted in [`BuildStats`])
+    /// instead of refusing the whole list.
+    pub skip_invalid: bool,
+}
+
+impl ListConfig {
+    /// Enforce `policy` whatever the list header declares.
+    pub fn with_policy(mut self, policy: Policy) -> ListConfig {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Skip (and count) invalid entries instead of failing.
+    pub fn skipping_invalid(mut self) -> ListConfig {
+        self.skip_invalid = true;
+        self
+    }
+}
+
+/// Figures about a built snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Entries compiled into the URL index.
+    pub url_entries: usize,
+    /// Image-hash entries (`pdq`, `md5`, …) read but not part of URL matching.
+    pub image_entries: usize,
+    /// Entries skipped as invalid (only with [`ListConfig::skip_invalid`]).
+    pub skipped: usize,
+    /// Heap bytes of the URL index (the key table).
+    pub index_bytes: usize,
+    /// Heap bytes of the entries' values, references and bookkeeping.
+    pub entry_bytes: usize,
+}
+
+/// Collects lists, then compiles them into a [`Snapshot`].
+#[derive(Debug, Default)]
+pub struct SnapshotBuilder {
+    lists: Vec<Arc<ListInfo>>,
+    entries: EntryStore,
+    keys: Vec<(u64, u32)>,
+    present: KindsPresent,
+    stats: BuildStats,
+}
+
+impl SnapshotBuilder {
+    /// Adds a list, enforced as `config` says.
+    ///
+    /// Every URL entry is canonicalised with the same canonicaliser that
+    /// lookups use, so `url-prefix EVIL.example/%67allery/` and
+    /// `url-prefix evil.example/gallery/` are the same entry.
+    ///
+    /// # Errors
+    ///
+    /// An entry that cannot be canonicalised (unless `config.skip_invalid`),
+    /// more than 65 535 lists, or more than 2³² − 2 entries or 4 GiB of
+    /// values in one snapshot.
+    pub fn add_list(&mut self, list: &List, config: &ListConfig) -> Result<&mut Self, Error> {
+        let index = self.lists.len();
+        let Ok(list_idx) = u16::try_from(index) else {
+            return Err(Error::new(
+                ErrorKind::List,
+                "a snapshot holds at most 65 535 lists",
+            ));
+        };
+        let mut url_entries = 0usize;
+        for entry in &list.entries {
+            match self.add_entry(list_idx, entry) {
+                Ok(true) => url_entries += 1,
+                Ok(false) => self.stats.image_entries += 1,
+                Err(e) if config.skip_invalid && e.kind() != ErrorKind::List => {
+                    self.stats.skipped += 1;
+                }
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidEntry,
+                        format!(
+                            "list `{}`: entry `{} {}`",
+                            list.meta.id,
+                            entry.kind.as_str(),
+                            entry.value
+                        ),
+                    )
+                    .with_source(e));
+                }
+            }
+        }
+        self.stats.url_entries += url_entries;
+        self.lists.push(Arc::new(ListInfo {
+            meta: list.meta.clone(),
+            policy: config.policy.unwrap_or(list.meta.policy),
+            entries: url_entries,
+            index,
+        }));
+        Ok(self)
+    }
+
+    /// Returns whether the entry went into the URL index.
+    fn add_entry(&mut self, list: u16, entry: &Entry) -> Result<bool, Error> {
+        let reference = entry.reference.as_deref();
+        let (id, key) = match entry.kind {
+            EntryKind::Url => {
+                let url = CanonicalUrl::parse(entry.value.as_bytes())?;
+                let (host, path) = (url.host(), urlmatch::full_path(&url));
+                let id = self.entries.push(
+                    list,
+                    entry.kind,
+                    &[host.as_bytes(), path.as_bytes()],
+                    reference,
+                )?;
+                self.present.exact = true;
+                (id, urlmatch::exact_key(urlmatch::h_host(host), urlmatch::h_path(path)))
+            }
+            EntryKind::UrlPrefix => {
+                let expr = canonical_expression(&entry.value)?;
+                // A canonical expression is `host` + `/path…`: the host never
+                // holds an unescaped `/`.
+                let split = expr.find('/').unwrap_or(expr.len());
+                let (host, path) = expr.split_at(split);
+                let id = self
+                    .entries
+                    .push(list, entry.kind, &[expr.as_bytes()], reference)?;
+                self.present.prefix = true;
+                (id, urlmatch::prefix_key(urlmatch::h_host(host), urlmatch::h_path(path)))
+            }
+            EntryKind::Domain => {
+                let host = canonical_host(&entry.value)?;
+                let id = self
+                    .entries
+                    .push(list, entry.kind, &[host.as_bytes()], reference)?;
+                self.present.domain = true;
+                (id, urlmatch::domain_key(urlmatch::h_host(&host)))
+            }
+            EntryKind::UrlSha256 => {
+                let digest = parse_sha256_hex(&entry.value)?;
+                let id = self.entries.push(list, entry.kind, &[&digest], reference)?;
+                self.present.hashed = true;
+                (id, urlmatch::hashed_key(&digest))
+            }
+            _ => return Ok(false),
+        };
+        self.keys.push((key, id));
+        Ok(true)
+    }
+
+    /// Compiles everything added into an immutable snapshot, leaving the
+    /// builder empty (so it can end a chain of `add_list` calls).
+    pub fn build(&mut self) -> Snapshot {
+        let mut this = std::mem::take(self);
+        this.build_owned()
+    }
+
+    fn build_owned(mut self) -> Snapshot {
+        let table = KeyTable::build(&self.keys);
+        drop(std::mem::take(&mut self.keys));
+        self.entries.shrink_to_fit();
+        self.stats.index_bytes = table.heap_bytes();
+        self.stats.entry_bytes = self.entries.heap_bytes();
+        Snapshot {
+            lists: self.lists,
+            entries: self.entries,
+            table,
+            present: self.present,
+            stats: self.stats,
+        }
+    }
+}
+
+fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
+    let b = hex.as_bytes();
+    let bad = || {
+        Error::new(
+            ErrorKind::InvalidEntry,
+            format!("url-sha256 value must be 64 hex digits, got `{hex}`"),
+        )
+    };
+    if b.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16).ok_or_else(bad)?;
+        let lo = (pair[1] as char).to_digit(16).ok_or_else(bad)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Ok(out)
+}
+
+/// Many lists compiled into one immutable, thread-safe matcher.
+///
+/// A snapshot is never edited: a new one is built and swapped in (see
+/// [`crate::Engine`]), so readers never wait and a verdict always comes from
+/// one consistent set of lists.
+///
+/// ```
+/// use hashwall::Snapshot;
+/// use hashwall_lists::List;
+///
+/// let police = List::from_text(b"\
+/// # issuer: Example Police
+/// # jurisdiction: DE
+/// # category: csam
+/// url-prefix evil.example/gallery/ case-1
+/// domain bad.example case-2
+/// ", "police")?;
+/// let snapshot = Snapshot::builder().add_list(&police, &Default::default())?.build();
+/// let verdict = snapshot.check_url("http://www.evil.example/gallery/1.jpg")?;
+/// assert!(verdict.is_blocked());
+/// assert_eq!(verdict.matches()[0].list().issuer(), "Example Police");
+/// assert_eq!(verdict.matches()[0].reference(), Some("case-1"));
+/// assert!(!snapshot.check_url("http://evil.example/other/")?.is_blocked());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Snapshot {
+    lists: Vec<Arc<ListInfo>>,
+    entries: EntryStore,
+    table: KeyTable,
+    present: KindsPresent,
+    stats: BuildStats,
+}
+
+thread_local! {
+    /// Reused canonicalisation buffers: after warm-up a check allocates
+    /// nothing unless something matched.
+    static SCRATCH: RefCell<CanonicalUrl> = RefCell::new(CanonicalUrl::new());
+}
+
+impl Snapshot {
+    /// A builder to add lists to.
+    pub fn builder() -> SnapshotBuilder {
+        SnapshotBuilder::default()
+    }
+
+    /// A snapshot with no lists: every verdict is "no match".
+    pub fn empty() -> Snapshot {
+        SnapshotBuilder::default().build()
+    }
+
+    /// The lists compiled in, in the order they were added.
+    pub fn lists(&self) -> &[Arc<ListInfo>] {
+        &self.lists
+    }
+
+    /// Figures about the build: entry counts and memory.
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+
+    /// Checks a URL given as text. See [`Snapshot::check_url_bytes`].
+    ///
+    /// # Errors
+    ///
+    /// When the URL cannot be canonicalised ([`ErrorKind::Url`]): the caller
+    /// decides whether that fails open or closed.
+    pub fn check_url(&self, url: &str) -> Result<Verdict, Error> {
+        self.check_url_bytes(url.as_bytes())
+    }
+
+    /// Checks a URL given as raw bytes (as it came off the wire), after Safe
+    /// Browsing canonicalisation.
+    ///
+    /// # Errors
+    ///
+    /// When the URL cannot be canonicalised ([`ErrorKind::Url`]).
+    pub fn check_url_bytes(&self, url: &[u8]) -> Result<Verdict, Error> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                scratch.parse_into(url)?;
+                Ok(self.check_canonical(&scratch))
+            }
+            // Only reachable if a caller re-enters from inside a check.
+            Err(_) => Ok(self.check_canonical(&CanonicalUrl::parse(url)?)),
+        })
+    }
+
+    /// Checks an already canonicalised URL.
+    pub fn check_canonical(&self, url: &CanonicalUrl) -> Verdict {
+        let mut verdict = Verdict::default();
+        urlmatch::lookup(url, &self.table, self.present, &self.entries, |hit| {
+            let (entry, expression) = match hit {
+                Hit::Expression { entry, host, path } => {
+                    let mut s = String::with_capacity(host.len() + path.len());
+                    s.push_str(host);
+                    s.push_str(path);
+                    (entry, s)
+                }
+                Hit::Domain { entry, host } => (entry, host.to_owned()),
+            };
+            let list = &self.lists[usize::from(self.entries.list(entry))];
+            verdict.push(Match {
+                list: Arc::clone(list),
+                kind: self.entries.kind(entry),
+                reference: self.entries.reference(entry).map(Box::from),
+                expression: expression.into_boxed_str(),
+            });
+        });
+        verdict.finish();
+        verdict
+    }
+}

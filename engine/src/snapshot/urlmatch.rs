@@ -1,0 +1,195 @@
+//! URL entries: how each kind becomes a key, and how a URL is looked up.
+//!
+//! Keys (see `DESIGN.md`, "URL index"):
+//! - `url-prefix` `host/path`: `combine(h_host(host), h_path(path), PREFIX)`.
+//!   A URL probes it once per Safe Browsing expression (≤ 30).
+//! - `url` (an exact canonical URL): the same split, under the `EXACT` domain;
+//!   probed only with the URL's full expression (exact host, full path and
+//!   non-empty query), so it never matches another path or a subdomain.
+//! - `domain` `host`: `combine(h_host(host), 0, DOMAIN)`; probed with the host
+//!   and every parent domain at a label boundary.
+//! - `url-sha256`: the first 8 bytes of the SHA-256 of the expression. Probed
+//!   with the SHA-256 of each expression, which is only computed when the
+//!   snapshot holds hashed entries. A hashed entry therefore matches exactly
+//!   the URLs its plaintext `url-prefix` would.
+//!
+//! Hashing an expression as `combine(h_host, h_path)` rather than hashing the
+//! joined string lets a lookup hash each of the ≤ 5 host suffixes and ≤ 6
+//! path prefixes once, not each of the 30 pairs, and never build the joined
+//! string: no allocation per expression.
+
+use hashwall_lists::EntryKind;
+use sha2::{Digest, Sha256};
+
+use crate::index::keytable::{KeyTable, combine, hash_str};
+use crate::url::CanonicalUrl;
+
+const SEED_HOST: u64 = 0x6861_7368_7761_6c6c; // "hashwall"
+const SEED_PATH: u64 = 0x7061_7468_5f73_6565; // "path_see"
+const DOMAIN_PREFIX: u64 = 0x1;
+const DOMAIN_EXACT: u64 = 0x2;
+const DOMAIN_DOMAIN: u64 = 0x3;
+
+#[inline]
+pub(crate) fn h_host(host: &str) -> u64 {
+    hash_str(SEED_HOST, host)
+}
+
+#[inline]
+pub(crate) fn h_path(path: &str) -> u64 {
+    hash_str(SEED_PATH, path)
+}
+
+#[inline]
+pub(crate) fn prefix_key(hh: u64, hp: u64) -> u64 {
+    combine(hh, hp, DOMAIN_PREFIX)
+}
+
+#[inline]
+pub(crate) fn exact_key(hh: u64, hp: u64) -> u64 {
+    combine(hh, hp, DOMAIN_EXACT)
+}
+
+#[inline]
+pub(crate) fn domain_key(hh: u64) -> u64 {
+    combine(hh, 0, DOMAIN_DOMAIN)
+}
+
+#[inline]
+pub(crate) fn hashed_key(sha: &[u8; 32]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&sha[..8]);
+    u64::from_le_bytes(b)
+}
+
+/// The path a `url` entry must equal: the path with its query, except that a
+/// bare trailing `?` is dropped (`/q?` and `/q` name the same resource, and
+/// Safe Browsing generates no expression for an empty query).
+pub(crate) fn full_path(url: &CanonicalUrl) -> &str {
+    match url.query() {
+        Some("") => url.path(),
+        _ => url.path_and_query(),
+    }
+}
+
+/// Which kinds of URL entries a snapshot holds, so a lookup skips the rest.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct KindsPresent {
+    pub(crate) exact: bool,
+    pub(crate) prefix: bool,
+    pub(crate) domain: bool,
+    pub(crate) hashed: bool,
+}
+
+/// A hit before it becomes a [`crate::Match`]: the entry and what matched.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hit<'u> {
+    Expression { entry: u32, host: &'u str, path: &'u str },
+    Domain { entry: u32, host: &'u str },
+}
+
+/// True when `value` is `host` followed by `path`.
+#[inline]
+fn is_concat(value: &[u8], host: &str, path: &str) -> bool {
+    value.len() == host.len() + path.len()
+        && &value[..host.len()] == host.as_bytes()
+        && &value[host.len()..] == path.as_bytes()
+}
+
+/// Looks `url` up; calls `hit` for every verified match.
+pub(crate) fn lookup<'u>(
+    url: &'u CanonicalUrl,
+    table: &KeyTable,
+    present: KindsPresent,
+    entries: &super::entries::EntryStore,
+    mut hit: impl FnMut(Hit<'u>),
+) {
+    let host = url.host();
+    if present.exact {
+        let path = full_path(url);
+        let key = exact_key(h_host(host), h_path(path));
+        table.candidates(key, |e| {
+            if entries.kind(e) == EntryKind::Url && is_concat(entries.value(e), host, path) {
+                hit(Hit::Expression {
+                    entry: e,
+                    host,
+                    path,
+                });
+            }
+        });
+    }
+    if present.prefix || present.hashed {
+        // Expressions come host by host, each host with the same sequence of
+        // path prefixes: hash each host once and each path prefix once.
+        let mut path_hashes = [0u64; 8];
+        let mut paths_known = 0usize;
+        let mut cur_host: Option<&str> = None;
+        let mut hh = 0u64;
+        let mut idx = 0usize;
+        let mut first_group = true;
+        for e in url.expressions() {
+            let (eh, ep) = (e.host(), e.path());
+            if cur_host.is_none_or(|c| !std::ptr::eq(c, eh)) {
+                if cur_host.is_some() {
+                    first_group = false;
+                }
+                cur_host = Some(eh);
+                if present.prefix {
+                    hh = h_host(eh);
+                }
+                idx = 0;
+            }
+            if present.prefix {
+                let hp = if !first_group && idx < paths_known {
+                    path_hashes[idx]
+                } else {
+                    let hp = h_path(ep);
+                    if idx < path_hashes.len() {
+                        path_hashes[idx] = hp;
+                        paths_known = paths_known.max(idx + 1);
+                    }
+                    hp
+                };
+                table.candidates(prefix_key(hh, hp), |id| {
+                    if entries.kind(id) == EntryKind::UrlPrefix
+                        && is_concat(entries.value(id), eh, ep)
+                    {
+                        hit(Hit::Expression {
+                            entry: id,
+                            host: eh,
+                            path: ep,
+                        });
+                    }
+                });
+            }
+            if present.hashed {
+                let mut sha = Sha256::new();
+                sha.update(eh.as_bytes());
+                sha.update(ep.as_bytes());
+                let digest: [u8; 32] = sha.finalize().into();
+                table.candidates(hashed_key(&digest), |id| {
+                    if entries.kind(id) == EntryKind::UrlSha256 && entries.value(id) == digest {
+                        hit(Hit::Expression {
+                            entry: id,
+                            host: eh,
+                            path: ep,
+                        });
+                    }
+                });
+            }
+            idx += 1;
+        }
+    }
+    if present.domain {
+        for suffix in url.domain_suffixes() {
+            table.candidates(domain_key(h_host(suffix)), |id| {
+                if entries.kind(id) == EntryKind::Domain && entries.value(id) == suffix.as_bytes() {
+                    hit(Hit::Domain {
+                        entry: id,
+                        host: suffix,
+                    });
+                }
+            });
+        }
+    }
+}

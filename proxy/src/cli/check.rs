@@ -1,0 +1,195 @@
+//! `hashwall check`: verdicts for URLs against lists, from the shell.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use hashwall::{Error, Snapshot, Verdict};
+use serde_json::{Value, json};
+
+use super::lists::load_snapshot;
+
+/// `hashwall check`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["url", "stdin_urls"])))]
+pub struct CheckArgs {
+    /// A list file (repeatable). Without any, the built-in demo list is used.
+    #[arg(long = "list", value_name = "FILE")]
+    pub lists: Vec<PathBuf>,
+    /// A URL to check (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub url: Vec<String>,
+    /// Read URLs from standard input, one per line.
+    #[arg(long)]
+    pub stdin_urls: bool,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print `stats: inputs=N matched=M load_ms=X check_ms=Y` to stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    inputs: u64,
+    matched: u64,
+    blocked: bool,
+    failed: bool,
+    check_secs: f64,
+}
+
+/// Runs `check`. Exit status: 2 if a list or an input could not be read,
+/// else 1 if any input is blocked, else 0.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let (snapshot, load_ms) = match load_snapshot(&args.lists) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error\t{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut tally = Tally::default();
+    if args.stdin_urls {
+        let stdin = io::stdin();
+        let mut input = stdin.lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match input.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    let raw = line.strip_suffix(b"\n").unwrap_or(&line);
+                    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                    if raw.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    check_one(&snapshot, raw, args.json, &mut out, &mut tally);
+                }
+                Err(e) => {
+                    eprintln!("error\treading stdin: {e}");
+                    tally.failed = true;
+                    break;
+                }
+            }
+        }
+    }
+    for url in &args.url {
+        check_one(&snapshot, url.as_bytes(), args.json, &mut out, &mut tally);
+    }
+    if let Err(e) = out.flush() {
+        eprintln!("error\twriting output: {e}");
+        tally.failed = true;
+    }
+    if args.stats {
+        eprintln!(
+            "stats: inputs={} matched={} load_ms={:.1} check_ms={:.3}",
+            tally.inputs,
+            tally.matched,
+            load_ms,
+            tally.check_secs * 1e3
+        );
+    }
+    if tally.failed {
+        ExitCode::from(2)
+    } else if tally.blocked {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check_one(snapshot: &Snapshot, raw: &[u8], json: bool, out: &mut impl Write, t: &mut Tally) {
+    t.inputs += 1;
+    let start = Instant::now();
+    let result = snapshot.check_url_bytes(raw);
+    t.check_secs += start.elapsed().as_secs_f64();
+    let input = String::from_utf8_lossy(raw);
+    let line = match &result {
+        Ok(v) => {
+            if !v.is_empty() {
+                t.matched += 1;
+            }
+            t.blocked |= v.is_blocked();
+            if json {
+                verdict_json(&input, v).to_string()
+            } else {
+                verdict_text(&input, v)
+            }
+        }
+        Err(e) => {
+            t.failed = true;
+            if json {
+                error_json(&input, e).to_string()
+            } else {
+                format!("error\t{input}\t{e}")
+            }
+        }
+    };
+    let _ = writeln!(out, "{line}");
+}
+
+/// `ACTION<TAB>INPUT` then one `<TAB>list[issuer jurisdiction category kind expression ref]`
+/// per match.
+fn verdict_text(input: &str, v: &Verdict) -> String {
+    let mut s = format!("{}\t{}", v.action(), input);
+    for m in v.matches() {
+        let l = m.list();
+        s.push_str(&format!(
+            "\t{}[issuer={} jurisdiction={} category={} policy={} kind={} expression={}",
+            l.id(),
+            l.issuer(),
+            l.jurisdiction(),
+            l.category(),
+            l.policy(),
+            m.kind().as_str(),
+            m.expression()
+        ));
+        if let Some(r) = m.reference() {
+            s.push_str(&format!(" ref={r}"));
+        }
+        s.push(']');
+    }
+    s
+}
+
+/// The JSON form of a verdict (one object per input).
+pub fn verdict_json(input: &str, v: &Verdict) -> Value {
+    let matches: Vec<Value> = v
+        .matches()
+        .iter()
+        .map(|m| {
+            let l = m.list();
+            json!({
+                "list": l.id(),
+                "issuer": l.issuer(),
+                "name": l.name(),
+                "jurisdiction": l.jurisdiction().to_string(),
+                "category": l.category().to_string(),
+                "policy": l.policy().to_string(),
+                "sequence": l.sequence(),
+                "kind": m.kind().as_str(),
+                "reference": m.reference(),
+                "expression": m.expression(),
+            })
+        })
+        .collect();
+    json!({
+        "input": input,
+        "action": v.action().as_str(),
+        "matches": matches,
+    })
+}
+
+fn error_json(input: &str, e: &Error) -> Value {
+    json!({
+        "input": input,
+        "action": "error",
+        "error": e.to_string(),
+        "error_kind": format!("{:?}", e.kind()),
+    })
+}

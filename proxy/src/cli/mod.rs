@@ -1,0 +1,5 @@
+//! The command-line subcommands, one module each.
+
+pub mod check;
+pub mod lists;
+pub mod url;
