@@ -74,7 +74,10 @@ proptest! {
         let text = list.to_text();
         let back = List::from_text(text.as_bytes(), "other");
         prop_assert!(back.is_ok(), "{:?}\n{}", back, text);
-        prop_assert_eq!(back.unwrap(), list);
+        prop_assert_eq!(back.unwrap(), list.clone());
+        // Same with a BOM and CRLF line ends.
+        let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        prop_assert_eq!(List::from_text(crlf.as_bytes(), "other").unwrap(), list);
     }
 
     #[test]
