@@ -1,1 +1,58 @@
-//! placeholder
+//! `hashwall-lists`: the blocklist data model shared by the hashwall engine
+//! and proxy.
+//!
+//! A [`List`] is one issuer's list (the IWF URL list, a hotline's hash list,
+//! a local allow list...): [`ListMeta`] says who issued it, where it applies,
+//! what it covers and what to do on a match; [`Entry`]s are URLs, domains or
+//! hashes. Lists are stored in a line-oriented text format (see `FORMAT.md`)
+//! read by [`List::from_text`] / [`List::read_file`] and written by
+//! [`List::to_text`] / [`List::write_text`].
+//!
+//! This crate validates but does not canonicalise URLs; the engine does.
+//!
+//! ```
+//! use hashwall_lists::{Category, EntryKind, Jurisdiction, List, Policy};
+//!
+//! let text = "\
+//! ## hashwall-list: 1
+//! ## id: iwf-urls
+//! ## issuer: IWF
+//! ## jurisdiction: GB
+//! ## category: csam
+//! ## created: 2024-05-01T12:00:00Z
+//! url-prefix example.invalid/bad/ case 1234
+//! sha1 DA39A3EE5E6B4B0D3255BFEF95601890AFD80709
+//! ";
+//! let list = List::from_text(text.as_bytes(), "fallback")?;
+//! assert_eq!(list.meta.id, "iwf-urls");
+//! assert_eq!(list.meta.jurisdiction, "GB".parse::<Jurisdiction>()?);
+//! assert_eq!(list.meta.category, Category::Csam);
+//! assert_eq!(list.meta.policy, Policy::Block); // default
+//! assert_eq!(list.entries[0].kind, EntryKind::UrlPrefix);
+//! assert_eq!(list.entries[0].reference.as_deref(), Some("case 1234"));
+//! assert_eq!(list.entries[1].value, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+//!
+//! // Writing and reading back gives the same list.
+//! assert_eq!(List::from_text(list.to_text().as_bytes(), "x")?, list);
+//!
+//! // Errors say where.
+//! let err = List::from_text(b"md5 abc\n", "demo").unwrap_err();
+//! assert_eq!(err.kind(), hashwall_lists::ErrorKind::InvalidValue);
+//! assert_eq!(err.to_string(), "line 1: md5 value must be 32 hex digits, got 3");
+//! # Ok::<(), hashwall_lists::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod jurisdiction;
+mod kind;
+mod model;
+mod text;
+mod time;
+
+pub use error::{Error, ErrorKind};
+pub use jurisdiction::Jurisdiction;
+pub use kind::{EntryKind, MAX_URL_LEN};
+pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
+pub use text::{FORMAT_VERSION, MAX_LINE_LEN};
+pub use time::Timestamp;

@@ -1,0 +1,144 @@
+//! The crate's single error type.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What went wrong, for callers that want to react to a class of error.
+///
+/// New variants may be added in minor releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading the file failed; [`std::error::Error::source`] holds the I/O error.
+    Io,
+    /// The input is not valid UTF-8.
+    InvalidUtf8,
+    /// A line is longer than [`MAX_LINE_LEN`](crate::MAX_LINE_LEN) bytes.
+    LineTooLong,
+    /// An entry line starts with a token that is not a known [`EntryKind`](crate::EntryKind).
+    UnknownEntryKind,
+    /// An entry's value (or reference) is missing or malformed: wrong hex length,
+    /// non-hex digit, whitespace or control characters, too long.
+    InvalidValue,
+    /// A `# key: value` header line uses a key this version does not know
+    /// (and that does not start with `x-`).
+    UnknownHeaderKey,
+    /// A header key appears twice.
+    DuplicateHeaderKey,
+    /// The `hashwall-list` format version is not supported.
+    UnsupportedVersion,
+    /// A list id is not `[A-Za-z0-9._-]{1,64}`.
+    InvalidId,
+    /// A jurisdiction is not an assigned ISO 3166-1 alpha-2 code nor `INT`.
+    InvalidJurisdiction,
+    /// A category token is not `[a-z0-9-]{1,64}`.
+    InvalidCategory,
+    /// A policy is not `block`, `monitor` or `allow`.
+    InvalidPolicy,
+    /// A timestamp is not RFC 3339 or out of range.
+    InvalidTimestamp,
+    /// A sequence number is not a decimal `u64`.
+    InvalidSequence,
+    /// Some other header value (issuer, name) is empty or contains control characters.
+    InvalidHeaderValue,
+}
+
+/// The error type of this crate.
+///
+/// Opaque, like [`std::io::Error`]: inspect it with [`Error::kind`],
+/// [`Error::line`] and [`Error::path`]. `Display` renders
+/// `path:line: message`, leaving out the parts that are unknown.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    line: Option<usize>,
+    path: Option<PathBuf>,
+    message: String,
+    source: Option<std::io::Error>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                line: None,
+                path: None,
+                message: message.into(),
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn io(path: &Path, err: std::io::Error) -> Error {
+        let mut e = Error::new(ErrorKind::Io, err.to_string());
+        e.inner.path = Some(path.to_path_buf());
+        e.inner.source = Some(err);
+        e
+    }
+
+    pub(crate) fn at_line(mut self, line: usize) -> Error {
+        self.inner.line = Some(line);
+        self
+    }
+
+    pub(crate) fn with_path(mut self, path: &Path) -> Error {
+        self.inner.path = Some(path.to_path_buf());
+        self
+    }
+
+    /// The class of error.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The 1-based line number the error was found on, if it came from parsing.
+    pub fn line(&self) -> Option<usize> {
+        self.inner.line
+    }
+
+    /// The file the error came from, if it came from [`List::read_file`](crate::List::read_file).
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// The message without the path and line prefix.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.inner.path, self.inner.line) {
+            (Some(p), Some(l)) => write!(f, "{}:{}: ", p.display(), l)?,
+            (Some(p), None) => write!(f, "{}: ", p.display())?,
+            (None, Some(l)) => write!(f, "line {l}: ")?,
+            (None, None) => {}
+        }
+        f.write_str(&self.inner.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("line", &self.inner.line)
+            .field("path", &self.inner.path)
+            .field("message", &self.inner.message)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,392 @@
+//! The text format: a single-pass parser and the writer. Grammar in `FORMAT.md`.
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, ErrorKind};
+use crate::kind::EntryKind;
+use crate::model::{Entry, List, ListMeta};
+
+/// Longest accepted line, in bytes, not counting the line end.
+pub const MAX_LINE_LEN: usize = 64 * 1024;
+
+/// The text format version this crate reads and writes (`# hashwall-list: 1`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Shorten untrusted input quoted in error messages to at most 64 chars.
+pub(crate) fn clip(s: &str) -> &str {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Header keys. To add one: a variant, a row in [`KEYS`], an arm in
+/// [`Header::apply`] and a line in [`write_header`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Key {
+    Version,
+    Id,
+    Issuer,
+    Name,
+    Jurisdiction,
+    Category,
+    Policy,
+    Sequence,
+    Created,
+    Expires,
+}
+
+const KEYS: [(&str, Key); 10] = [
+    ("hashwall-list", Key::Version),
+    ("id", Key::Id),
+    ("issuer", Key::Issuer),
+    ("name", Key::Name),
+    ("jurisdiction", Key::Jurisdiction),
+    ("category", Key::Category),
+    ("policy", Key::Policy),
+    ("sequence", Key::Sequence),
+    ("created", Key::Created),
+    ("expires", Key::Expires),
+];
+
+/// Header parsing state.
+struct Header {
+    meta: ListMeta,
+    name: Option<String>,
+    /// Bit `i` set when `KEYS[i]` has been seen.
+    seen: u32,
+}
+
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn text_value(key: &str, v: &str) -> Result<String, Error> {
+    if v.is_empty() || v.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::new(
+            ErrorKind::InvalidHeaderValue,
+            format!("header {key} must be non-empty text without control characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+impl Header {
+    /// Handle the text after `#` on a header-position line: a `key: value`
+    /// header or a comment.
+    fn line(&mut self, body: &str) -> Result<(), Error> {
+        let Some((key, value)) = body.split_once(':') else {
+            return Ok(()); // comment
+        };
+        let key = key.trim_matches(is_blank);
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Ok(()); // comment such as `# The IWF list: 2024`
+        }
+        let value = value.trim_matches(is_blank);
+        let Some(i) = KEYS.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) else {
+            if key.len() >= 2 && key[..2].eq_ignore_ascii_case("x-") {
+                return Ok(()); // extension key: accepted and ignored
+            }
+            return Err(Error::new(
+                ErrorKind::UnknownHeaderKey,
+                format!(
+                    "unknown header key {:?} (extension keys must start with x-)",
+                    clip(key)
+                ),
+            ));
+        };
+        let (name, k) = KEYS[i];
+        if self.seen & (1 << i) != 0 {
+            return Err(Error::new(
+                ErrorKind::DuplicateHeaderKey,
+                format!("duplicate header key {name:?}"),
+            ));
+        }
+        self.seen |= 1 << i;
+        self.apply(k, name, value)
+    }
+
+    fn apply(&mut self, key: Key, name: &str, v: &str) -> Result<(), Error> {
+        let m = &mut self.meta;
+        match key {
+            Key::Version => {
+                if v != "1" {
+                    return Err(Error::new(
+                        ErrorKind::UnsupportedVersion,
+                        format!(
+                            "unsupported hashwall-list format version {:?}, this reader supports {FORMAT_VERSION}",
+                            clip(v)
+                        ),
+                    ));
+                }
+            }
+            Key::Id => {
+                if !ListMeta::is_valid_id(v) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidId,
+                        format!(
+                            "invalid id {:?}: expected 1 to 64 of A-Z a-z 0-9 . _ -",
+                            clip(v)
+                        ),
+                    ));
+                }
+                m.id = v.to_owned();
+            }
+            Key::Issuer => m.issuer = text_value(name, v)?,
+            Key::Name => self.name = Some(text_value(name, v)?),
+            Key::Jurisdiction => m.jurisdiction = v.parse()?,
+            Key::Category => m.category = v.parse()?,
+            Key::Policy => m.policy = v.parse()?,
+            Key::Sequence => {
+                m.sequence = v
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| v.parse::<u64>().ok())
+                    .flatten()
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidSequence,
+                            format!("invalid sequence {:?}: expected a decimal u64", clip(v)),
+                        )
+                    })?;
+            }
+            Key::Created => m.created = v.parse()?,
+            Key::Expires => m.expires = Some(v.parse()?),
+        }
+        Ok(())
+    }
+}
+
+/// Split at the first space or tab: (token, rest starting at the separator).
+fn split_token(s: &str) -> (&str, &str) {
+    match s.bytes().position(|b| b == b' ' || b == b'\t') {
+        // `i` is the index of an ASCII byte, so a char boundary.
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    }
+}
+
+/// Strip leading spaces and tabs.
+fn trim_blank_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    s.get(n..).unwrap_or("")
+}
+
+fn parse_entry(line: &str) -> Result<Entry, Error> {
+    let (kind_tok, rest) = split_token(line);
+    let kind =
+        EntryKind::from_token(kind_tok.as_bytes()).ok_or_else(|| EntryKind::unknown(kind_tok))?;
+    let (value, rest) = split_token(trim_blank_start(rest));
+    if value.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{kind} entry has no value"),
+        ));
+    }
+    let value = kind.normalise_value(value)?;
+    let reference = rest.trim_matches(is_blank);
+    let reference = if reference.is_empty() {
+        None
+    } else {
+        if let Some(c) = reference.chars().find(|&c| c.is_control() && c != '\t') {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("reference contains control character {c:?}"),
+            ));
+        }
+        Some(reference.to_owned())
+    };
+    Ok(Entry {
+        kind,
+        value,
+        reference,
+    })
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Bit 7 of each byte of the result is set where `w` has a `\n` byte (exact
+/// for the lowest match; higher bytes may have false positives).
+#[inline]
+fn newline_bits(w: u64) -> u64 {
+    let x = w ^ (LO * u64::from(b'\n'));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Position of the first `\n` in `hay`, eight bytes at a time.
+#[inline]
+fn find_newline(hay: &[u8]) -> Option<usize> {
+    let mut chunks = hay.chunks_exact(8);
+    let mut off = 0;
+    for c in &mut chunks {
+        if let Ok(a) = <[u8; 8]>::try_from(c) {
+            let t = newline_bits(u64::from_le_bytes(a));
+            if t != 0 {
+                return Some(off + (t.trailing_zeros() / 8) as usize);
+            }
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|p| off + p)
+}
+
+/// Number of `\n` bytes in `hay`.
+fn count_newlines(hay: &[u8]) -> usize {
+    let mut chunks = hay.chunks_exact(8);
+    let mut n = 0usize;
+    for c in &mut chunks {
+        if let Ok(a) = <[u8; 8]>::try_from(c) {
+            // Exact per-byte test (no borrow between bytes): a byte is zero
+            // iff its low 7 bits + 0x7f do not carry and its top bit is clear.
+            let x = u64::from_le_bytes(a) ^ (LO * u64::from(b'\n'));
+            let t = !(((x & !HI).wrapping_add(!HI)) | x) & HI;
+            n += t.count_ones() as usize;
+        }
+    }
+    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Iterator over the lines of `bytes` (split at `\n`, like `split`).
+struct Lines<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match find_newline(rest) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => self.rest.take(),
+        }
+    }
+}
+
+pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut header = Header {
+        meta: ListMeta::with_defaults(&ListMeta::sanitise_id(default_id)),
+        name: None,
+        seen: 0,
+    };
+    // One cheap vectorised pass to size the entry vector: avoids the copies
+    // and the 2x peak memory of growing a multi-GB vector. Capped by the
+    // shortest possible entry line (`url a\n`, 6 bytes) so a file of blank
+    // lines cannot make us reserve 56x its size.
+    let lines = count_newlines(bytes) + 1;
+    let mut entries = Vec::with_capacity(lines.min(bytes.len() / 6 + 1));
+    let mut in_header = true;
+    for (i, raw) in (Lines { rest: Some(bytes) }).enumerate() {
+        let lineno = i + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.len() > MAX_LINE_LEN {
+            return Err(Error::new(
+                ErrorKind::LineTooLong,
+                format!(
+                    "line is {} bytes, longer than the {MAX_LINE_LEN} byte limit",
+                    raw.len()
+                ),
+            )
+            .at_line(lineno));
+        }
+        let line = std::str::from_utf8(raw).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidUtf8,
+                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to() + 1),
+            )
+            .at_line(lineno)
+        })?;
+        let line = trim_blank_start(line);
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(body) = line.strip_prefix('#') {
+            if in_header {
+                header.line(body).map_err(|e| e.at_line(lineno))?;
+            }
+            continue;
+        }
+        in_header = false;
+        entries.push(parse_entry(line).map_err(|e| e.at_line(lineno))?);
+    }
+    if entries.capacity() - entries.len() > entries.len() / 4 {
+        entries.shrink_to_fit();
+    }
+    let mut meta = header.meta;
+    meta.name = header.name.unwrap_or_else(|| meta.id.clone());
+    Ok(List { meta, entries })
+}
+
+/// Write the header block, ending with a blank line.
+pub(crate) fn write_header(m: &ListMeta, out: &mut String) {
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# hashwall-list: {FORMAT_VERSION}");
+    let _ = writeln!(out, "# id: {}", m.id);
+    let _ = writeln!(out, "# issuer: {}", m.issuer);
+    let _ = writeln!(out, "# name: {}", m.name);
+    let _ = writeln!(out, "# jurisdiction: {}", m.jurisdiction);
+    let _ = writeln!(out, "# category: {}", m.category);
+    let _ = writeln!(out, "# policy: {}", m.policy);
+    let _ = writeln!(out, "# sequence: {}", m.sequence);
+    let _ = writeln!(out, "# created: {}", m.created);
+    if let Some(e) = m.expires {
+        let _ = writeln!(out, "# expires: {e}");
+    }
+    out.push('\n');
+}
+
+/// Write one entry line.
+pub(crate) fn write_entry(e: &Entry, out: &mut String) {
+    out.push_str(e.kind.as_str());
+    out.push(' ');
+    out.push_str(&e.value);
+    if let Some(r) = &e.reference {
+        out.push(' ');
+        out.push_str(r);
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newline_search_matches_naive() {
+        let mut buf = Vec::new();
+        for len in 0..40 {
+            for pos in 0..=len {
+                buf.clear();
+                buf.extend((0..len).map(|i| if i % 3 == 0 { 0x8a } else { b'\n' ^ 1 }));
+                if pos < len {
+                    buf[pos] = b'\n';
+                }
+                let naive = buf.iter().position(|&b| b == b'\n');
+                assert_eq!(find_newline(&buf), naive, "{len} {pos}");
+                assert_eq!(count_newlines(&buf), usize::from(naive.is_some()));
+            }
+        }
+        let all = vec![b'\n'; 37];
+        assert_eq!(count_newlines(&all), 37);
+        let mixed: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        assert_eq!(
+            count_newlines(&mixed),
+            mixed.iter().filter(|&&b| b == b'\n').count()
+        );
+        let lines: Vec<&[u8]> = Lines {
+            rest: Some(b"a\n\nbc\n"),
+        }
+        .collect();
+        assert_eq!(lines, vec![&b"a"[..], b"", b"bc", b""]);
+    }
+}
