@@ -52,6 +52,7 @@ impl KeyTable {
     }
 
     /// An empty table (lookups find nothing).
+    #[cfg(test)]
     pub(crate) fn empty() -> KeyTable {
         KeyTable::build(&[])
     }
@@ -76,6 +77,22 @@ impl KeyTable {
                 pos = 0;
             }
         }
+    }
+
+    /// Starts loading the slot where `key`'s probe run begins, so that
+    /// several independent lookups overlap their cache misses.
+    #[inline]
+    pub(crate) fn prefetch(&self, key: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            let p = self.slots.as_ptr().wrapping_add(home(key, self.slots.len()));
+            // SAFETY: a prefetch is a hint: it never faults and reads nothing
+            // into the program, whatever the address. `p` is in bounds anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = key;
     }
 
     /// Heap bytes held.

@@ -21,10 +21,6 @@ pub(crate) struct EntryStore {
 }
 
 impl EntryStore {
-    pub(crate) fn len(&self) -> usize {
-        self.list.len()
-    }
-
     /// Appends an entry whose value is the concatenation of `value_parts`
     /// (so a host and a path can be stored without joining them first).
     pub(crate) fn push(

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use hashwall_lists::{Entry, EntryKind, List, Policy};
 
+use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::KeyTable;
 use crate::url::{CanonicalUrl, canonical_expression, canonical_host};
 use crate::verdict::{ListInfo, Match, Verdict};
 use crate::{Error, ErrorKind};
 
 use entries::EntryStore;
-use urlmatch::{Hit, KindsPresent};
+use urlmatch::{Hit, KindsPresent, UrlIndex};
 
 /// How one list is enforced in a snapshot.
 ///
@@ -54,7 +55,7 @@ pub struct BuildStats {
     pub image_entries: usize,
     /// Entries skipped as invalid (only with [`ListConfig::skip_invalid`]).
     pub skipped: usize,
-    /// Heap bytes of the URL index (the key table).
+    /// Heap bytes of the URL index (the key table and the host filter).
     pub index_bytes: usize,
     /// Heap bytes of the entries' values, references and bookkeeping.
     pub entry_bytes: usize,
@@ -66,6 +67,8 @@ pub struct SnapshotBuilder {
     lists: Vec<Arc<ListInfo>>,
     entries: EntryStore,
     keys: Vec<(u64, u32)>,
+    /// Host hashes of plaintext entries, for the host filter.
+    hosts: Vec<u64>,
     present: KindsPresent,
     stats: BuildStats,
 }
@@ -136,7 +139,9 @@ impl SnapshotBuilder {
                     reference,
                 )?;
                 self.present.exact = true;
-                (id, urlmatch::exact_key(urlmatch::h_host(host), urlmatch::h_path(path)))
+                let hh = urlmatch::h_host(host);
+                self.hosts.push(hh);
+                (id, urlmatch::exact_key(hh, urlmatch::h_path(path)))
             }
             EntryKind::UrlPrefix => {
                 let expr = canonical_expression(&entry.value)?;
@@ -148,7 +153,9 @@ impl SnapshotBuilder {
                     .entries
                     .push(list, entry.kind, &[expr.as_bytes()], reference)?;
                 self.present.prefix = true;
-                (id, urlmatch::prefix_key(urlmatch::h_host(host), urlmatch::h_path(path)))
+                let hh = urlmatch::h_host(host);
+                self.hosts.push(hh);
+                (id, urlmatch::prefix_key(hh, urlmatch::h_path(path)))
             }
             EntryKind::Domain => {
                 let host = canonical_host(&entry.value)?;
@@ -156,7 +163,9 @@ impl SnapshotBuilder {
                     .entries
                     .push(list, entry.kind, &[host.as_bytes()], reference)?;
                 self.present.domain = true;
-                (id, urlmatch::domain_key(urlmatch::h_host(&host)))
+                let hh = urlmatch::h_host(&host);
+                self.hosts.push(hh);
+                (id, urlmatch::domain_key(hh))
             }
             EntryKind::UrlSha256 => {
                 let digest = parse_sha256_hex(&entry.value)?;
@@ -173,21 +182,27 @@ impl SnapshotBuilder {
     /// Compiles everything added into an immutable snapshot, leaving the
     /// builder empty (so it can end a chain of `add_list` calls).
     pub fn build(&mut self) -> Snapshot {
-        let mut this = std::mem::take(self);
-        this.build_owned()
+        std::mem::take(self).build_owned()
     }
 
     fn build_owned(mut self) -> Snapshot {
         let table = KeyTable::build(&self.keys);
         drop(std::mem::take(&mut self.keys));
+        self.hosts.sort_unstable();
+        self.hosts.dedup();
+        let hosts = HostFilter::build(&self.hosts);
+        drop(std::mem::take(&mut self.hosts));
         self.entries.shrink_to_fit();
-        self.stats.index_bytes = table.heap_bytes();
+        self.stats.index_bytes = table.heap_bytes() + hosts.heap_bytes();
         self.stats.entry_bytes = self.entries.heap_bytes();
         Snapshot {
             lists: self.lists,
             entries: self.entries,
-            table,
-            present: self.present,
+            urls: UrlIndex {
+                table,
+                hosts,
+                present: self.present,
+            },
             stats: self.stats,
         }
     }
@@ -224,9 +239,9 @@ fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
 /// use hashwall_lists::List;
 ///
 /// let police = List::from_text(b"\
-/// # issuer: Example Police
-/// # jurisdiction: DE
-/// # category: csam
+/// ## issuer: Example Police
+/// ## jurisdiction: DE
+/// ## category: csam
 /// url-prefix evil.example/gallery/ case-1
 /// domain bad.example case-2
 /// ", "police")?;
@@ -242,8 +257,7 @@ fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
 pub struct Snapshot {
     lists: Vec<Arc<ListInfo>>,
     entries: EntryStore,
-    table: KeyTable,
-    present: KindsPresent,
+    urls: UrlIndex,
     stats: BuildStats,
 }
 
@@ -304,7 +318,7 @@ impl Snapshot {
     /// Checks an already canonicalised URL.
     pub fn check_canonical(&self, url: &CanonicalUrl) -> Verdict {
         let mut verdict = Verdict::default();
-        urlmatch::lookup(url, &self.table, self.present, &self.entries, |hit| {
+        self.urls.lookup(url, &self.entries, |hit| {
             let (entry, expression) = match hit {
                 Hit::Expression { entry, host, path } => {
                     let mut s = String::with_capacity(host.len() + path.len());

@@ -13,6 +13,12 @@
 //!   snapshot holds hashed entries. A hashed entry therefore matches exactly
 //!   the URLs its plaintext `url-prefix` would.
 //!
+//! Plaintext kinds sit behind a Bloom filter of the hosts they name
+//! (`index/hostfilter.rs`): a URL probes the paths of a host only when some
+//! entry may name that host, which is what makes the common case (a host no
+//! list names) cost a few cache-resident filter checks instead of up to 30
+//! table probes.
+//!
 //! Hashing an expression as `combine(h_host, h_path)` rather than hashing the
 //! joined string lets a lookup hash each of the ≤ 5 host suffixes and ≤ 6
 //! path prefixes once, not each of the 30 pairs, and never build the joined
@@ -21,6 +27,8 @@
 use hashwall_lists::EntryKind;
 use sha2::{Digest, Sha256};
 
+use super::entries::EntryStore;
+use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::{KeyTable, combine, hash_str};
 use crate::url::CanonicalUrl;
 
@@ -96,100 +104,147 @@ fn is_concat(value: &[u8], host: &str, path: &str) -> bool {
         && &value[host.len()..] == path.as_bytes()
 }
 
-/// Looks `url` up; calls `hit` for every verified match.
-pub(crate) fn lookup<'u>(
-    url: &'u CanonicalUrl,
-    table: &KeyTable,
-    present: KindsPresent,
-    entries: &super::entries::EntryStore,
-    mut hit: impl FnMut(Hit<'u>),
-) {
-    let host = url.host();
-    if present.exact {
-        let path = full_path(url);
-        let key = exact_key(h_host(host), h_path(path));
-        table.candidates(key, |e| {
-            if entries.kind(e) == EntryKind::Url && is_concat(entries.value(e), host, path) {
-                hit(Hit::Expression {
-                    entry: e,
-                    host,
-                    path,
+/// The URL part of a snapshot: the key table, the host filter in front of
+/// it, and which kinds are present.
+#[derive(Debug, Clone)]
+pub(crate) struct UrlIndex {
+    pub(crate) table: KeyTable,
+    pub(crate) hosts: HostFilter,
+    pub(crate) present: KindsPresent,
+}
+
+/// Probes gathered before any is made, so their cache misses overlap.
+/// 1 exact + 30 expressions + the host's domain suffixes; a host with more
+/// labels than fit is probed directly past this bound.
+const MAX_PENDING: usize = 48;
+
+#[derive(Clone, Copy)]
+enum Probe {
+    Exact,
+    Prefix,
+    Domain,
+}
+
+impl UrlIndex {
+    /// Looks `url` up; calls `hit` for every verified match.
+    pub(crate) fn lookup<'u>(
+        &self,
+        url: &'u CanonicalUrl,
+        entries: &EntryStore,
+        mut hit: impl FnMut(Hit<'u>),
+    ) {
+        let present = self.present;
+        let mut pending: [(u64, Probe, &'u str, &'u str); MAX_PENDING] =
+            [(0, Probe::Exact, "", ""); MAX_PENDING];
+        let mut n = 0usize;
+        let mut push = |p: (u64, Probe, &'u str, &'u str), hit: &mut dyn FnMut(Hit<'u>)| {
+            if n < MAX_PENDING {
+                self.table.prefetch(p.0);
+                pending[n] = p;
+                n += 1;
+            } else {
+                self.probe(p, entries, hit);
+            }
+        };
+
+        let host = url.host();
+        if present.domain {
+            for suffix in url.domain_suffixes() {
+                let hh = h_host(suffix);
+                if self.hosts.may_contain(hh) {
+                    push((domain_key(hh), Probe::Domain, suffix, ""), &mut hit);
+                }
+            }
+        }
+        if present.exact {
+            let hh = h_host(host);
+            if self.hosts.may_contain(hh) {
+                let path = full_path(url);
+                push((exact_key(hh, h_path(path)), Probe::Exact, host, path), &mut hit);
+            }
+        }
+        if present.prefix || present.hashed {
+            // Expressions come host by host, each host with the same sequence
+            // of path prefixes: hash each host once and each path prefix once,
+            // and skip the paths of hosts no plaintext entry names.
+            let mut path_hashes = [0u64; 8];
+            let mut paths_known = 0usize;
+            let mut cur_host: Option<&str> = None;
+            let (mut hh, mut host_listed) = (0u64, false);
+            let mut idx = 0usize;
+            for e in url.expressions() {
+                let (eh, ep) = (e.host(), e.path());
+                if cur_host.is_none_or(|c| !std::ptr::eq(c, eh)) {
+                    cur_host = Some(eh);
+                    if present.prefix {
+                        hh = h_host(eh);
+                        host_listed = self.hosts.may_contain(hh);
+                    }
+                    idx = 0;
+                }
+                if present.prefix && host_listed {
+                    let hp = if idx < paths_known {
+                        path_hashes[idx]
+                    } else {
+                        let hp = h_path(ep);
+                        if idx < path_hashes.len() {
+                            path_hashes[idx] = hp;
+                            paths_known = idx + 1;
+                        }
+                        hp
+                    };
+                    push((prefix_key(hh, hp), Probe::Prefix, eh, ep), &mut hit);
+                }
+                if present.hashed {
+                    self.probe_hashed(eh, ep, entries, &mut hit);
+                }
+                idx += 1;
+            }
+        }
+        for &p in &pending[..n] {
+            self.probe(p, entries, &mut hit);
+        }
+    }
+
+    #[inline]
+    fn probe<'u>(
+        &self,
+        (key, probe, host, path): (u64, Probe, &'u str, &'u str),
+        entries: &EntryStore,
+        hit: &mut dyn FnMut(Hit<'u>),
+    ) {
+        self.table.candidates(key, |id| {
+            let ok = match (probe, entries.kind(id)) {
+                (Probe::Exact, EntryKind::Url) | (Probe::Prefix, EntryKind::UrlPrefix) => {
+                    is_concat(entries.value(id), host, path)
+                }
+                (Probe::Domain, EntryKind::Domain) => entries.value(id) == host.as_bytes(),
+                _ => false,
+            };
+            if ok {
+                hit(match probe {
+                    Probe::Domain => Hit::Domain { entry: id, host },
+                    _ => Hit::Expression { entry: id, host, path },
                 });
             }
         });
     }
-    if present.prefix || present.hashed {
-        // Expressions come host by host, each host with the same sequence of
-        // path prefixes: hash each host once and each path prefix once.
-        let mut path_hashes = [0u64; 8];
-        let mut paths_known = 0usize;
-        let mut cur_host: Option<&str> = None;
-        let mut hh = 0u64;
-        let mut idx = 0usize;
-        let mut first_group = true;
-        for e in url.expressions() {
-            let (eh, ep) = (e.host(), e.path());
-            if cur_host.is_none_or(|c| !std::ptr::eq(c, eh)) {
-                if cur_host.is_some() {
-                    first_group = false;
-                }
-                cur_host = Some(eh);
-                if present.prefix {
-                    hh = h_host(eh);
-                }
-                idx = 0;
+
+    fn probe_hashed<'u>(
+        &self,
+        host: &'u str,
+        path: &'u str,
+        entries: &EntryStore,
+        hit: &mut dyn FnMut(Hit<'u>),
+    ) {
+        let mut sha = Sha256::new();
+        sha.update(host.as_bytes());
+        sha.update(path.as_bytes());
+        let digest: [u8; 32] = sha.finalize().into();
+        self.table.candidates(hashed_key(&digest), |id| {
+            if entries.kind(id) == EntryKind::UrlSha256 && entries.value(id) == digest {
+                hit(Hit::Expression { entry: id, host, path });
             }
-            if present.prefix {
-                let hp = if !first_group && idx < paths_known {
-                    path_hashes[idx]
-                } else {
-                    let hp = h_path(ep);
-                    if idx < path_hashes.len() {
-                        path_hashes[idx] = hp;
-                        paths_known = paths_known.max(idx + 1);
-                    }
-                    hp
-                };
-                table.candidates(prefix_key(hh, hp), |id| {
-                    if entries.kind(id) == EntryKind::UrlPrefix
-                        && is_concat(entries.value(id), eh, ep)
-                    {
-                        hit(Hit::Expression {
-                            entry: id,
-                            host: eh,
-                            path: ep,
-                        });
-                    }
-                });
-            }
-            if present.hashed {
-                let mut sha = Sha256::new();
-                sha.update(eh.as_bytes());
-                sha.update(ep.as_bytes());
-                let digest: [u8; 32] = sha.finalize().into();
-                table.candidates(hashed_key(&digest), |id| {
-                    if entries.kind(id) == EntryKind::UrlSha256 && entries.value(id) == digest {
-                        hit(Hit::Expression {
-                            entry: id,
-                            host: eh,
-                            path: ep,
-                        });
-                    }
-                });
-            }
-            idx += 1;
-        }
-    }
-    if present.domain {
-        for suffix in url.domain_suffixes() {
-            table.candidates(domain_key(h_host(suffix)), |id| {
-                if entries.kind(id) == EntryKind::Domain && entries.value(id) == suffix.as_bytes() {
-                    hit(Hit::Domain {
-                        entry: id,
-                        host: suffix,
-                    });
-                }
-            });
-        }
+        });
     }
 }
