@@ -39,9 +39,14 @@ fn safebrowsing_canonicalization() {
     for row in &rows {
         let input = unescape_vector(&row[0]);
         let expected = unescape_vector(&row[1]);
-        let got = CanonicalUrl::parse(&input)
-            .unwrap_or_else(|e| panic!("{:?}: {e}", display(&input)));
-        assert_eq!(got.as_str().as_bytes(), expected, "input {:?}", display(&input));
+        let got =
+            CanonicalUrl::parse(&input).unwrap_or_else(|e| panic!("{:?}: {e}", display(&input)));
+        assert_eq!(
+            got.as_str().as_bytes(),
+            expected,
+            "input {:?}",
+            display(&input)
+        );
         // The canonical form is a fixpoint.
         let again = CanonicalUrl::parse(got.as_str().as_bytes()).expect("canonical re-parses");
         assert_eq!(again, got);
@@ -66,7 +71,12 @@ fn ip_canonicalization() {
         if expected == "<INVALID>" {
             // Not an address: the URL may still be valid with a DNS host.
             if let Ok(u) = &got {
-                assert!(!u.host_is_ip(), "{source}: {:?} read as {}", display(&host), u.host());
+                assert!(
+                    !u.host_is_ip(),
+                    "{source}: {:?} read as {}",
+                    display(&host),
+                    u.host()
+                );
             }
         } else {
             let u = got.unwrap_or_else(|e| panic!("{source}: {:?}: {e}", display(&host)));
@@ -131,7 +141,10 @@ fn expressions() {
                     .filter(|e| GO_EXTRA_COMPONENTS.contains(e))
                     .collect();
                 for e in &extra {
-                    assert!(!got_set.contains(e), "{input}: {e} is beyond five components");
+                    assert!(
+                        !got_set.contains(e),
+                        "{input}: {e} is beyond five components"
+                    );
                 }
                 let common: BTreeSet<&str> = want.difference(&extra).copied().collect();
                 assert_eq!(got_set, common, "{source}: {input}");
@@ -158,8 +171,8 @@ fn expression_hashes() {
     let mut checked = 0;
     for row in &rows {
         let (input, expression, sha, prefix) = (&row[0], &row[1], &row[2], &row[3]);
-        let url = CanonicalUrl::parse(&unescape_vector(input))
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        let url =
+            CanonicalUrl::parse(&unescape_vector(input)).unwrap_or_else(|e| panic!("{input}: {e}"));
         let found = url.expressions().find(|e| e.eq_str(expression));
         let found = found.unwrap_or_else(|| panic!("{input}: no expression {expression}"));
         let mut buf = String::new();

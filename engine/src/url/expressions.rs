@@ -151,17 +151,16 @@ impl<'a> Expressions<'a> {
             }
             path_ends[path_count] = path_end;
             path_count += 1;
-            let mut dirs = 0;
-            for i in path_start..path_end {
-                if bytes[i] == b'/' {
-                    if i + 1 != path_end {
-                        path_ends[path_count] = i + 1;
-                        path_count += 1;
-                    }
-                    dirs += 1;
-                    if dirs == 4 {
-                        break;
-                    }
+            let slashes = bytes[path_start..path_end]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'/')
+                .take(4);
+            for (offset, _) in slashes {
+                let end = path_start + offset + 1;
+                if end != path_end {
+                    path_ends[path_count] = end;
+                    path_count += 1;
                 }
             }
         }

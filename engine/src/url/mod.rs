@@ -99,8 +99,9 @@ struct Scratch {
 ///
 /// One `String` holds the whole URL; accessors return slices of it. For the
 /// hot path, [`CanonicalUrl::parse_into`] reuses a value's buffers and does
-/// not allocate once they have grown to the size of the URLs seen (except
-/// inside IDNA processing of non-ASCII host names).
+/// not allocate once they have grown to the size of the URLs seen (IDNA
+/// processing of non-ASCII hosts included, for names up to 253 characters;
+/// `tests/url_alloc.rs` checks this with a counting allocator).
 ///
 /// ```
 /// use hashwall::url::CanonicalUrl;
