@@ -22,47 +22,58 @@ impl CanonicalUrl {
                 "URL longer than the canonicaliser accepts",
             ));
         }
+        // Built as bytes (all pushes are ASCII) and validated once at the
+        // end: cheaper than pushing `char`s, and no `unsafe`.
+        let mut out = std::mem::take(&mut self.buf).into_bytes();
+        out.clear();
         let mut cleaned = std::mem::take(&mut self.scratch.cleaned);
-        let result = clean(input, &mut cleaned).and_then(|()| {
-            let parts = split(&cleaned)?;
-            self.build(&parts)
+        let result = clean(input, &mut cleaned).and_then(|body| {
+            let parts = split(body)?;
+            self.build(&parts, &mut out)
         });
         self.scratch.cleaned = cleaned;
+        match String::from_utf8(out) {
+            Ok(s) => self.buf = s,
+            Err(e) => {
+                // Unreachable: every byte written is ASCII. Keep the buffer.
+                let mut bytes = e.into_bytes();
+                bytes.clear();
+                self.buf = String::from_utf8(bytes).unwrap_or_default();
+                return Err(Error::url(UrlErrorKind::InvalidHost, "non-ASCII output"));
+            }
+        }
         result
     }
 
-    fn build(&mut self, parts: &Parts<'_>) -> Result<(), Error> {
-        let buf = &mut self.buf;
-        for &b in parts.scheme {
-            buf.push(char::from(b.to_ascii_lowercase()));
-        }
-        self.scheme_end = buf.len();
-        buf.push_str("://");
-        self.host_start = buf.len();
-        self.host_is_ip = host::canonicalize(parts.host, &mut self.scratch.host, buf)?;
-        self.host_end = buf.len();
+    fn build(&mut self, parts: &Parts<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend(parts.scheme.iter().map(u8::to_ascii_lowercase));
+        self.scheme_end = out.len();
+        out.extend_from_slice(b"://");
+        self.host_start = out.len();
+        self.host_is_ip = host::canonicalize(parts.host, &mut self.scratch.host, out)?;
+        self.host_end = out.len();
 
         let unescaped = &mut self.scratch.unescaped;
         unescaped.clear();
         unescape_into(parts.path, unescaped);
-        push_path(unescaped, buf);
-        self.path_end = buf.len();
+        push_path(unescaped, out);
+        self.path_end = out.len();
 
         if let Some(query) = parts.query {
             unescaped.clear();
             unescape_into(query, unescaped);
-            buf.push('?');
-            escape_into(unescaped, EscapeSet::Query, buf);
+            out.push(b'?');
+            escape_into(unescaped, EscapeSet::Query, out);
             self.has_query = true;
         }
         Ok(())
     }
 }
 
-/// Copies `input` to `out` without its fragment, surrounding whitespace and
-/// embedded TAB/CR/LF.
-fn clean(input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-    out.clear();
+/// `input` without its fragment, surrounding whitespace and embedded
+/// TAB/CR/LF: a slice of `input` when nothing is embedded, else a copy in
+/// `scratch`.
+fn clean<'a>(input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Error> {
     let input = match input.iter().position(|&b| b == b'#') {
         Some(hash) => &input[..hash],
         None => input,
@@ -74,13 +85,14 @@ fn clean(input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let (Some(start), Some(end)) = (start, end) else {
         return Err(Error::url(UrlErrorKind::Empty, "empty URL"));
     };
-    out.extend(
-        input[start..=end]
-            .iter()
-            .copied()
-            .filter(|&b| !matches!(b, b'\t' | b'\r' | b'\n')),
-    );
-    Ok(())
+    let body = &input[start..=end];
+    let embedded = |b: &u8| matches!(b, b'\t' | b'\r' | b'\n');
+    if !body.iter().any(embedded) {
+        return Ok(body);
+    }
+    scratch.clear();
+    scratch.extend(body.iter().filter(|b| !embedded(b)));
+    Ok(scratch)
 }
 
 fn split(s: &[u8]) -> Result<Parts<'_>, Error> {
@@ -172,9 +184,9 @@ fn check_port(port: &[u8]) -> Result<(), Error> {
 /// Appends the unescaped `path` with dot segments resolved, runs of `/`
 /// collapsed, and escaping applied. The result starts with `/`, keeps a
 /// trailing `/` and never climbs above the root.
-fn push_path(path: &[u8], out: &mut String) {
+fn push_path(path: &[u8], out: &mut Vec<u8>) {
     let root = out.len();
-    out.push('/');
+    out.push(b'/');
     let mut trailing = true;
     for seg in path.split(|&b| b == b'/') {
         match seg {
@@ -183,7 +195,7 @@ fn push_path(path: &[u8], out: &mut String) {
                 trailing = true;
                 if out.len() > root + 1 {
                     out.pop();
-                    let last = out.as_bytes()[root..]
+                    let last = out[root..]
                         .iter()
                         .rposition(|&b| b == b'/')
                         .map_or(root, |p| root + p);
@@ -193,7 +205,7 @@ fn push_path(path: &[u8], out: &mut String) {
             _ => {
                 trailing = false;
                 escape_into(seg, EscapeSet::Path, out);
-                out.push('/');
+                out.push(b'/');
             }
         }
     }
@@ -207,9 +219,9 @@ mod tests {
     use super::push_path;
 
     fn path(p: &str) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_path(p.as_bytes(), &mut s);
-        s
+        String::from_utf8(s).expect("ASCII")
     }
 
     #[test]

@@ -81,24 +81,27 @@ pub(crate) fn unescape_into(input: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Appends `input` to `out`, escaping the bytes of `set` as `%XX`
-/// (upper-case hex). The output is always ASCII.
-pub(crate) fn escape_into(input: &[u8], set: EscapeSet, out: &mut String) {
+/// (upper-case hex). What is appended is always ASCII.
+pub(crate) fn escape_into(input: &[u8], set: EscapeSet, out: &mut Vec<u8>) {
     let table = match set {
         EscapeSet::Query => &QUERY,
         EscapeSet::Path => &PATH,
         EscapeSet::Host => &HOST,
     };
-    out.reserve(input.len());
-    for &b in input {
-        if table[b as usize] {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0xF)]));
-        } else {
-            // Every byte >= 0x7F is in the table, so this is ASCII.
-            out.push(char::from(b));
+    let mut run = 0;
+    for (i, &b) in input.iter().enumerate() {
+        if table[usize::from(b)] {
+            out.extend_from_slice(&input[run..i]);
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0xF)],
+            ]);
+            run = i + 1;
         }
     }
+    // Every byte >= 0x7F is in the table, so what is copied is ASCII.
+    out.extend_from_slice(&input[run..]);
 }
 
 #[cfg(test)]
@@ -180,16 +183,22 @@ mod tests {
         assert_eq!(v, b"%25");
     }
 
+    fn escape(input: &[u8], set: EscapeSet) -> String {
+        let mut v = Vec::new();
+        escape_into(input, set, &mut v);
+        String::from_utf8(v).expect("ASCII")
+    }
+
     #[test]
     fn escapes_per_component() {
-        let mut s = String::new();
-        escape_into(b"a b#%?/\x80\x7f", EscapeSet::Query, &mut s);
-        assert_eq!(s, "a%20b%23%25?/%80%7F");
-        s.clear();
-        escape_into(b"a?b/", EscapeSet::Path, &mut s);
-        assert_eq!(s, "a%3Fb/");
-        s.clear();
-        escape_into(b"a/b?c@d:e[f]", EscapeSet::Host, &mut s);
-        assert_eq!(s, "a%2Fb%3Fc%40d%3Ae%5Bf%5D");
+        assert_eq!(
+            escape(b"a b#%?/\x80\x7f", EscapeSet::Query),
+            "a%20b%23%25?/%80%7F"
+        );
+        assert_eq!(escape(b"a?b/", EscapeSet::Path), "a%3Fb/");
+        assert_eq!(
+            escape(b"a/b?c@d:e[f]", EscapeSet::Host),
+            "a%2Fb%3Fc%40d%3Ae%5Bf%5D"
+        );
     }
 }

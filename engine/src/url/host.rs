@@ -1,6 +1,6 @@
 //! Host canonicalisation: unescape, lower-case, dots, IDNA, IP addresses.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::Ipv6Addr;
 
 use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
@@ -22,7 +22,7 @@ pub(crate) struct HostScratch {
 pub(crate) fn canonicalize(
     raw: &[u8],
     scratch: &mut HostScratch,
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> Result<bool, Error> {
     if let Some(inner) = raw.strip_prefix(b"[") {
         let Some(inner) = inner.strip_suffix(b"]") else {
@@ -39,7 +39,7 @@ pub(crate) fn canonicalize(
         let addr = text.parse::<Ipv6Addr>().map_err(|e| {
             Error::url(UrlErrorKind::InvalidIpv6, "invalid IPv6 literal").with_source(e)
         })?;
-        // Writing to a String cannot fail.
+        // Writing to a Vec cannot fail.
         let _ = write!(out, "[{addr}]");
         return Ok(true);
     }
@@ -67,7 +67,7 @@ pub(crate) fn canonicalize(
     if let Some([a, b, c, d]) = ipv4::parse(bytes) {
         for (i, octet) in [a, b, c, d].into_iter().enumerate() {
             if i > 0 {
-                out.push('.');
+                out.push(b'.');
             }
             push_decimal(octet, out);
         }
@@ -123,14 +123,14 @@ fn to_ascii(host: &[u8], out: &mut String) -> bool {
     }
 }
 
-fn push_decimal(v: u8, out: &mut String) {
+fn push_decimal(v: u8, out: &mut Vec<u8>) {
     if v >= 100 {
-        out.push(char::from(b'0' + v / 100));
+        out.push(b'0' + v / 100);
     }
     if v >= 10 {
-        out.push(char::from(b'0' + v / 10 % 10));
+        out.push(b'0' + v / 10 % 10);
     }
-    out.push(char::from(b'0' + v % 10));
+    out.push(b'0' + v % 10);
 }
 
 #[cfg(test)]
@@ -138,9 +138,9 @@ mod tests {
     use super::*;
 
     fn host(s: &[u8]) -> Result<(String, bool), crate::ErrorKind> {
-        let mut out = String::new();
+        let mut out = Vec::new();
         canonicalize(s, &mut HostScratch::default(), &mut out)
-            .map(|ip| (out, ip))
+            .map(|ip| (String::from_utf8(out).expect("ASCII"), ip))
             .map_err(|e| e.kind())
     }
 

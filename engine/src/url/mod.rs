@@ -358,7 +358,6 @@ pub fn canonical_host(value: &str) -> Result<String, Error> {
             "a host cannot contain / ? # or @",
         ));
     }
-    let mut out = String::with_capacity(value.len());
     if !value.starts_with('[') && value.contains(':') {
         let addr = value.parse::<Ipv6Addr>().map_err(|_| {
             Error::url(
@@ -366,17 +365,15 @@ pub fn canonical_host(value: &str) -> Result<String, Error> {
                 "a host cannot contain ':' (ports are not part of a host)",
             )
         })?;
-        out.push('[');
-        out.push_str(&addr.to_string());
-        out.push(']');
-        return Ok(out);
+        return Ok(format!("[{addr}]"));
     }
+    let mut out = Vec::with_capacity(value.len());
     host::canonicalize(
         value.as_bytes(),
         &mut host::HostScratch::default(),
         &mut out,
     )?;
-    Ok(out)
+    String::from_utf8(out).map_err(|_| Error::url(UrlErrorKind::InvalidHost, "non-ASCII output"))
 }
 
 #[cfg(test)]
