@@ -52,7 +52,7 @@
 //!   becoming a query). Google's clients differ among themselves on these
 //!   rare inputs.
 //! * **Port**: dropped. A port that is not decimal or exceeds 65535 is
-//!   [`UrlErrorKind::InvalidPort`](crate::UrlErrorKind::InvalidPort); an
+//!   [`UrlErrorKind::InvalidPort`]; an
 //!   empty one (`host:`) is accepted.
 //! * **Userinfo** (`user:pw@`): dropped; the host follows the last `@`.
 //! * **Scheme**: kept, lower-cased, in [`CanonicalUrl::as_str`], but not part
