@@ -53,9 +53,18 @@ impl CanonicalUrl {
         self.host_is_ip = host::canonicalize(parts.host, &mut self.scratch.host, out)?;
         self.host_end = out.len();
 
+        // Browsers read a raw `\` in an http(s) path as `/`; an escaped one
+        // (`%5C`) stays a backslash, so map before unescaping.
+        let mut path = parts.path;
+        if path.contains(&b'\\') {
+            let slashed = &mut self.scratch.slashed;
+            slashed.clear();
+            slashed.extend(path.iter().map(|&b| if b == b'\\' { b'/' } else { b }));
+            path = slashed;
+        }
         let unescaped = &mut self.scratch.unescaped;
         unescaped.clear();
-        unescape_into(parts.path, unescaped);
+        unescape_into(path, unescaped);
         push_path(unescaped, out);
         self.path_end = out.len();
 
@@ -102,9 +111,12 @@ fn split(s: &[u8]) -> Result<Parts<'_>, Error> {
         None => (&b"http"[..], s.strip_prefix(b"//").unwrap_or(s)),
     };
 
+    // `\` ends the authority as in browsers: otherwise
+    // `http://evil.example\@good.example/` would be checked as
+    // `good.example` while a browser fetches from `evil.example`.
     let auth_end = rest
         .iter()
-        .position(|&b| b == b'/' || b == b'?')
+        .position(|&b| matches!(b, b'/' | b'?' | b'\\'))
         .unwrap_or(rest.len());
     let authority = &rest[..auth_end];
     let after = &rest[auth_end..];

@@ -13,10 +13,10 @@
 pub(crate) enum EscapeSet {
     /// The query: only the Safe Browsing set.
     Query,
-    /// The path: also `?`, so that a `%3F` in the path does not turn into the
-    /// query separator when the canonical URL is parsed again.
+    /// The path: also `?` and `\\`, so that a `%3F` or `%5C` in the path
+    /// does not turn into a separator when the canonical URL is parsed again.
     Path,
-    /// The host: also the bytes that delimit the authority (`/ ? @ : [ ]`).
+    /// The host: also the bytes that delimit the authority (`/ ? @ : [ ] \\`).
     Host,
 }
 
@@ -36,8 +36,8 @@ const fn table(extra: &[u8]) -> [bool; 256] {
 }
 
 static QUERY: [bool; 256] = table(b"");
-static PATH: [bool; 256] = table(b"?");
-static HOST: [bool; 256] = table(b"/?@:[]");
+static PATH: [bool; 256] = table(b"?\\");
+static HOST: [bool; 256] = table(b"/?@:[]\\");
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -195,7 +195,7 @@ mod tests {
             escape(b"a b#%?/\x80\x7f", EscapeSet::Query),
             "a%20b%23%25?/%80%7F"
         );
-        assert_eq!(escape(b"a?b/", EscapeSet::Path), "a%3Fb/");
+        assert_eq!(escape(b"a?b/\\", EscapeSet::Path), "a%3Fb/%5C");
         assert_eq!(
             escape(b"a/b?c@d:e[f]", EscapeSet::Host),
             "a%2Fb%3Fc%40d%3Ae%5Bf%5D"

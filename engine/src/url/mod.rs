@@ -46,11 +46,15 @@
 //! Each is covered by a unit test in this module.
 //!
 //! * **Idempotence.** Canonicalising a canonical URL changes nothing. To
-//!   keep it so, the host also escapes `/ ? @ : [ ]` and the path escapes
-//!   `?`: unescaped, they would otherwise change the URL's structure when it
-//!   is parsed again (`http://a/b%3Fc` stays `http://a/b%3Fc` rather than
-//!   becoming a query). Google's clients differ among themselves on these
-//!   rare inputs.
+//!   keep it so, the host also escapes `/ ? @ : [ ] \\` and the path
+//!   escapes `?` and `\\`: unescaped, they would otherwise change the URL's
+//!   structure when it is parsed again (`http://a/b%3Fc` stays
+//!   `http://a/b%3Fc` rather than becoming a query). Google's clients
+//!   differ among themselves on these rare inputs.
+//! * **Backslash**: a raw `\\` ends the authority and separates path
+//!   segments, as browsers do for http(s) (`http://evil.example\\@good.example/`
+//!   is fetched from `evil.example`, so it must be checked as that). An
+//!   escaped `%5C` stays a backslash. The query is left alone.
 //! * **Port**: dropped. A port that is not decimal or exceeds 65535 is
 //!   [`UrlErrorKind::InvalidPort`]; an
 //!   empty one (`host:`) is accepted.
@@ -91,6 +95,7 @@ pub const MAX_INPUT_LEN: usize = 64 * 1024;
 #[derive(Default)]
 struct Scratch {
     cleaned: Vec<u8>,
+    slashed: Vec<u8>,
     unescaped: Vec<u8>,
     host: host::HostScratch,
 }
@@ -341,7 +346,7 @@ pub fn canonical_expression(value: &str) -> Result<String, Error> {
 /// # Errors
 ///
 /// `Empty` or `TooLong` as for URLs; `InvalidHost` when the value holds a
-/// raw `/ ? # @`, or a `:` that is not part of an IPv6 address (a URL or a
+/// raw `/ ? # @ \\`, or a `:` that is not part of an IPv6 address (a URL or a
 /// port is not a host); `MissingHost` when only dots remain;
 /// `InvalidIpv6` for a bad bracketed literal.
 pub fn canonical_host(value: &str) -> Result<String, Error> {
@@ -352,10 +357,10 @@ pub fn canonical_host(value: &str) -> Result<String, Error> {
     if value.is_empty() {
         return Err(Error::url(UrlErrorKind::Empty, "empty host"));
     }
-    if value.contains(['/', '?', '#', '@']) {
+    if value.contains(['/', '?', '#', '@', '\\']) {
         return Err(Error::url(
             UrlErrorKind::InvalidHost,
-            "a host cannot contain / ? # or @",
+            "a host cannot contain / ? # @ or \\",
         ));
     }
     if !value.starts_with('[') && value.contains(':') {

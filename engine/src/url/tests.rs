@@ -217,7 +217,7 @@ fn list_entry_helpers() {
     assert!(canonical_expression("/nohost").is_err());
     assert_eq!(canonical_host(" a.b ").ok().as_deref(), Some("a.b"));
     assert_eq!(canonical_host("[::1]").ok().as_deref(), Some("[::1]"));
-    for bad in ["a.b/c", "a.b:80", "u@a.b", "a?b", "a#b"] {
+    for bad in ["a.b/c", "a.b:80", "u@a.b", "a?b", "a#b", "a\\b"] {
         let kind = canonical_host(bad).map_err(|e| e.kind());
         assert_eq!(
             kind,
@@ -242,4 +242,16 @@ fn trait_impls() {
     assert_eq!(format!("{u:?}"), "CanonicalUrl(\"http://www.a.b/\")");
     assert_eq!(u.clone(), u);
     assert_eq!(CanonicalUrl::default(), CanonicalUrl::new());
+}
+
+#[test]
+fn backslash_is_a_slash_as_in_browsers() {
+    assert_eq!(
+        canon(b"http://evil.example\\@good.example/"),
+        "http://evil.example/@good.example/"
+    );
+    assert_eq!(canon(b"http://a.b\\c\\..\\d"), "http://a.b/d");
+    assert_eq!(canon(b"http://a.b/c%5Cd"), "http://a.b/c%5Cd");
+    assert_eq!(canon(b"http://a%5Cb.c/"), "http://a%5Cb.c/");
+    assert_eq!(canon(b"http://a.b/?c\\d"), "http://a.b/?c\\d");
 }
