@@ -1,1 +1,385 @@
-//! URL canonicalisation and Safe Browsing expressions (being written).
+//! URL canonicalisation and Safe Browsing expressions.
+//!
+//! [`CanonicalUrl`] implements the canonicalisation of Google Safe Browsing
+//! v4 ("URLs and Hashing"): the form in which URLs are compared with list
+//! entries and hashed. [`CanonicalUrl::expressions`] yields the
+//! host-suffix/path-prefix combinations a URL is looked up under, and
+//! [`canonical_expression`] / [`canonical_host`] bring list entries into the
+//! same form.
+//!
+//! ```
+//! use hashwall::url::CanonicalUrl;
+//!
+//! let url = CanonicalUrl::parse(b"  HTTP://user@WWW.Example.COM.:8080/a/./b/../c?q#frag ")?;
+//! assert_eq!(url.as_str(), "http://www.example.com/a/c?q");
+//! let exprs: Vec<String> = url.expressions().map(|e| e.to_string()).collect();
+//! assert_eq!(exprs[..3], ["www.example.com/a/c?q", "www.example.com/a/c", "www.example.com/"]);
+//! # Ok::<(), hashwall::Error>(())
+//! ```
+//!
+//! # The rules
+//!
+//! Input is raw bytes, possibly not UTF-8. In order: the fragment (from the
+//! first `#`) is dropped; surrounding bytes `<= 0x20` are trimmed; every
+//! TAB, CR and LF is removed; a scheme is `[A-Za-z][A-Za-z0-9+.-]*://`,
+//! otherwise `http` is assumed. The rest is split into authority, path (to
+//! the first `?`) and query on the **raw** bytes, so an escaped delimiter
+//! (`host%23.com`, `a%2Fb`) stays inside its component. Host, path and query
+//! are then percent-unescaped until no escape remains (in one linear pass,
+//! see `escape.rs`), and canonicalised:
+//!
+//! * host: lower-cased; leading and trailing dots stripped, runs of dots
+//!   collapsed; IPv4 addresses in any encoding (`0x7f.1`, `3279880203`,
+//!   octal) become dotted decimal; a bracketed IPv6 literal becomes its
+//!   RFC 5952 text in brackets; non-ASCII names become IDNA (UTS 46)
+//!   punycode, and when IDNA refuses the name or it is not UTF-8 the raw
+//!   bytes are kept, escaped (`\x01\x80.com` → `%01%80.com`);
+//! * path: `.` and `..` segments resolved (never above the root), runs of
+//!   `/` collapsed, a trailing `/` kept;
+//! * query: no normalisation beyond unescaping and escaping.
+//!
+//! Finally bytes `<= 0x20`, `>= 0x7F`, `#` and `%` are escaped as `%XX`
+//! (upper-case hex) in all three components.
+//!
+//! # Decisions the specification leaves open
+//!
+//! Each is covered by a unit test in this module.
+//!
+//! * **Idempotence.** Canonicalising a canonical URL changes nothing. To
+//!   keep it so, the host also escapes `/ ? @ : [ ] \\` and the path
+//!   escapes `?` and `\\`: unescaped, they would otherwise change the URL's
+//!   structure when it is parsed again (`http://a/b%3Fc` stays
+//!   `http://a/b%3Fc` rather than becoming a query). Google's clients
+//!   differ among themselves on these rare inputs.
+//! * **Backslash**: a raw `\\` ends the authority and separates path
+//!   segments, as browsers do for http(s) (`http://evil.example\\@good.example/`
+//!   is fetched from `evil.example`, so it must be checked as that). An
+//!   escaped `%5C` stays a backslash. The query is left alone.
+//! * **Port**: dropped. A port that is not decimal or exceeds 65535 is
+//!   [`UrlErrorKind::InvalidPort`]; an
+//!   empty one (`host:`) is accepted.
+//! * **Userinfo** (`user:pw@`): dropped; the host follows the last `@`.
+//! * **Scheme**: kept, lower-cased, in [`CanonicalUrl::as_str`], but not part
+//!   of any expression. Any syntactically valid scheme is accepted, not only
+//!   `http` and `https`: a blocked resource is blocked whatever protocol
+//!   fetches it (`ftp://`, `ws://`), and the lists key on host and path.
+//! * **Protocol-relative** input (`//host/path`) is taken as `http`.
+//! * **Empty query**: `http://a.b/?` keeps its `?` in the canonical URL
+//!   ([`CanonicalUrl::query`] is `Some("")`), but no query expression is
+//!   generated for it: its expressions are just `a.b/`.
+//! * **Errors**: empty input (or only whitespace and a fragment) is
+//!   `Empty`; input longer than [`MAX_INPUT_LEN`] is `TooLong`; no host
+//!   (`/asdf`, `http:///x`, or a host of dots) is `MissingHost`; a bad IPv6
+//!   literal is `InvalidIpv6`; [`canonical_host`] also rejects a value with
+//!   URL structure in it (`InvalidHost`).
+
+mod canonical;
+mod escape;
+mod expressions;
+mod host;
+mod ipv4;
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+pub use expressions::{DomainSuffixes, Expression, Expressions};
+
+use crate::{Error, UrlErrorKind};
+
+/// The longest input, in bytes, [`CanonicalUrl::parse`] accepts. Browsers
+/// cap URLs near 2 MB but real ones stay far below; 64 KiB bounds the work
+/// a hostile request can cause while no honest URL comes close.
+pub const MAX_INPUT_LEN: usize = 64 * 1024;
+
+/// Buffers reused across [`CanonicalUrl::parse_into`] calls.
+#[derive(Default)]
+struct Scratch {
+    cleaned: Vec<u8>,
+    slashed: Vec<u8>,
+    unescaped: Vec<u8>,
+    host: host::HostScratch,
+}
+
+/// A URL in Safe Browsing canonical form: `scheme://host/path?query`.
+///
+/// One `String` holds the whole URL; accessors return slices of it. For the
+/// hot path, [`CanonicalUrl::parse_into`] reuses a value's buffers and does
+/// not allocate once they have grown to the size of the URLs seen (IDNA
+/// processing of non-ASCII hosts included, for names up to 253 characters;
+/// `tests/url_alloc.rs` checks this with a counting allocator).
+///
+/// ```
+/// use hashwall::url::CanonicalUrl;
+///
+/// let url = CanonicalUrl::parse(b"http://3279880203/%2e%2E/blah?x=%41#top")?;
+/// assert_eq!(url.as_str(), "http://195.127.0.11/blah?x=A");
+/// assert_eq!(url.scheme(), "http");
+/// assert_eq!(url.host(), "195.127.0.11");
+/// assert!(url.host_is_ip());
+/// assert_eq!(url.path(), "/blah");
+/// assert_eq!(url.query(), Some("x=A"));
+/// assert_eq!(url.path_and_query(), "/blah?x=A");
+///
+/// // Reuse one value per worker: no allocation once warmed up.
+/// let mut reused = CanonicalUrl::new();
+/// for raw in [&b"www.example.com"[..], b"HTTPS://Example.com/a//b/"] {
+///     reused.parse_into(raw)?;
+///     assert!(reused.expressions().count() >= 1);
+/// }
+/// assert_eq!(reused.as_str(), "https://example.com/a/b/");
+/// # Ok::<(), hashwall::Error>(())
+/// ```
+pub struct CanonicalUrl {
+    buf: String,
+    scheme_end: usize,
+    host_start: usize,
+    host_end: usize,
+    path_end: usize,
+    has_query: bool,
+    host_is_ip: bool,
+    scratch: Scratch,
+}
+
+impl CanonicalUrl {
+    /// An empty value, to be filled by [`CanonicalUrl::parse_into`]. All
+    /// accessors return empty strings and the iterators yield nothing.
+    pub fn new() -> Self {
+        CanonicalUrl {
+            buf: String::new(),
+            scheme_end: 0,
+            host_start: 0,
+            host_end: 0,
+            path_end: 0,
+            has_query: false,
+            host_is_ip: false,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Canonicalises `input` (raw bytes as received, not necessarily UTF-8).
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] of kind [`ErrorKind::Url`](crate::ErrorKind::Url) when
+    /// the input is empty, too long, has no host, or has an invalid port or
+    /// IPv6 literal.
+    pub fn parse(input: &[u8]) -> Result<CanonicalUrl, Error> {
+        let mut url = CanonicalUrl::new();
+        url.parse_into(input)?;
+        Ok(url)
+    }
+
+    /// Canonicalises `input` into `self`, reusing its buffers. On error
+    /// `self` is left empty (as from [`CanonicalUrl::new`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`CanonicalUrl::parse`].
+    pub fn parse_into(&mut self, input: &[u8]) -> Result<(), Error> {
+        self.clear();
+        let result = self.fill(input);
+        if result.is_err() {
+            self.clear();
+        }
+        result
+    }
+
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.scheme_end = 0;
+        self.host_start = 0;
+        self.host_end = 0;
+        self.path_end = 0;
+        self.has_query = false;
+        self.host_is_ip = false;
+    }
+
+    /// The whole canonical URL, `scheme://host/path[?query]`.
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// The scheme, lower-case (`http` when the input had none).
+    pub fn scheme(&self) -> &str {
+        self.buf.get(..self.scheme_end).unwrap_or_default()
+    }
+
+    /// The canonical host: a lower-case DNS name (punycode for IDNs), a
+    /// dotted-decimal IPv4 address, a bracketed IPv6 address, or escaped
+    /// bytes (`%01%80.com`).
+    pub fn host(&self) -> &str {
+        self.buf
+            .get(self.host_start..self.host_end)
+            .unwrap_or_default()
+    }
+
+    /// Whether the host is an IPv4 or IPv6 address.
+    pub fn host_is_ip(&self) -> bool {
+        self.host_is_ip
+    }
+
+    /// The path, starting with `/`, without the query.
+    pub fn path(&self) -> &str {
+        self.buf
+            .get(self.host_end..self.path_end)
+            .unwrap_or_default()
+    }
+
+    /// The query without its `?`; `Some("")` for a URL ending in `?`.
+    pub fn query(&self) -> Option<&str> {
+        if self.has_query {
+            self.buf.get(self.path_end + 1..)
+        } else {
+            None
+        }
+    }
+
+    /// The path and, if present, `?` and the query.
+    pub fn path_and_query(&self) -> &str {
+        self.buf.get(self.host_end..).unwrap_or_default()
+    }
+
+    /// The Safe Browsing expressions (host suffix + path prefix) to look
+    /// this URL up under, in the specification's order; at most 30, all
+    /// distinct, the first being the full URL without scheme.
+    pub fn expressions(&self) -> Expressions<'_> {
+        Expressions::new(self)
+    }
+
+    /// The host, then every parent domain at a label boundary, longest
+    /// first (`a.b.c`, `b.c`, `c`); only the host for an IP address. For
+    /// list entries that cover a domain and all its subdomains.
+    pub fn domain_suffixes(&self) -> DomainSuffixes<'_> {
+        DomainSuffixes::new(self.host(), self.host_is_ip)
+    }
+}
+
+impl Default for CanonicalUrl {
+    fn default() -> Self {
+        CanonicalUrl::new()
+    }
+}
+
+impl Clone for CanonicalUrl {
+    fn clone(&self) -> Self {
+        CanonicalUrl {
+            buf: self.buf.clone(),
+            scratch: Scratch::default(),
+            ..*self
+        }
+    }
+}
+
+impl PartialEq for CanonicalUrl {
+    fn eq(&self, other: &Self) -> bool {
+        // The offsets follow from the text except for the IP flag.
+        self.buf == other.buf && self.host_is_ip == other.host_is_ip
+    }
+}
+
+impl Eq for CanonicalUrl {}
+
+impl std::hash::Hash for CanonicalUrl {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.buf.hash(state);
+    }
+}
+
+impl fmt::Debug for CanonicalUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CanonicalUrl").field(&self.as_str()).finish()
+    }
+}
+
+impl fmt::Display for CanonicalUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CanonicalUrl {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        CanonicalUrl::parse(s.as_bytes())
+    }
+}
+
+/// The canonical expression of a `url-prefix` list entry: host + path
+/// (+ `?query`), no scheme, exactly as [`CanonicalUrl::expressions`] yields
+/// its first expression. The entry may carry a scheme and any escaping.
+///
+/// ```
+/// use hashwall::url::canonical_expression;
+///
+/// assert_eq!(canonical_expression("Evil.Example/gallery/")?, "evil.example/gallery/");
+/// assert_eq!(canonical_expression("https://evil.example/%67allery/./x?a")?, "evil.example/gallery/x?a");
+/// assert_eq!(canonical_expression("evil.example")?, "evil.example/");
+/// # Ok::<(), hashwall::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`CanonicalUrl::parse`].
+pub fn canonical_expression(value: &str) -> Result<String, Error> {
+    let url = CanonicalUrl::parse(value.as_bytes())?;
+    let mut out = String::with_capacity(url.as_str().len());
+    if let Some(first) = url.expressions().next() {
+        first.write_to(&mut out);
+    }
+    Ok(out)
+}
+
+/// The canonical form of a bare host, for `domain` list entries: the same
+/// rules as the host of a URL.
+///
+/// ```
+/// use hashwall::url::canonical_host;
+///
+/// assert_eq!(canonical_host("WWW.Example.COM.")?, "www.example.com");
+/// assert_eq!(canonical_host("bücher.example")?, "xn--bcher-kva.example");
+/// assert_eq!(canonical_host("0x7f.1")?, "127.0.0.1");
+/// assert_eq!(canonical_host("2001:DB8::1")?, "[2001:db8::1]");
+/// # Ok::<(), hashwall::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// `Empty` or `TooLong` as for URLs; `InvalidHost` when the value holds a
+/// raw `/ ? # @ \\`, or a `:` that is not part of an IPv6 address (a URL or a
+/// port is not a host); `MissingHost` when only dots remain;
+/// `InvalidIpv6` for a bad bracketed literal.
+pub fn canonical_host(value: &str) -> Result<String, Error> {
+    if value.len() > MAX_INPUT_LEN {
+        return Err(Error::url(UrlErrorKind::TooLong, "host too long"));
+    }
+    let value = value.trim_matches(|c: char| c <= ' ');
+    if value.is_empty() {
+        return Err(Error::url(UrlErrorKind::Empty, "empty host"));
+    }
+    if value.contains(['/', '?', '#', '@', '\\']) {
+        return Err(Error::url(
+            UrlErrorKind::InvalidHost,
+            "a host cannot contain / ? # @ or \\",
+        ));
+    }
+    if !value.starts_with('[') && value.contains(':') {
+        let addr = value.parse::<Ipv6Addr>().map_err(|_| {
+            Error::url(
+                UrlErrorKind::InvalidHost,
+                "a host cannot contain ':' (ports are not part of a host)",
+            )
+        })?;
+        return Ok(format!("[{addr}]"));
+    }
+    let mut out = Vec::with_capacity(value.len());
+    host::canonicalize(
+        value.as_bytes(),
+        &mut host::HostScratch::default(),
+        &mut out,
+    )?;
+    String::from_utf8(out).map_err(|_| Error::url(UrlErrorKind::InvalidHost, "non-ASCII output"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,218 @@
+//! Host canonicalisation: unescape, lower-case, dots, IDNA, IP addresses.
+
+use std::io::Write as _;
+use std::net::Ipv6Addr;
+
+use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
+
+use super::escape::{EscapeSet, escape_into, unescape_into};
+use super::ipv4;
+use crate::{Error, UrlErrorKind};
+
+/// Buffers reused from one host to the next.
+#[derive(Default)]
+pub(crate) struct HostScratch {
+    bytes: Vec<u8>,
+    idna: String,
+}
+
+/// Appends the canonical form of `raw` (the host as written in the URL:
+/// no userinfo, no port; brackets kept for IPv6) to `out`. Returns whether
+/// the host is an IP address.
+pub(crate) fn canonicalize(
+    raw: &[u8],
+    scratch: &mut HostScratch,
+    out: &mut Vec<u8>,
+) -> Result<bool, Error> {
+    if let Some(inner) = raw.strip_prefix(b"[") {
+        let Some(inner) = inner.strip_suffix(b"]") else {
+            return Err(Error::url(
+                UrlErrorKind::InvalidIpv6,
+                "unterminated IPv6 literal",
+            ));
+        };
+        scratch.bytes.clear();
+        unescape_into(inner, &mut scratch.bytes);
+        let text = std::str::from_utf8(&scratch.bytes).map_err(|e| {
+            Error::url(UrlErrorKind::InvalidIpv6, "invalid IPv6 literal").with_source(e)
+        })?;
+        let addr = text.parse::<Ipv6Addr>().map_err(|e| {
+            Error::url(UrlErrorKind::InvalidIpv6, "invalid IPv6 literal").with_source(e)
+        })?;
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "[{addr}]");
+        return Ok(true);
+    }
+
+    let bytes = &mut scratch.bytes;
+    bytes.clear();
+    unescape_into(raw, bytes);
+    bytes.make_ascii_lowercase();
+    clean_dots(bytes);
+    if !bytes.is_ascii() {
+        // IDNA first, the IPv4 check after: full-width digits map to ASCII
+        // ones, and a second canonicalisation must see the same address.
+        if to_ascii(bytes, &mut scratch.idna) {
+            bytes.clear();
+            bytes.extend_from_slice(scratch.idna.as_bytes());
+            clean_dots(bytes);
+        }
+        // Otherwise the raw bytes are kept and escaped below: a host IDNA
+        // refuses (or that is not UTF-8) still has to match list entries
+        // written the same way (`http://\x01\x80.com/` → `%01%80.com`).
+    }
+    if bytes.is_empty() {
+        return Err(Error::url(UrlErrorKind::MissingHost, "the host is empty"));
+    }
+    if let Some([a, b, c, d]) = ipv4::parse(bytes) {
+        for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            push_decimal(octet, out);
+        }
+        return Ok(true);
+    }
+    escape_into(bytes, EscapeSet::Host, out);
+    Ok(false)
+}
+
+/// Strips leading and trailing dots and collapses runs of dots, in place.
+fn clean_dots(v: &mut Vec<u8>) {
+    let mut w = 0;
+    let mut after_dot = true;
+    for r in 0..v.len() {
+        let b = v[r];
+        if b == b'.' {
+            if after_dot {
+                continue;
+            }
+            after_dot = true;
+        } else {
+            after_dot = false;
+        }
+        v[w] = b;
+        w += 1;
+    }
+    if w > 0 && v[w - 1] == b'.' {
+        w -= 1;
+    }
+    v.truncate(w);
+}
+
+/// UTS 46 ToASCII of `host` into `out`. False when IDNA refuses the name,
+/// or maps it to something other than a plain DNS name (an ASCII byte that
+/// would need escaping could change the URL's structure).
+fn to_ascii(host: &[u8], out: &mut String) -> bool {
+    out.clear();
+    let result = Uts46::new().process(
+        host,
+        AsciiDenyList::URL,
+        Hyphens::Allow,
+        ErrorPolicy::FailFast,
+        |_, _, _| false,
+        out,
+        None,
+    );
+    match result {
+        Ok(ProcessingSuccess::WroteToSink) => out
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')),
+        // Passthrough means the input was ASCII: not a case we call with.
+        Ok(_) | Err(_) => false,
+    }
+}
+
+fn push_decimal(v: u8, out: &mut Vec<u8>) {
+    if v >= 100 {
+        out.push(b'0' + v / 100);
+    }
+    if v >= 10 {
+        out.push(b'0' + v / 10 % 10);
+    }
+    out.push(b'0' + v % 10);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(s: &[u8]) -> Result<(String, bool), crate::ErrorKind> {
+        let mut out = Vec::new();
+        canonicalize(s, &mut HostScratch::default(), &mut out)
+            .map(|ip| (String::from_utf8(out).expect("ASCII"), ip))
+            .map_err(|e| e.kind())
+    }
+
+    fn ok(s: &[u8]) -> String {
+        host(s)
+            .map(|(h, _)| h)
+            .unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
+    }
+
+    #[test]
+    fn lower_case_and_dots() {
+        assert_eq!(ok(b"WWW.Example.COM."), "www.example.com");
+        assert_eq!(ok(b"..a...b.."), "a.b");
+        assert_eq!(ok(b"%2E%2Ea.b"), "a.b");
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(host(b"0x7f.1"), Ok(("127.0.0.1".into(), true)));
+        assert_eq!(host(b"%31%32%37.0.0.1"), Ok(("127.0.0.1".into(), true)));
+        assert_eq!(host(b"[2001:DB8:0::1]"), Ok(("[2001:db8::1]".into(), true)));
+        assert_eq!(
+            host(b"[::ffff:1.2.3.4]"),
+            Ok(("[::ffff:1.2.3.4]".into(), true))
+        );
+        assert_eq!(host(b"example.com"), Ok(("example.com".into(), false)));
+    }
+
+    #[test]
+    fn invalid_ipv6() {
+        let e = Err(crate::ErrorKind::Url(UrlErrorKind::InvalidIpv6));
+        assert_eq!(host(b"[::1"), e);
+        assert_eq!(host(b"[1.2.3.4]"), e);
+        assert_eq!(host(b"[::1%25eth0]"), e);
+        assert_eq!(host(b"[]"), e);
+    }
+
+    #[test]
+    fn empty_after_cleanup() {
+        let e = Err(crate::ErrorKind::Url(UrlErrorKind::MissingHost));
+        assert_eq!(host(b"..."), e);
+        assert_eq!(host(b"%2e"), e);
+        assert_eq!(host(b""), e);
+    }
+
+    #[test]
+    fn idna() {
+        assert_eq!(ok("bücher.example".as_bytes()), "xn--bcher-kva.example");
+        assert_eq!(ok("BÜCHER.example".as_bytes()), "xn--bcher-kva.example");
+        assert_eq!(ok(b"b%C3%BCcher.example"), "xn--bcher-kva.example");
+        // Ideographic full stops are label separators after mapping.
+        assert_eq!(ok("bücher。example。".as_bytes()), "xn--bcher-kva.example");
+        // Full-width digits map to an address.
+        assert_eq!(
+            host("１２７.０.０.１".as_bytes()),
+            Ok(("127.0.0.1".into(), true))
+        );
+    }
+
+    #[test]
+    fn idna_refusal_falls_back_to_escaping() {
+        assert_eq!(ok(b"\x01\x80.com"), "%01%80.com");
+        assert_eq!(ok("a b\u{fc}.com".as_bytes()), "a%20b%C3%BC.com");
+    }
+
+    #[test]
+    fn structural_bytes_are_escaped() {
+        assert_eq!(
+            ok(b"a%2Fb%3Fc%40d%3Ae%5B%5D%23"),
+            "a%2Fb%3Fc%40d%3Ae%5B%5D%23"
+        );
+        assert_eq!(ok(b"host%23.com"), "host%23.com");
+        assert_eq!(ok(b"a%25zz"), "a%25zz");
+    }
+}
