@@ -47,7 +47,11 @@ pub fn measure<T>(inputs: &[T], mut f: impl FnMut(&T)) -> Latency {
     }
     let mean = t.elapsed().as_nanos() as f64 / inputs.len().max(1) as f64;
     v.sort_by(f64::total_cmp);
-    let pct = |p: f64| v.get(((v.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
+    let pct = |p: f64| {
+        v.get(((v.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Latency {
         p50: pct(0.5),
         p90: pct(0.9),

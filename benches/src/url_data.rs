@@ -110,7 +110,9 @@ const WORDS: &[&str] = &[
     "img", "cdn", "static", "media", "files", "gallery", "photos", "upload", "share", "video",
     "news", "shop", "forum", "blog", "user", "data", "host", "free", "best", "hot",
 ];
-const EXTS: &[&str] = &["html", "php", "jpg", "png", "gif", "js", "css", "mp4", "webp", "htm"];
+const EXTS: &[&str] = &[
+    "html", "php", "jpg", "png", "gif", "js", "css", "mp4", "webp", "htm",
+];
 
 fn label(rng: &mut Rng) -> String {
     const CH: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -148,7 +150,11 @@ pub fn gen_path(rng: &mut Rng) -> String {
             if i > 0 {
                 p.push('&');
             }
-            p.push_str(&format!("{}={}", WORDS[rng.below(WORDS.len())], rng.below(100_000)));
+            p.push_str(&format!(
+                "{}={}",
+                WORDS[rng.below(WORDS.len())],
+                rng.below(100_000)
+            ));
         }
     }
     p
@@ -184,7 +190,11 @@ pub fn url_list(n: usize, real: &RealData, seed: u64) -> List {
             }
             mk(EntryKind::UrlPrefix, format!("{host}{path}"), i)
         } else {
-            mk(EntryKind::Url, format!("http://{host}{}", gen_path(&mut rng)), i)
+            mk(
+                EntryKind::Url,
+                format!("http://{host}{}", gen_path(&mut rng)),
+                i,
+            )
         };
         entries.push(e);
     }
@@ -232,7 +242,11 @@ pub fn url_stream(n: usize, list: &List, seed: u64) -> Vec<String> {
         let scheme = if rng.chance(0.7) { "https" } else { "http" };
         let u = if r < 70 || domains.is_empty() || urls.is_empty() {
             let sub = if rng.chance(0.5) { "www." } else { "" };
-            format!("{scheme}://{sub}{}{}", gen_domain(&mut rng), gen_path(&mut rng))
+            format!(
+                "{scheme}://{sub}{}{}",
+                gen_domain(&mut rng),
+                gen_path(&mut rng)
+            )
         } else if r < 90 {
             let sub = if rng.chance(0.5) { "cdn." } else { "" };
             let d = domains[rng.below(domains.len())];

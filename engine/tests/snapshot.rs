@@ -49,12 +49,24 @@ fn precedence_table_across_three_issuers() {
     // (url, action, lists that matched, in list order)
     let cases: &[(&str, Action, &[&str])] = &[
         ("http://example.org/", Action::NoMatch, &[]),
-        ("http://evil.example/gallery/a.jpg", Action::Block, &["iwf", "bka"]),
+        (
+            "http://evil.example/gallery/a.jpg",
+            Action::Block,
+            &["iwf", "bka"],
+        ),
         ("http://www.evil.example/other/", Action::Monitor, &["bka"]),
         ("http://propaganda.example/x", Action::Monitor, &["bka"]),
         ("http://cdn.bad.example/x", Action::Block, &["iwf"]),
-        ("http://shared.example/page.html", Action::Block, &["iwf", "bka"]),
-        ("https://shared.example/page.html", Action::Block, &["iwf", "bka"]),
+        (
+            "http://shared.example/page.html",
+            Action::Block,
+            &["iwf", "bka"],
+        ),
+        (
+            "https://shared.example/page.html",
+            Action::Block,
+            &["iwf", "bka"],
+        ),
         (
             "http://evil.example/gallery/press-release.html",
             Action::Allow,
@@ -124,7 +136,10 @@ fn each_kind_matches_exactly_what_it_should() {
     assert!(!blocked("http://notdom.example/"));
     assert!(!blocked("http://dom.example.org/"));
     assert!(blocked("http://10.1.2.3/x"));
-    assert!(blocked("http://167838211/x"), "10.1.2.3 written as one number");
+    assert!(
+        blocked("http://167838211/x"),
+        "10.1.2.3 written as one number"
+    );
 }
 
 #[test]
@@ -218,7 +233,11 @@ fn invalid_entries_are_refused_or_skipped_and_counted() {
     let snap = b.build();
     assert_eq!(snap.stats().skipped, 1);
     assert_eq!(snap.stats().url_entries, 1);
-    assert!(snap.check_url("http://ok.example/").expect("url").is_blocked());
+    assert!(
+        snap.check_url("http://ok.example/")
+            .expect("url")
+            .is_blocked()
+    );
 }
 
 #[test]
@@ -271,7 +290,12 @@ fn swaps_under_concurrent_readers_are_consistent() {
     let on = Arc::new(on);
     for i in 0..200 {
         if i % 2 == 0 {
-            engine.swap(Snapshot::builder().add_list(&list("domain swap.example\n", "on"), &ListConfig::default()).expect("builds").build());
+            engine.swap(
+                Snapshot::builder()
+                    .add_list(&list("domain swap.example\n", "on"), &ListConfig::default())
+                    .expect("builds")
+                    .build(),
+            );
         } else {
             engine.swap(Snapshot::empty());
         }
@@ -325,7 +349,13 @@ mod props {
     use super::*;
     use proptest::prelude::*;
 
-    const HOSTS: &[&str] = &["a.example", "b.a.example", "c.b.a.example", "x.test", "1.2.3.4"];
+    const HOSTS: &[&str] = &[
+        "a.example",
+        "b.a.example",
+        "c.b.a.example",
+        "x.test",
+        "1.2.3.4",
+    ];
     const PATHS: &[&str] = &["/", "/p/", "/p/q/", "/p/q/r.html", "/p/q/r.html?s=1", "/z"];
 
     fn entry() -> impl Strategy<Value = (EntryKind, String)> {

@@ -29,19 +29,34 @@ fn stdout(o: &Output) -> String {
 fn readme_check_command_on_demo_list() {
     let readme = include_str!("../../README.md");
     assert!(
-        readme.contains("check --url http://www.blocked.example/index.html --url http://example.org/"),
+        readme.contains(
+            "check --url http://www.blocked.example/index.html --url http://example.org/"
+        ),
         "README's first command changed: update this test"
     );
     let o = hashwall(
-        &["check", "--url", "http://www.blocked.example/index.html", "--url", "http://example.org/"],
+        &[
+            "check",
+            "--url",
+            "http://www.blocked.example/index.html",
+            "--url",
+            "http://example.org/",
+        ],
         None,
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].starts_with("block\thttp://www.blocked.example/index.html\tdemo[issuer=hashwall-demo"), "{out}");
-    assert!(lines[0].contains("kind=domain expression=blocked.example ref=DEMO-1"), "{out}");
+    assert!(
+        lines[0]
+            .starts_with("block\thttp://www.blocked.example/index.html\tdemo[issuer=hashwall-demo"),
+        "{out}"
+    );
+    assert!(
+        lines[0].contains("kind=domain expression=blocked.example ref=DEMO-1"),
+        "{out}"
+    );
     assert_eq!(lines[1], "no-match\thttp://example.org/");
 }
 
@@ -56,7 +71,14 @@ fn every_demo_entry_kind_matches() {
         let o = hashwall(&["check", "--url", u], None);
         assert_eq!(o.status.code(), Some(1), "{u}: {}", stdout(&o));
     }
-    let o = hashwall(&["check", "--url", "http://files.example/abuse/image-0002.jpg"], None);
+    let o = hashwall(
+        &[
+            "check",
+            "--url",
+            "http://files.example/abuse/image-0002.jpg",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
@@ -82,7 +104,10 @@ fn json_stdin_and_stats() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     let stats = err.lines().last().unwrap_or("");
-    assert!(stats.starts_with("stats: inputs=3 matched=1 load_ms="), "{err}");
+    assert!(
+        stats.starts_with("stats: inputs=3 matched=1 load_ms="),
+        "{err}"
+    );
     assert!(stats.contains(" check_ms="), "{err}");
 }
 
@@ -92,17 +117,41 @@ fn lists_from_files_with_provenance_and_precedence() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let block = dir.join("police.list");
     let allow = dir.join("fp.list");
-    std::fs::write(&block, "# issuer: Police\n# jurisdiction: FR\n# category: csam\nurl-prefix evil.example/ P-1\n").expect("write");
-    std::fs::write(&allow, "# policy: allow\nurl http://evil.example/ok.html FP-1\n").expect("write");
-    let (b, a) = (block.to_string_lossy().into_owned(), allow.to_string_lossy().into_owned());
+    std::fs::write(
+        &block,
+        "# issuer: Police\n# jurisdiction: FR\n# category: csam\nurl-prefix evil.example/ P-1\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &allow,
+        "# policy: allow\nurl http://evil.example/ok.html FP-1\n",
+    )
+    .expect("write");
+    let (b, a) = (
+        block.to_string_lossy().into_owned(),
+        allow.to_string_lossy().into_owned(),
+    );
     let o = hashwall(
-        &["check", "--list", &b, "--list", &a, "--url", "http://evil.example/x", "--url", "http://evil.example/ok.html"],
+        &[
+            "check",
+            "--list",
+            &b,
+            "--list",
+            &a,
+            "--url",
+            "http://evil.example/x",
+            "--url",
+            "http://evil.example/ok.html",
+        ],
         None,
     );
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("block\t"), "{out}");
-    assert!(lines[0].contains("police[issuer=Police jurisdiction=FR category=csam"), "{out}");
+    assert!(
+        lines[0].contains("police[issuer=Police jurisdiction=FR category=csam"),
+        "{out}"
+    );
     assert!(lines[1].starts_with("allow\t"), "{out}");
     assert!(lines[1].contains("fp[issuer=local"), "{out}");
     assert_eq!(o.status.code(), Some(1));
@@ -115,7 +164,16 @@ fn a_bad_list_is_an_error_naming_the_line() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let bad = dir.join("bad.list");
     std::fs::write(&bad, "domain ok.example\nnonsense value\n").expect("write");
-    let o = hashwall(&["check", "--list", &bad.to_string_lossy(), "--url", "http://a.example/"], None);
+    let o = hashwall(
+        &[
+            "check",
+            "--list",
+            &bad.to_string_lossy(),
+            "--url",
+            "http://a.example/",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.list") && err.contains(":2"), "{err}");
@@ -124,14 +182,33 @@ fn a_bad_list_is_an_error_naming_the_line() {
 
 #[test]
 fn url_canon_and_expressions() {
-    let o = hashwall(&["url", "canon", "HTTP://www.GOOgle.com.../%7Efoo/./bar/../", "/nohost"], None);
-    assert_eq!(stdout(&o).lines().next(), Some("http://www.google.com/~foo/"));
-    assert!(stdout(&o).lines().nth(1).is_some_and(|l| l.starts_with("error\t")));
+    let o = hashwall(
+        &[
+            "url",
+            "canon",
+            "HTTP://www.GOOgle.com.../%7Efoo/./bar/../",
+            "/nohost",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&o).lines().next(),
+        Some("http://www.google.com/~foo/")
+    );
+    assert!(
+        stdout(&o)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("error\t"))
+    );
     assert_eq!(o.status.code(), Some(2));
     let o = hashwall(&["url", "canon"], Some("http://3279880203/blah\n"));
     assert_eq!(stdout(&o), "http://195.127.0.11/blah\n");
     assert_eq!(o.status.code(), Some(0));
-    let o = hashwall(&["url", "expressions", "http://a.b.c/1/2.html?param=1"], None);
+    let o = hashwall(
+        &["url", "expressions", "http://a.b.c/1/2.html?param=1"],
+        None,
+    );
     assert_eq!(
         stdout(&o),
         "a.b.c/1/2.html?param=1\na.b.c/1/2.html\na.b.c/\na.b.c/1/\nb.c/1/2.html?param=1\nb.c/1/2.html\nb.c/\nb.c/1/\n"

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use hashwall::Snapshot;
 use hashwall::url::CanonicalUrl;
+use hashwall_benches::adblock_peer;
 use hashwall_benches::stats::{measure, rss_bytes};
 use hashwall_benches::url_data::{RealData, UBLOCK_DIR, adblock_rules, url_list, url_stream};
-use hashwall_benches::adblock_peer;
 
 const STREAM: usize = 200_000;
 const ADBLOCK_RULES: usize = 1_000_000;
@@ -23,7 +23,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![1_000_000, 10_000_000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![1_000_000, 10_000_000]
+    } else {
+        sizes
+    };
     let real = RealData::load(Path::new(UBLOCK_DIR));
     println!(
         "real data: {} hosts, {} URLs from {:?}",
@@ -35,7 +39,9 @@ fn main() {
         println!("WARNING: no real lists found (run benches/setup.sh); generated data only");
     }
     println!();
-    println!("| what | entries | build s | index B/entry | entries B/entry | p50 ns | p90 ns | p99 ns | mean ns | blocked |");
+    println!(
+        "| what | entries | build s | index B/entry | entries B/entry | p50 ns | p90 ns | p99 ns | mean ns | blocked |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
         let list = url_list(n, &real, 42);

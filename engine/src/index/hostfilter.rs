@@ -77,7 +77,9 @@ mod tests {
 
     #[test]
     fn no_false_negatives_and_few_false_positives() {
-        let keys: Vec<u64> = (0..50_000).map(|i| hash_str(1, &format!("host{i}.example"))).collect();
+        let keys: Vec<u64> = (0..50_000)
+            .map(|i| hash_str(1, &format!("host{i}.example")))
+            .collect();
         let f = HostFilter::build(&keys);
         assert!(keys.iter().all(|&k| f.may_contain(k)));
         let fp = (0..100_000)

@@ -86,7 +86,10 @@ impl KeyTable {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let p = self.slots.as_ptr().wrapping_add(home(key, self.slots.len()));
+            let p = self
+                .slots
+                .as_ptr()
+                .wrapping_add(home(key, self.slots.len()));
             // SAFETY: a prefetch is a hint: it never faults and reads nothing
             // into the program, whatever the address. `p` is in bounds anyway.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };

@@ -92,8 +92,15 @@ pub(crate) struct KindsPresent {
 /// A hit before it becomes a [`crate::Match`]: the entry and what matched.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Hit<'u> {
-    Expression { entry: u32, host: &'u str, path: &'u str },
-    Domain { entry: u32, host: &'u str },
+    Expression {
+        entry: u32,
+        host: &'u str,
+        path: &'u str,
+    },
+    Domain {
+        entry: u32,
+        host: &'u str,
+    },
 }
 
 /// True when `value` is `host` followed by `path`.
@@ -160,7 +167,10 @@ impl UrlIndex {
             let hh = h_host(host);
             if self.hosts.may_contain(hh) {
                 let path = full_path(url);
-                push((exact_key(hh, h_path(path)), Probe::Exact, host, path), &mut hit);
+                push(
+                    (exact_key(hh, h_path(path)), Probe::Exact, host, path),
+                    &mut hit,
+                );
             }
         }
         if present.prefix || present.hashed {
@@ -224,7 +234,11 @@ impl UrlIndex {
             if ok {
                 hit(match probe {
                     Probe::Domain => Hit::Domain { entry: id, host },
-                    _ => Hit::Expression { entry: id, host, path },
+                    _ => Hit::Expression {
+                        entry: id,
+                        host,
+                        path,
+                    },
                 });
             }
         });
@@ -243,7 +257,11 @@ impl UrlIndex {
         let digest: [u8; 32] = sha.finalize().into();
         self.table.candidates(hashed_key(&digest), |id| {
             if entries.kind(id) == EntryKind::UrlSha256 && entries.value(id) == digest {
-                hit(Hit::Expression { entry: id, host, path });
+                hit(Hit::Expression {
+                    entry: id,
+                    host,
+                    path,
+                });
             }
         });
     }
