@@ -10,7 +10,9 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use hashwall::Snapshot;
 use hashwall::url::CanonicalUrl;
 use hashwall_benches::adblock_peer;
-use hashwall_benches::url_data::{RealData, UBLOCK_DIR, adblock_rules, url_list, url_stream};
+use hashwall_benches::url_data::{
+    RealData, UBLOCK_DIR, adblock_rules, domain_list, url_list, url_stream,
+};
 
 const STREAM: usize = 10_000;
 
@@ -52,14 +54,6 @@ fn bench_url(c: &mut Criterion) {
             })
         });
         if n == 1_000_000 {
-            let engine = adblock_peer::engine(&adblock_rules(&list, n));
-            g.bench_function("adblock_check_network_request", |b| {
-                b.iter(|| {
-                    for u in &stream {
-                        black_box(adblock_peer::check(&engine, u));
-                    }
-                })
-            });
             g.bench_function("hashwall_build_100k", |b| {
                 let small = url_list(100_000, &real, 1);
                 b.iter_batched(
@@ -77,5 +71,36 @@ fn bench_url(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_url);
+/// hashwall and Brave's adblock engine loaded with the same 1 M hosts
+/// (`domain` entries / `||host^` rules), on the same URL stream.
+fn bench_side_by_side(c: &mut Criterion) {
+    let real = RealData::load(Path::new(UBLOCK_DIR));
+    let hosts = domain_list(1_000_000, &real, 5);
+    let stream = url_stream(STREAM, &hosts, 9);
+    let mut g = c.benchmark_group("hosts_1M_side_by_side");
+    g.throughput(Throughput::Elements(stream.len() as u64));
+    g.sample_size(20);
+    let snap = match Snapshot::builder().add_list(&hosts, &Default::default()) {
+        Ok(b) => b.build(),
+        Err(e) => panic!("benchmark list must build: {e}"),
+    };
+    g.bench_function("hashwall_check_url", |b| {
+        b.iter(|| {
+            for u in &stream {
+                let _ = black_box(snap.check_url(u));
+            }
+        })
+    });
+    let engine = adblock_peer::engine(&adblock_rules(&hosts, 1_000_000));
+    g.bench_function("adblock_check_network_request", |b| {
+        b.iter(|| {
+            for u in &stream {
+                black_box(adblock_peer::check(&engine, u));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_side_by_side, bench_url);
 criterion_main!(benches);

@@ -204,6 +204,35 @@ pub fn url_list(n: usize, real: &RealData, seed: u64) -> List {
     }
 }
 
+/// A list of `n` `domain` entries: the real hosts first, then generated
+/// domains. The side-by-side benchmark gives the same hosts to `adblock`.
+pub fn domain_list(n: usize, real: &RealData, seed: u64) -> List {
+    let mut rng = Rng::new(seed);
+    let mut entries: Vec<Entry> = real
+        .hosts
+        .iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, h)| Entry {
+            kind: EntryKind::Domain,
+            value: h.clone(),
+            reference: Some(format!("H{i}")),
+        })
+        .collect();
+    while entries.len() < n {
+        let i = entries.len();
+        entries.push(Entry {
+            kind: EntryKind::Domain,
+            value: gen_domain(&mut rng),
+            reference: Some(format!("H{i}")),
+        });
+    }
+    List {
+        meta: ListMeta::with_defaults("hosts"),
+        entries,
+    }
+}
+
 /// `||host^` rules for the first `n` `domain` entries of `list` (what the
 /// `adblock` crate is given in the side-by-side benchmark).
 pub fn adblock_rules(list: &List, n: usize) -> Vec<String> {
@@ -240,7 +269,9 @@ pub fn url_stream(n: usize, list: &List, seed: u64) -> Vec<String> {
     for _ in 0..n {
         let r = rng.below(100);
         let scheme = if rng.chance(0.7) { "https" } else { "http" };
-        let u = if r < 70 || domains.is_empty() || urls.is_empty() {
+        // Lists without URL entries get domain hits in place of URL hits.
+        let r = if urls.is_empty() && r >= 90 { 80 } else { r };
+        let u = if r < 70 || domains.is_empty() {
             let sub = if rng.chance(0.5) { "www." } else { "" };
             format!(
                 "{scheme}://{sub}{}{}",
