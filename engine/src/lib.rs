@@ -8,4 +8,4 @@ pub mod image;
 pub mod index;
 pub mod url;
 
-pub use error::{Error, ErrorKind, UrlErrorKind};
+pub use error::{Error, ErrorKind, ImageErrorKind, UrlErrorKind};
