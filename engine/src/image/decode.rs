@@ -66,7 +66,16 @@ pub(crate) fn decode(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<
     if bytes.is_empty() {
         return Err(Error::image(ImageErrorKind::Empty, "empty input"));
     }
-    match catch_unwind(AssertUnwindSafe(|| decode_inner(bytes, limits, exif))) {
+    guarded(|| decode_inner(bytes, limits, exif))
+}
+
+/// Run `f`, turning a panic into [`ImageErrorKind::DecoderPanic`].
+///
+/// Decoders are large and parse hostile input; a panic in one must cost us
+/// one file, not the process. Nothing `f` touches outlives it, so unwind
+/// safety is not a concern.
+fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(_) => Err(Error::image(
             ImageErrorKind::DecoderPanic,
@@ -78,7 +87,9 @@ pub(crate) fn decode(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<
 fn decode_inner(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<Decoded, Error> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| Error::image(ImageErrorKind::Corrupt, "cannot read the input").with_source(e))?;
+        .map_err(|e| {
+            Error::image(ImageErrorKind::Corrupt, "cannot read the input").with_source(e)
+        })?;
     let format = reader.format().ok_or_else(|| {
         Error::image(
             ImageErrorKind::Unsupported,
@@ -133,11 +144,10 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
     let mut out = RgbImage::new(w, h);
     for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
         let a = u32::from(p.0[3]);
-        for c in 0..3 {
-            let fg = u32::from(p.0[c]);
-            let bg = u32::from(ALPHA_BACKGROUND[c]);
+        for ((o, &fg), &bg) in o.0.iter_mut().zip(&p.0[..3]).zip(&ALPHA_BACKGROUND) {
+            let (fg, bg) = (u32::from(fg), u32::from(bg));
             // Rounded `fg·a + bg·(1−a)`; exact (fg) when opaque.
-            o.0[c] = ((fg * a + bg * (255 - a) + 127) / 255) as u8;
+            *o = ((fg * a + bg * (255 - a) + 127) / 255) as u8;
         }
     }
     out
@@ -160,7 +170,10 @@ fn jpeg_truncated(bytes: &[u8]) -> bool {
 /// `image`'s error, classified.
 fn map_error(e: ImageError) -> Error {
     let (kind, what) = match &e {
-        ImageError::Limits(_) => (ImageErrorKind::TooLarge, "image exceeds the decoding limits"),
+        ImageError::Limits(_) => (
+            ImageErrorKind::TooLarge,
+            "image exceeds the decoding limits",
+        ),
         ImageError::Unsupported(_) => (ImageErrorKind::Unsupported, "unsupported image"),
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             (ImageErrorKind::Truncated, "truncated image")
@@ -194,4 +207,29 @@ fn looks_truncated(e: &ImageError) -> bool {
         cur = err.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_decoder_becomes_an_error() {
+        let r: Result<(), Error> = guarded(|| panic!("decoder bug"));
+        let e = r.expect_err("panic caught");
+        assert_eq!(
+            e.kind(),
+            crate::ErrorKind::Image(ImageErrorKind::DecoderPanic)
+        );
+    }
+
+    #[test]
+    fn jpeg_truncation_check() {
+        assert!(jpeg_truncated(&[0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 3]));
+        assert!(!jpeg_truncated(&[
+            0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0xD9, 0, 0
+        ]));
+        // A thumbnail's EOI before the main scan does not count.
+        assert!(jpeg_truncated(&[0xFF, 0xDA, 0xFF, 0xD9, 0xFF, 0xDA, 7]));
+    }
 }

@@ -352,12 +352,15 @@ pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Er
             Algorithm::Phash | Algorithm::Dhash => {
                 let Some(d) = &decoded else { continue };
                 let small = small.get_or_insert_with(|| {
-                    let f = full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone()));
+                    let f =
+                        full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone()));
                     perceptual::preshrink(f)
                 });
                 let img = match small {
                     Some(s) => &*s,
-                    None => full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone())),
+                    None => {
+                        full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone()))
+                    }
                 };
                 let hex = if alg == Algorithm::Phash {
                     perceptual::phash(img)

@@ -22,7 +22,8 @@ fn dct_matrix() -> &'static [[f32; 64]; 16] {
         let mut d = [[0.0f32; 64]; 16];
         for (i, row) in d.iter_mut().enumerate() {
             for (j, v) in row.iter_mut().enumerate() {
-                let angle = (std::f64::consts::PI / 2.0 / 64.0) * (i + 1) as f64 * (2 * j + 1) as f64;
+                let angle =
+                    (std::f64::consts::PI / 2.0 / 64.0) * (i + 1) as f64 * (2 * j + 1) as f64;
                 *v = (f64::from(scale) * angle.cos()) as f32;
             }
         }
@@ -75,7 +76,11 @@ mod tests {
         let d = dct_matrix();
         for (i, ri) in d.iter().enumerate() {
             for (j, rj) in d.iter().enumerate() {
-                let dot: f64 = ri.iter().zip(rj).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+                let dot: f64 = ri
+                    .iter()
+                    .zip(rj)
+                    .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                    .sum();
                 let want = if i == j { 1.0 } else { 0.0 };
                 assert!((dot - want).abs() < 1e-5, "rows {i},{j}: {dot}");
             }

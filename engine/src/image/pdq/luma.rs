@@ -114,8 +114,18 @@ fn running_sums4(input: [&[f32]; 4], fw: usize, sums: [&mut [f32]; 4]) {
     // Phase 3, the bulk: slices of equal length let the compiler drop the
     // bounds checks.
     let m = n - fw;
-    let (a0, a1, a2, a3) = (&i0[ri..ri + m], &i1[ri..ri + m], &i2[ri..ri + m], &i3[ri..ri + m]);
-    let (b0, b1, b2, b3) = (&i0[li..li + m], &i1[li..li + m], &i2[li..li + m], &i3[li..li + m]);
+    let (a0, a1, a2, a3) = (
+        &i0[ri..ri + m],
+        &i1[ri..ri + m],
+        &i2[ri..ri + m],
+        &i3[ri..ri + m],
+    );
+    let (b0, b1, b2, b3) = (
+        &i0[li..li + m],
+        &i1[li..li + m],
+        &i2[li..li + m],
+        &i3[li..li + m],
+    );
     let (o0, o1, o2, o3) = (
         &mut s0[oi..oi + m],
         &mut s1[oi..oi + m],
@@ -247,29 +257,40 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
 
     // Pass 3 on a batch of rows of pass 2's output: running sums along the
     // row (all of them, for exactness), division at the sampled columns only.
-    let flush = |batch: &[f32], sums: &mut [f32], n: usize, first: usize, narrow: &mut [[f32; 64]]| {
-        if n == 4 {
-            let (b0, rest) = batch.split_at(w);
-            let (b1, rest) = rest.split_at(w);
-            let (b2, b3) = rest.split_at(w);
-            let (s0, rest) = sums.split_at_mut(w);
-            let (s1, rest) = rest.split_at_mut(w);
-            let (s2, s3) = rest.split_at_mut(w);
-            running_sums4([b0, b1, b2, &b3[..w]], fw_rows, [s0, s1, s2, &mut s3[..w]]);
-        } else {
+    let flush =
+        |batch: &[f32], sums: &mut [f32], n: usize, first: usize, narrow: &mut [[f32; 64]]| {
+            if n == 4 {
+                let (b0, rest) = batch.split_at(w);
+                let (b1, rest) = rest.split_at(w);
+                let (b2, b3) = rest.split_at(w);
+                let (s0, rest) = sums.split_at_mut(w);
+                let (s1, rest) = rest.split_at_mut(w);
+                let (s2, s3) = rest.split_at_mut(w);
+                running_sums4([b0, b1, b2, &b3[..w]], fw_rows, [s0, s1, s2, &mut s3[..w]]);
+            } else {
+                for q in 0..n {
+                    running_sums(
+                        &batch[q * w..(q + 1) * w],
+                        fw_rows,
+                        &mut sums[q * w..(q + 1) * w],
+                    );
+                }
+            }
             for q in 0..n {
-                running_sums(&batch[q * w..(q + 1) * w], fw_rows, &mut sums[q * w..(q + 1) * w]);
+                let s = &sums[q * w..(q + 1) * w];
+                for (o, &c) in narrow[first + q].iter_mut().zip(cols.iter()) {
+                    *o = s[c] / div_w[c];
+                }
             }
-        }
-        for q in 0..n {
-            let s = &sums[q * w..(q + 1) * w];
-            for (o, &c) in narrow[first + q].iter_mut().zip(cols.iter()) {
-                *o = s[c] / div_w[c];
-            }
-        }
-    };
+        };
 
-    let emit = |acc: &[f32], count: usize, oi: usize, batch: &mut Vec<f32>, sums: &mut Vec<f32>, in_batch: &mut usize, narrow: &mut [[f32; 64]]| {
+    let emit = |acc: &[f32],
+                count: usize,
+                oi: usize,
+                batch: &mut Vec<f32>,
+                sums: &mut Vec<f32>,
+                in_batch: &mut usize,
+                narrow: &mut [[f32; 64]]| {
         let d = count as f32;
         let dst = &mut batch[*in_batch * w..(*in_batch + 1) * w];
         for (o, &a) in dst.iter_mut().zip(acc.iter()) {
@@ -303,7 +324,15 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
         ri += 1;
         count += 1;
-        emit(&acc, count, oi, &mut batch, &mut sums, &mut in_batch, &mut narrow);
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
         oi += 1;
     }
     for _ in 0..h - fw_cols {
@@ -311,14 +340,30 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
         ri += 1;
         li += 1;
-        emit(&acc, count, oi, &mut batch, &mut sums, &mut in_batch, &mut narrow);
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
         oi += 1;
     }
     for _ in 0..half_c - 1 {
         sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
         li += 1;
         count -= 1;
-        emit(&acc, count, oi, &mut batch, &mut sums, &mut in_batch, &mut narrow);
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
         oi += 1;
     }
     drop(plane);
@@ -457,7 +502,15 @@ mod tests {
     #[test]
     fn streamed_equals_naive_bit_for_bit() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for &(w, h) in &[(5, 5), (7, 300), (130, 129), (257, 700), (1001, 333), (63, 65), (640, 480)] {
+        for &(w, h) in &[
+            (5, 5),
+            (7, 300),
+            (130, 129),
+            (257, 700),
+            (1001, 333),
+            (63, 65),
+            (640, 480),
+        ] {
             let luma: Vec<f32> = (0..w * h)
                 .map(|_| {
                     seed ^= seed << 13;
@@ -470,7 +523,11 @@ mod tests {
             let want = naive(&luma, w, h);
             for i in 0..64 {
                 for j in 0..64 {
-                    assert_eq!(got[i][j].to_bits(), want[i][j].to_bits(), "{w}x{h} at {i},{j}");
+                    assert_eq!(
+                        got[i][j].to_bits(),
+                        want[i][j].to_bits(),
+                        "{w}x{h} at {i},{j}"
+                    );
                 }
             }
         }

@@ -242,6 +242,7 @@ fn f64_tables() -> &'static F64Tables {
     static T: std::sync::OnceLock<F64Tables> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         let mut t = [[0.0f64; 256]; 3];
+        #[allow(clippy::needless_range_loop)] // `v` is both index and value
         for v in 0..256 {
             t[0][v] = v as f64 * 0.299;
             t[1][v] = v as f64 * 0.587;
@@ -259,6 +260,7 @@ fn f32_tables() -> &'static F32Tables {
     static T: std::sync::OnceLock<F32Tables> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         let mut t = [[0.0f32; 256]; 3];
+        #[allow(clippy::needless_range_loop)] // `v` is both index and value
         for v in 0..256 {
             t[0][v] = 0.299f32 * v as f32;
             t[1][v] = 0.587f32 * v as f32;
@@ -288,7 +290,8 @@ impl LumaRows for Rgb8Full<'_> {
         let t = &f64_tables().0;
         let row = &self.data[r * self.width * 3..(r + 1) * self.width * 3];
         for (o, p) in out.iter_mut().zip(row.chunks_exact(3)) {
-            *o = ((t[0][usize::from(p[0])] + t[1][usize::from(p[1])]) + t[2][usize::from(p[2])]) as f32;
+            *o = ((t[0][usize::from(p[0])] + t[1][usize::from(p[1])]) + t[2][usize::from(p[2])])
+                as f32;
         }
     }
 }
@@ -387,8 +390,8 @@ mod tests {
         // The reference hashes grey images as RGB with equal channels; make
         // sure the f64 formula gives back the grey level exactly.
         let t = &f64_tables().0;
-        for v in 0..256usize {
-            assert_eq!(((t[0][v] + t[1][v]) + t[2][v]) as f32, v as f32);
+        for (v, ((r, g), b)) in t[0].iter().zip(&t[1]).zip(&t[2]).enumerate() {
+            assert_eq!(((r + g) + b) as f32, v as f32);
         }
     }
 }

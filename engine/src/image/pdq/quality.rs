@@ -17,14 +17,15 @@ pub(crate) fn quality(a: &[[f32; 64]; 64]) -> u8 {
         let d = (((u - v) * 100.0) / 255.0) as i32;
         i64::from(d.unsigned_abs())
     };
-    for i in 0..63 {
-        for j in 0..64 {
-            sum += grad(a[i][j], a[i + 1][j]);
+    // Integer sums are exact, so the order of the terms does not matter.
+    for (upper, lower) in a.iter().zip(a.iter().skip(1)) {
+        for (&u, &v) in upper.iter().zip(lower.iter()) {
+            sum += grad(u, v);
         }
     }
     for row in a.iter() {
-        for j in 0..63 {
-            sum += grad(row[j], row[j + 1]);
+        for (&u, &v) in row.iter().zip(row.iter().skip(1)) {
+            sum += grad(u, v);
         }
     }
     // The reference accumulates in a C `int`; the sum is bounded by
