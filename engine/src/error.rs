@@ -25,6 +25,41 @@ pub enum UrlErrorKind {
     InvalidHost,
 }
 
+/// Why an image could not be decoded or hashed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImageErrorKind {
+    /// The input is empty.
+    Empty,
+    /// The bytes are not in a supported format (JPEG, PNG, GIF, WebP, BMP,
+    /// TIFF), or use a feature of it the decoder does not support.
+    Unsupported,
+    /// The image exceeds the configured limits (width, height or memory);
+    /// refused before the large allocation.
+    TooLarge,
+    /// The file ends before the image data does.
+    Truncated,
+    /// The image data is invalid.
+    Corrupt,
+    /// The decoder panicked on this input (caught; a bug in the decoder).
+    DecoderPanic,
+}
+
+impl ImageErrorKind {
+    /// A short token for the reason (`empty`, `unsupported`, `too-large`,
+    /// `truncated`, `corrupt`, `decoder-panic`), e.g. for logs and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageErrorKind::Empty => "empty",
+            ImageErrorKind::Unsupported => "unsupported",
+            ImageErrorKind::TooLarge => "too-large",
+            ImageErrorKind::Truncated => "truncated",
+            ImageErrorKind::Corrupt => "corrupt",
+            ImageErrorKind::DecoderPanic => "decoder-panic",
+        }
+    }
+}
+
 /// The broad class of an [`Error`].
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,6 +70,8 @@ pub enum ErrorKind {
     InvalidEntry,
     /// A list could not be read.
     List,
+    /// An image could not be decoded or hashed.
+    Image(ImageErrorKind),
 }
 
 /// The error type of this crate.
@@ -54,8 +91,14 @@ impl Error {
         }
     }
 
+    // Used by the URL canonicaliser (on other branches of the workspace).
+    #[allow(dead_code)]
     pub(crate) fn url(kind: UrlErrorKind, detail: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Url(kind), detail)
+    }
+
+    pub(crate) fn image(kind: ImageErrorKind, detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(ErrorKind::Image(kind), detail)
     }
 
     pub(crate) fn with_source(

@@ -40,6 +40,6 @@ pub mod url;
 mod verdict;
 
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, UrlErrorKind};
+pub use error::{Error, ErrorKind, ImageErrorKind, UrlErrorKind};
 pub use snapshot::{BuildStats, ListConfig, Snapshot, SnapshotBuilder};
 pub use verdict::{Action, ListInfo, Match, Verdict};

@@ -1,0 +1,535 @@
+//! Luma, the two-pass box ("Jarosz") filter and the decimation to 64×64.
+//!
+//! The reference blurs the whole luma plane four times (rows, columns, rows,
+//! columns, each a running-window mean of width `ceil(side / 128)`) and then
+//! samples 64×64 cells. Every value it keeps is the result of a specific
+//! sequence of `f32` additions, subtractions and one division, and a
+//! one-ulp difference can flip a hash bit. So this module reproduces that
+//! sequence exactly for every value that can reach the output, but skips the
+//! work whose result is never sampled:
+//!
+//! * the second row pass only divides at the 64 sampled columns (its running
+//!   sums must still visit every pixel, in order, to stay bit-exact);
+//! * the second column pass runs over those 64 columns only;
+//! * the first column pass is vectorised across columns (each column's sum
+//!   sees the same operations in the same order as in the reference) and
+//!   streamed straight into the second row pass, so the plane after the
+//!   first column pass is never stored.
+
+/// Window length of the box filter along a side of `n` pixels: the reference's
+/// `computeJaroszFilterWindowSize(n, 64)`, i.e. `ceil(n / 128)`.
+pub(crate) fn window(n: usize) -> usize {
+    n.div_ceil(128)
+}
+
+/// The number of samples averaged at each output position of a running
+/// window of width `fw` over `n` samples, as an `f32` divisor.
+///
+/// The reference's window is centred with `(fw + 2) / 2 - 1` samples before
+/// the output; near the ends it shrinks. Expressed per position, the count is
+/// `min(half + i, fw, fw - half + n - i)` with `half = (fw + 2) / 2`.
+fn divisors(n: usize, fw: usize) -> Vec<f32> {
+    let half = (fw + 2) / 2;
+    (0..n)
+        .map(|i| (half + i).min(fw).min(fw - half + n - i) as f32)
+        .collect()
+}
+
+/// The running sums of the reference's `box1DFloat` (before division):
+/// `sums[o]` is the value of its accumulator when it writes output `o`.
+///
+/// The phases (grow the window, slide it, shrink it) and the order of the
+/// add and the subtract inside a slide step are the reference's; changing
+/// either changes the rounding.
+#[inline]
+fn running_sums(input: &[f32], fw: usize, sums: &mut [f32]) {
+    let n = input.len();
+    debug_assert_eq!(sums.len(), n);
+    debug_assert!(fw >= 1 && fw <= n);
+    let half = (fw + 2) / 2;
+    let mut sum = 0.0f32;
+    let mut ri = 0;
+    let mut li = 0;
+    let mut oi = 0;
+    for _ in 0..half - 1 {
+        sum += input[ri];
+        ri += 1;
+    }
+    for _ in 0..fw - half + 1 {
+        sum += input[ri];
+        ri += 1;
+        sums[oi] = sum;
+        oi += 1;
+    }
+    for _ in 0..n - fw {
+        sum += input[ri];
+        sum -= input[li];
+        ri += 1;
+        li += 1;
+        sums[oi] = sum;
+        oi += 1;
+    }
+    for _ in 0..half - 1 {
+        sum -= input[li];
+        li += 1;
+        sums[oi] = sum;
+        oi += 1;
+    }
+}
+
+/// Four rows at once: the same sequence of operations per row as
+/// [`running_sums`], interleaved so that the four dependency chains overlap
+/// in the pipeline instead of each add waiting for the previous one.
+#[inline]
+fn running_sums4(input: [&[f32]; 4], fw: usize, sums: [&mut [f32]; 4]) {
+    let n = input[0].len();
+    let half = (fw + 2) / 2;
+    let [i0, i1, i2, i3] = input;
+    let [s0, s1, s2, s3] = sums;
+    let (i0, i1, i2, i3) = (&i0[..n], &i1[..n], &i2[..n], &i3[..n]);
+    let (s0, s1, s2, s3) = (&mut s0[..n], &mut s1[..n], &mut s2[..n], &mut s3[..n]);
+    let mut acc = [0.0f32; 4];
+    let mut ri = 0;
+    let mut li = 0;
+    let mut oi = 0;
+    for _ in 0..half - 1 {
+        acc[0] += i0[ri];
+        acc[1] += i1[ri];
+        acc[2] += i2[ri];
+        acc[3] += i3[ri];
+        ri += 1;
+    }
+    for _ in 0..fw - half + 1 {
+        acc[0] += i0[ri];
+        acc[1] += i1[ri];
+        acc[2] += i2[ri];
+        acc[3] += i3[ri];
+        ri += 1;
+        s0[oi] = acc[0];
+        s1[oi] = acc[1];
+        s2[oi] = acc[2];
+        s3[oi] = acc[3];
+        oi += 1;
+    }
+    // Phase 3, the bulk: slices of equal length let the compiler drop the
+    // bounds checks.
+    let m = n - fw;
+    let (a0, a1, a2, a3) = (
+        &i0[ri..ri + m],
+        &i1[ri..ri + m],
+        &i2[ri..ri + m],
+        &i3[ri..ri + m],
+    );
+    let (b0, b1, b2, b3) = (
+        &i0[li..li + m],
+        &i1[li..li + m],
+        &i2[li..li + m],
+        &i3[li..li + m],
+    );
+    let (o0, o1, o2, o3) = (
+        &mut s0[oi..oi + m],
+        &mut s1[oi..oi + m],
+        &mut s2[oi..oi + m],
+        &mut s3[oi..oi + m],
+    );
+    for k in 0..m {
+        acc[0] += a0[k];
+        acc[0] -= b0[k];
+        acc[1] += a1[k];
+        acc[1] -= b1[k];
+        acc[2] += a2[k];
+        acc[2] -= b2[k];
+        acc[3] += a3[k];
+        acc[3] -= b3[k];
+        o0[k] = acc[0];
+        o1[k] = acc[1];
+        o2[k] = acc[2];
+        o3[k] = acc[3];
+    }
+    li += m;
+    oi += m;
+    for _ in 0..half - 1 {
+        acc[0] -= i0[li];
+        acc[1] -= i1[li];
+        acc[2] -= i2[li];
+        acc[3] -= i3[li];
+        li += 1;
+        s0[oi] = acc[0];
+        s1[oi] = acc[1];
+        s2[oi] = acc[2];
+        s3[oi] = acc[3];
+        oi += 1;
+    }
+}
+
+/// The sampled row and column indices of the reference's `decimateFloat`:
+/// the pixel under the centre of each of 64 cells, computed in `f64` and
+/// truncated as the reference does.
+pub(crate) fn sample_indices(n: usize) -> [usize; 64] {
+    let mut idx = [0usize; 64];
+    for (i, v) in idx.iter_mut().enumerate() {
+        *v = (((i as f64 + 0.5) * n as f64) / 64.0) as usize;
+    }
+    idx
+}
+
+/// A source of luma rows: `fill(r, out)` writes row `r` (`out.len()` is the
+/// width) as `f32` luma values.
+pub(crate) trait LumaRows {
+    /// Image width in pixels.
+    fn width(&self) -> usize;
+    /// Image height in pixels.
+    fn height(&self) -> usize;
+    /// Write row `r`'s luma into `out`.
+    fn fill(&self, r: usize, out: &mut [f32]);
+}
+
+/// The 64×64 downsample the reference hashes, from a luma source of at least
+/// 5×5 pixels (checked by the caller). Allocates `4 · width · height` bytes
+/// for the plane after the first row pass; `None` if that would overflow.
+pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
+    let (w, h) = (src.width(), src.height());
+    let mut out = Box::new([[0.0f32; 64]; 64]);
+    if w == 64 && h == 64 {
+        // The reference hashes a 64×64 input as is, without blurring (its
+        // filter with window 1 would not be an exact identity in floating
+        // point: `(s + x) - s` may differ from `x`).
+        for (r, row) in out.iter_mut().enumerate() {
+            src.fill(r, row);
+        }
+        return Some(out);
+    }
+    let fw_rows = window(w); // along each row
+    let fw_cols = window(h); // along each column
+    let cols = sample_indices(w);
+    let rows = sample_indices(h);
+    let div_w = divisors(w, fw_rows);
+
+    // Pass 1, along rows: luma, running sums, division. Four rows at a time.
+    let len = w.checked_mul(h)?;
+    let mut plane = vec![0.0f32; len];
+    let mut luma = vec![0.0f32; 4 * w];
+    let mut r = 0;
+    while r < h {
+        let k = (h - r).min(4);
+        if k == 4 {
+            let (l0, rest) = luma.split_at_mut(w);
+            let (l1, rest) = rest.split_at_mut(w);
+            let (l2, l3) = rest.split_at_mut(w);
+            src.fill(r, l0);
+            src.fill(r + 1, l1);
+            src.fill(r + 2, l2);
+            src.fill(r + 3, l3);
+            let dst = &mut plane[r * w..(r + 4) * w];
+            let (d0, rest) = dst.split_at_mut(w);
+            let (d1, rest) = rest.split_at_mut(w);
+            let (d2, d3) = rest.split_at_mut(w);
+            running_sums4([l0, l1, l2, l3], fw_rows, [d0, d1, d2, d3]);
+        } else {
+            for rr in r..r + k {
+                let l = &mut luma[..w];
+                src.fill(rr, l);
+                running_sums(l, fw_rows, &mut plane[rr * w..(rr + 1) * w]);
+            }
+        }
+        for v in plane[r * w..(r + k) * w].chunks_exact_mut(w) {
+            for (x, d) in v.iter_mut().zip(div_w.iter()) {
+                *x /= *d;
+            }
+        }
+        r += k;
+    }
+
+    // Pass 2, along columns, streamed row by row into pass 3. Each column's
+    // accumulator sees the reference's operations in the reference's order;
+    // the lanes are independent so the loop vectorises.
+    let half_c = (fw_cols + 2) / 2;
+    let mut acc = vec![0.0f32; w];
+    // Pass 3 output at the sampled columns only, for every row: h × 64.
+    let mut narrow = vec![[0.0f32; 64]; h];
+    let mut batch = vec![0.0f32; 4 * w];
+    let mut sums = vec![0.0f32; 4 * w];
+    let mut in_batch = 0usize;
+    let mut oi = 0usize;
+    let mut count = 0usize;
+    let mut ri = 0usize;
+    let mut li = 0usize;
+
+    // Pass 3 on a batch of rows of pass 2's output: running sums along the
+    // row (all of them, for exactness), division at the sampled columns only.
+    let flush =
+        |batch: &[f32], sums: &mut [f32], n: usize, first: usize, narrow: &mut [[f32; 64]]| {
+            if n == 4 {
+                let (b0, rest) = batch.split_at(w);
+                let (b1, rest) = rest.split_at(w);
+                let (b2, b3) = rest.split_at(w);
+                let (s0, rest) = sums.split_at_mut(w);
+                let (s1, rest) = rest.split_at_mut(w);
+                let (s2, s3) = rest.split_at_mut(w);
+                running_sums4([b0, b1, b2, &b3[..w]], fw_rows, [s0, s1, s2, &mut s3[..w]]);
+            } else {
+                for q in 0..n {
+                    running_sums(
+                        &batch[q * w..(q + 1) * w],
+                        fw_rows,
+                        &mut sums[q * w..(q + 1) * w],
+                    );
+                }
+            }
+            for q in 0..n {
+                let s = &sums[q * w..(q + 1) * w];
+                for (o, &c) in narrow[first + q].iter_mut().zip(cols.iter()) {
+                    *o = s[c] / div_w[c];
+                }
+            }
+        };
+
+    let emit = |acc: &[f32],
+                count: usize,
+                oi: usize,
+                batch: &mut Vec<f32>,
+                sums: &mut Vec<f32>,
+                in_batch: &mut usize,
+                narrow: &mut [[f32; 64]]| {
+        let d = count as f32;
+        let dst = &mut batch[*in_batch * w..(*in_batch + 1) * w];
+        for (o, &a) in dst.iter_mut().zip(acc.iter()) {
+            *o = a / d;
+        }
+        *in_batch += 1;
+        if *in_batch == 4 || oi + 1 == h {
+            let first = oi + 1 - *in_batch;
+            flush(batch, sums, *in_batch, first, narrow);
+            *in_batch = 0;
+        }
+    };
+
+    let add_row = |acc: &mut [f32], row: &[f32]| {
+        for (a, &v) in acc.iter_mut().zip(row.iter()) {
+            *a += v;
+        }
+    };
+    let sub_row = |acc: &mut [f32], row: &[f32]| {
+        for (a, &v) in acc.iter_mut().zip(row.iter()) {
+            *a -= v;
+        }
+    };
+
+    for _ in 0..half_c - 1 {
+        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        ri += 1;
+        count += 1;
+    }
+    for _ in 0..fw_cols - half_c + 1 {
+        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        ri += 1;
+        count += 1;
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
+        oi += 1;
+    }
+    for _ in 0..h - fw_cols {
+        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        ri += 1;
+        li += 1;
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
+        oi += 1;
+    }
+    for _ in 0..half_c - 1 {
+        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        li += 1;
+        count -= 1;
+        emit(
+            &acc,
+            count,
+            oi,
+            &mut batch,
+            &mut sums,
+            &mut in_batch,
+            &mut narrow,
+        );
+        oi += 1;
+    }
+    drop(plane);
+
+    // Pass 4, along columns, on the 64 sampled columns only; then sample the
+    // 64 rows.
+    let div_h = divisors(h, fw_cols);
+    let mut col_acc = [0.0f32; 64];
+    let mut ri = 0usize;
+    let mut li = 0usize;
+    let mut oi = 0usize;
+    let mut next = 0usize; // next of the 64 sampled rows to fill
+    let take = |col_acc: &[f32; 64], oi: usize, next: &mut usize, out: &mut [[f32; 64]; 64]| {
+        while *next < 64 && rows[*next] == oi {
+            for (o, &a) in out[*next].iter_mut().zip(col_acc.iter()) {
+                *o = a / div_h[oi];
+            }
+            *next += 1;
+        }
+    };
+    for _ in 0..half_c - 1 {
+        add64(&mut col_acc, &narrow[ri]);
+        ri += 1;
+    }
+    for _ in 0..fw_cols - half_c + 1 {
+        add64(&mut col_acc, &narrow[ri]);
+        ri += 1;
+        take(&col_acc, oi, &mut next, &mut out);
+        oi += 1;
+    }
+    for _ in 0..h - fw_cols {
+        add64(&mut col_acc, &narrow[ri]);
+        sub64(&mut col_acc, &narrow[li]);
+        ri += 1;
+        li += 1;
+        take(&col_acc, oi, &mut next, &mut out);
+        oi += 1;
+    }
+    for _ in 0..half_c - 1 {
+        sub64(&mut col_acc, &narrow[li]);
+        li += 1;
+        take(&col_acc, oi, &mut next, &mut out);
+        oi += 1;
+    }
+    Some(out)
+}
+
+#[inline]
+fn add64(acc: &mut [f32; 64], row: &[f32; 64]) {
+    for (a, &v) in acc.iter_mut().zip(row.iter()) {
+        *a += v;
+    }
+}
+
+#[inline]
+fn sub64(acc: &mut [f32; 64], row: &[f32; 64]) {
+    for (a, &v) in acc.iter_mut().zip(row.iter()) {
+        *a -= v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A literal transcription of the reference's four passes over the full
+    /// plane, to check the streamed version against.
+    fn naive(luma: &[f32], w: usize, h: usize) -> [[f32; 64]; 64] {
+        fn box1d(input: &[f32], out: &mut [f32], n: usize, stride: usize, fw: usize) {
+            let half = (fw + 2) / 2;
+            let (mut li, mut ri, mut oi) = (0, 0, 0);
+            let mut sum = 0.0f32;
+            let mut cur = 0usize;
+            for _ in 0..half - 1 {
+                sum += input[ri];
+                cur += 1;
+                ri += stride;
+            }
+            for _ in 0..fw - half + 1 {
+                sum += input[ri];
+                cur += 1;
+                out[oi] = sum / cur as f32;
+                ri += stride;
+                oi += stride;
+            }
+            for _ in 0..n - fw {
+                sum += input[ri];
+                sum -= input[li];
+                out[oi] = sum / cur as f32;
+                li += stride;
+                ri += stride;
+                oi += stride;
+            }
+            for _ in 0..half - 1 {
+                sum -= input[li];
+                cur -= 1;
+                out[oi] = sum / cur as f32;
+                li += stride;
+                oi += stride;
+            }
+        }
+        let mut b1 = luma.to_vec();
+        let mut b2 = vec![0.0f32; w * h];
+        let (fr, fc) = (window(w), window(h));
+        for _ in 0..2 {
+            for r in 0..h {
+                box1d(&b1[r * w..], &mut b2[r * w..], w, 1, fr);
+            }
+            for c in 0..w {
+                box1d(&b2[c..], &mut b1[c..], h, w, fc);
+            }
+        }
+        let mut out = [[0.0f32; 64]; 64];
+        let (ri, ci) = (sample_indices(h), sample_indices(w));
+        for i in 0..64 {
+            for j in 0..64 {
+                out[i][j] = b1[ri[i] * w + ci[j]];
+            }
+        }
+        out
+    }
+
+    struct Plane<'a>(&'a [f32], usize, usize);
+    impl LumaRows for Plane<'_> {
+        fn width(&self) -> usize {
+            self.1
+        }
+        fn height(&self) -> usize {
+            self.2
+        }
+        fn fill(&self, r: usize, out: &mut [f32]) {
+            out.copy_from_slice(&self.0[r * self.1..(r + 1) * self.1]);
+        }
+    }
+
+    #[test]
+    fn streamed_equals_naive_bit_for_bit() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for &(w, h) in &[
+            (5, 5),
+            (7, 300),
+            (130, 129),
+            (257, 700),
+            (1001, 333),
+            (63, 65),
+            (640, 480),
+        ] {
+            let luma: Vec<f32> = (0..w * h)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed % 25600) as f32 / 100.0
+                })
+                .collect();
+            let got = downsample(&Plane(&luma, w, h)).expect("size fits");
+            let want = naive(&luma, w, h);
+            for i in 0..64 {
+                for j in 0..64 {
+                    assert_eq!(
+                        got[i][j].to_bits(),
+                        want[i][j].to_bits(),
+                        "{w}x{h} at {i},{j}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! PDQ, Meta's 256-bit perceptual hash, written from the published algorithm
+//! and checked bit for bit against the reference implementation.
+//!
+//! Pipeline: luma → two passes of a box filter along rows then columns
+//! (window `ceil(side / 128)`) → 64×64 samples → DCT keeping frequencies
+//! 1–16 in each direction → one bit per coefficient, set when it exceeds the
+//! median. See `engine/DESIGN.md` ("PDQ") for the exactness constraints.
+
+mod dct;
+mod dihedral;
+mod luma;
+mod quality;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use dihedral::{Dihedral, UnknownDihedral};
+use luma::LumaRows;
+
+/// Images with a side shorter than this get the all-zero hash and quality 0,
+/// as in the reference (`MIN_HASHABLE_DIM`).
+pub const MIN_SIDE: usize = 5;
+
+/// The side the `pdq-512` flavour resizes to when either side exceeds it.
+pub const PDQ_512_SIDE: usize = 512;
+
+/// A 256-bit PDQ hash.
+///
+/// Stored as the reference stores it: 16 words of 16 bits, bit `k` (for DCT
+/// coefficient `(k / 16, k % 16)`) in word `k / 16`, bit `k % 16`. The hex
+/// form prints word 15 first, four lowercase digits per word, as every
+/// reference implementation and every shared hash list does.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PdqHash(pub [u16; 16]);
+
+impl PdqHash {
+    /// The hash with no bit set (what images smaller than 5×5 get).
+    pub const ZERO: PdqHash = PdqHash([0; 16]);
+
+    /// Bit `k` (0..256): whether DCT coefficient `(k / 16, k % 16)` exceeds
+    /// the median.
+    pub fn bit(&self, k: usize) -> bool {
+        k < 256 && (self.0[k >> 4] >> (k & 15)) & 1 == 1
+    }
+
+    /// The number of bits in which two hashes differ; the reference calls
+    /// two hashes a match at 31 or fewer.
+    pub fn hamming_distance(&self, other: &PdqHash) -> u32 {
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum()
+    }
+
+    /// 64 lowercase hex digits, word 15 first.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for w in self.0.iter().rev() {
+            // Writing to a String cannot fail.
+            let _ = fmt::Write::write_fmt(&mut s, format_args!("{w:04x}"));
+        }
+        s
+    }
+
+    /// Parse 64 hex digits (either case), word 15 first; `None` otherwise.
+    pub fn from_hex(s: &str) -> Option<PdqHash> {
+        let b = s.as_bytes();
+        if b.len() != 64 || !b.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let mut words = [0u16; 16];
+        for (i, chunk) in b.chunks_exact(4).enumerate() {
+            let text = std::str::from_utf8(chunk).ok()?;
+            words[15 - i] = u16::from_str_radix(text, 16).ok()?;
+        }
+        Some(PdqHash(words))
+    }
+}
+
+impl fmt::Debug for PdqHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PdqHash({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for PdqHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// The error of [`PdqHash::from_str`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidPdqHex;
+
+impl fmt::Display for InvalidPdqHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a PDQ hash is 64 hexadecimal digits")
+    }
+}
+
+impl std::error::Error for InvalidPdqHex {}
+
+impl FromStr for PdqHash {
+    type Err = InvalidPdqHex;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PdqHash::from_hex(s).ok_or(InvalidPdqHex)
+    }
+}
+
+/// A PDQ hash with its quality (0–100; below 50 the reference advises not to
+/// trust it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pdq {
+    /// The hash.
+    pub hash: PdqHash,
+    /// The reference's quality metric, 0–100.
+    pub quality: u8,
+}
+
+/// The DCT coefficients of one image, from which the hash and its dihedral
+/// variants are derived.
+pub(crate) struct PdqCoefficients {
+    coeffs: Option<[[f32; 16]; 16]>,
+    quality: u8,
+}
+
+impl PdqCoefficients {
+    /// The hash of the image transformed by `d`.
+    pub(crate) fn hash(&self, d: Dihedral) -> Pdq {
+        match &self.coeffs {
+            None => Pdq {
+                hash: PdqHash::ZERO,
+                quality: 0,
+            },
+            Some(c) => Pdq {
+                hash: bits(&d.apply(c)),
+                quality: self.quality,
+            },
+        }
+    }
+}
+
+/// One bit per coefficient: set when it is greater than the median.
+///
+/// The reference's median (Torben's algorithm on 256 values) is the 128th
+/// smallest value, an element of the set; strict `>` then sets exactly the
+/// coefficients above it.
+fn bits(c: &[[f32; 16]; 16]) -> PdqHash {
+    let mut flat = [0.0f32; 256];
+    for (i, row) in c.iter().enumerate() {
+        flat[i * 16..(i + 1) * 16].copy_from_slice(row);
+    }
+    let mut sorted = flat;
+    let (_, median, _) = sorted.select_nth_unstable_by(127, f32::total_cmp);
+    let median = *median;
+    let mut words = [0u16; 16];
+    for (k, &v) in flat.iter().enumerate() {
+        if v > median {
+            words[k >> 4] |= 1 << (k & 15);
+        }
+    }
+    PdqHash(words)
+}
+
+/// Coefficients and quality from any luma source.
+pub(crate) fn coefficients(src: &impl LumaRows) -> PdqCoefficients {
+    let none = PdqCoefficients {
+        coeffs: None,
+        quality: 0,
+    };
+    if src.width() < MIN_SIDE || src.height() < MIN_SIDE {
+        return none;
+    }
+    match luma::downsample(src) {
+        Some(a) => PdqCoefficients {
+            quality: quality::quality(&a),
+            coeffs: Some(dct::dct64_to_16(&a)),
+        },
+        None => none,
+    }
+}
+
+/// A row-major `f32` luma plane.
+struct Plane<'a> {
+    data: &'a [f32],
+    width: usize,
+    height: usize,
+}
+
+impl LumaRows for Plane<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    fn fill(&self, r: usize, out: &mut [f32]) {
+        out.copy_from_slice(&self.data[r * self.width..(r + 1) * self.width]);
+    }
+}
+
+/// PDQ of a row-major luma plane (`width · height` values, nominally
+/// 0–255), for tests and benchmarks that bring their own pixels.
+///
+/// Returns `None` when `luma.len() != width * height`.
+///
+/// ```
+/// use hashwall::image::pdq_from_luma;
+/// let (w, h) = (100, 80);
+/// let luma: Vec<f32> = (0..w * h).map(|i| ((i % w) * 2 + (i / w)) as f32).collect();
+/// let pdq = pdq_from_luma(&luma, w, h).expect("dimensions match");
+/// assert_eq!(pdq.hash.to_hex().len(), 64);
+/// ```
+pub fn pdq_from_luma(luma: &[f32], width: usize, height: usize) -> Option<Pdq> {
+    pdq_dihedral_from_luma(luma, width, height).map(|all| all[0])
+}
+
+/// The eight dihedral PDQ hashes (in [`Dihedral::ALL`] order) of a row-major
+/// luma plane; `None` when `luma.len() != width * height`.
+pub fn pdq_dihedral_from_luma(luma: &[f32], width: usize, height: usize) -> Option<[Pdq; 8]> {
+    if width.checked_mul(height)? != luma.len() {
+        return None;
+    }
+    let c = coefficients(&Plane {
+        data: luma,
+        width,
+        height,
+    });
+    Some(Dihedral::ALL.map(|d| c.hash(d)))
+}
+
+/// Luma tables for the `pdq` flavour: the reference pipeline (Python
+/// `pdqhash`) computes `r·0.299 + g·0.587 + b·0.114` in `f64` (NumPy
+/// promotes the `uint8` planes) and rounds the sum to `f32`. Products of a
+/// byte and a constant are tabulated; the additions stay in the same order.
+struct F64Tables([[f64; 256]; 3]);
+
+fn f64_tables() -> &'static F64Tables {
+    static T: std::sync::OnceLock<F64Tables> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [[0.0f64; 256]; 3];
+        #[allow(clippy::needless_range_loop)] // `v` is both index and value
+        for v in 0..256 {
+            t[0][v] = v as f64 * 0.299;
+            t[1][v] = v as f64 * 0.587;
+            t[2][v] = v as f64 * 0.114;
+        }
+        F64Tables(t)
+    })
+}
+
+/// Luma tables for the `pdq-512` flavour: the C++ command-line hasher
+/// multiplies by `f32` constants and adds in `f32`.
+struct F32Tables([[f32; 256]; 3]);
+
+fn f32_tables() -> &'static F32Tables {
+    static T: std::sync::OnceLock<F32Tables> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [[0.0f32; 256]; 3];
+        #[allow(clippy::needless_range_loop)] // `v` is both index and value
+        for v in 0..256 {
+            t[0][v] = 0.299f32 * v as f32;
+            t[1][v] = 0.587f32 * v as f32;
+            t[2][v] = 0.114f32 * v as f32;
+        }
+        F32Tables(t)
+    })
+}
+
+/// Interleaved 8-bit RGB pixels, row-major, hashed at full resolution with
+/// the `pdq` flavour's luma.
+pub(crate) struct Rgb8Full<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+}
+
+impl LumaRows for Rgb8Full<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    #[inline]
+    fn fill(&self, r: usize, out: &mut [f32]) {
+        let t = &f64_tables().0;
+        let row = &self.data[r * self.width * 3..(r + 1) * self.width * 3];
+        for (o, p) in out.iter_mut().zip(row.chunks_exact(3)) {
+            *o = ((t[0][usize::from(p[0])] + t[1][usize::from(p[1])]) + t[2][usize::from(p[2])])
+                as f32;
+        }
+    }
+}
+
+/// Interleaved 8-bit RGB pixels seen through the C++ command-line hasher's
+/// nearest-neighbour resize to 512×512 (when a side exceeds 512), with its
+/// `f32` luma.
+pub(crate) struct Rgb8Resized<'a> {
+    data: &'a [u8],
+    src_width: usize,
+    width: usize,
+    height: usize,
+    xs: Vec<usize>,
+    ys: Vec<usize>,
+}
+
+impl<'a> Rgb8Resized<'a> {
+    pub(crate) fn new(data: &'a [u8], src_width: usize, src_height: usize) -> Self {
+        let resize = src_width > PDQ_512_SIDE || src_height > PDQ_512_SIDE;
+        let (width, height) = if resize {
+            (PDQ_512_SIDE, PDQ_512_SIDE)
+        } else {
+            (src_width, src_height)
+        };
+        Rgb8Resized {
+            data,
+            src_width,
+            width,
+            height,
+            xs: nearest_indices(src_width, width),
+            ys: nearest_indices(src_height, height),
+        }
+    }
+}
+
+/// CImg's nearest-neighbour source index for each of `dst` outputs from `src`
+/// inputs: `floor(x · src / dst)`, computed in `f64` (its resize accumulates
+/// offsets `floor((x + 1) · src / dst) - floor(x · src / dst)` starting at 0,
+/// which amounts to the same).
+fn nearest_indices(src: usize, dst: usize) -> Vec<usize> {
+    let f = src as f64 / dst as f64;
+    (0..dst)
+        .map(|x| ((x as f64 * f) as usize).min(src.saturating_sub(1)))
+        .collect()
+}
+
+impl LumaRows for Rgb8Resized<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    #[inline]
+    fn fill(&self, r: usize, out: &mut [f32]) {
+        let t = &f32_tables().0;
+        let y = self.ys[r];
+        let row = &self.data[y * self.src_width * 3..(y + 1) * self.src_width * 3];
+        for (o, &x) in out.iter_mut().zip(self.xs.iter()) {
+            let p = &row[x * 3..x * 3 + 3];
+            *o = (t[0][usize::from(p[0])] + t[1][usize::from(p[1])]) + t[2][usize::from(p[2])];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_word_order() {
+        let mut h = PdqHash::ZERO;
+        h.0[15] = 0xabcd;
+        h.0[0] = 0x0001;
+        let hex = h.to_hex();
+        assert!(hex.starts_with("abcd"));
+        assert!(hex.ends_with("0001"));
+        assert_eq!(PdqHash::from_hex(&hex), Some(h));
+        assert_eq!(PdqHash::from_hex(&hex.to_uppercase()), Some(h));
+        assert_eq!(PdqHash::from_hex("xyz"), None);
+        assert!(h.bit(0) && !h.bit(1) && h.bit(15 * 16 + 0xd - 0xd));
+        assert_eq!(h.hamming_distance(&PdqHash::ZERO), 11);
+    }
+
+    #[test]
+    fn tiny_images_hash_to_zero() {
+        let luma = vec![1.0f32; 4 * 100];
+        let p = pdq_from_luma(&luma, 4, 100).expect("sizes match");
+        assert_eq!(p.hash, PdqHash::ZERO);
+        assert_eq!(p.quality, 0);
+        assert!(pdq_from_luma(&luma, 5, 100).is_none());
+    }
+
+    #[test]
+    fn grey_luma_of_the_pdq_flavour_is_the_grey_value() {
+        // The reference hashes grey images as RGB with equal channels; make
+        // sure the f64 formula gives back the grey level exactly.
+        let t = &f64_tables().0;
+        for (v, ((r, g), b)) in t[0].iter().zip(&t[1]).zip(&t[2]).enumerate() {
+            assert_eq!(((r + g) + b) as f32, v as f32);
+        }
+    }
+}
