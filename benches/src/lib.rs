@@ -1,1 +1,3 @@
 //! Shared benchmark data generation.
+
+pub mod hamming_data;

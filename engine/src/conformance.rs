@@ -39,7 +39,9 @@ pub fn dir(sub: &str) -> Option<PathBuf> {
         !required,
         "conformance data `{sub}` not found (tried {tried:?}) and HASHWALL_REQUIRE_CONFORMANCE=1"
     );
-    eprintln!("SKIP: conformance data `{sub}` not found (tried {tried:?}); set HASHWALL_CONFORMANCE");
+    eprintln!(
+        "SKIP: conformance data `{sub}` not found (tried {tried:?}); set HASHWALL_CONFORMANCE"
+    );
     None
 }
 

@@ -1,0 +1,449 @@
+//! Multi-index hashing (Norouzi, Punjani & Fleet, "Fast Exact Search in
+//! Hamming Space with Multi-Index Hashing", TPAMI 2014), with a compact
+//! two-level bucket layout.
+//!
+//! The hash is cut into `m` contiguous substrings. If `d(x, q) <= r` with
+//! `r = s*m + a` (`0 <= a < m`), then at least one of the first `a + 1`
+//! substrings is within `s` bits, or one of the others within `s - 1`:
+//! otherwise the distance would be at least `(a+1)(s+1) + (m-a-1)s = r + 1`.
+//! Searching table `t` at its radius `rho_t` therefore finds every match.
+//!
+//! Each table is a counting sort of all entries by the top `hi_bits` of their
+//! substring: an offsets array (CSR, `2^hi_bits + 1` `u32`) points into two
+//! parallel arrays, the remaining low bits of the substring (the *tag*, at
+//! most 16 bits, `u16`) and the entry id (3 bytes when the list has fewer
+//! than 2^24 entries, else 4). A probe enumerates every `hi` value within
+//! `rho_t` bits of the query's and scans that range's tags contiguously,
+//! keeping those within the remaining budget. No per-bucket allocation.
+//!
+//! Duplicates across tables are removed without any per-query set: an entry
+//! found in table `t` is reported only if no earlier searched table `j < t`
+//! also qualifies it (`d_j <= rho_j`), which is checked on the candidate's
+//! own hash: exactly one table reports each match.
+
+use super::Match;
+use super::bits::{HammingHash, ball_size, for_each_mask, low_mask};
+
+/// Ids of a table, packed to 3 or 4 bytes little-endian.
+#[derive(Debug)]
+struct PackedIds {
+    /// `width * len + 3` bytes: the padding lets every read load 4 bytes.
+    bytes: Vec<u8>,
+    width: usize,
+    mask: u32,
+}
+
+impl PackedIds {
+    fn new(len: usize, max_id: u32) -> PackedIds {
+        let width = if max_id < (1 << 24) { 3 } else { 4 };
+        PackedIds {
+            bytes: vec![0; width * len + 3],
+            width,
+            mask: if width == 3 { 0x00ff_ffff } else { u32::MAX },
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, i: usize) -> u32 {
+        let p = i * self.width;
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.bytes[p..p + 4]);
+        u32::from_le_bytes(b) & self.mask
+    }
+
+    fn set(&mut self, i: usize, id: u32) {
+        let p = i * self.width;
+        self.bytes[p..p + self.width].copy_from_slice(&id.to_le_bytes()[..self.width]);
+    }
+}
+
+/// One substring's table.
+#[derive(Debug)]
+struct Table {
+    /// First bit of the substring in the hash.
+    start: u32,
+    /// Substring length in bits (1..=32).
+    len: u32,
+    /// Bits of the substring used as the bucket number.
+    hi_bits: u32,
+    /// The remaining low bits, stored per entry (0..=16).
+    tag_bits: u32,
+    /// `2^hi_bits + 1` offsets into `tags` / `ids`.
+    offsets: Vec<u32>,
+    /// Low bits of each entry's substring; empty when `tag_bits == 0`.
+    tags: Vec<u16>,
+    ids: PackedIds,
+}
+
+/// Layout parameters of the multi-index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MihParams {
+    /// Number of substrings `m`; each must be at most 32 bits, so at least
+    /// `BITS / 32`.
+    pub substrings: u32,
+    /// Target average number of entries per bucket, which sets `hi_bits`
+    /// (clamped so that tags fit 16 bits and offsets stay at most 2^24).
+    pub bucket_target: u32,
+}
+
+/// The multi-index over a list of hashes (which the caller keeps).
+#[derive(Debug)]
+pub(crate) struct Mih {
+    tables: Vec<Table>,
+    /// Number of entries, for the cost model.
+    n: usize,
+}
+
+/// Estimated costs in nanoseconds, measured on the development machine
+/// (see DESIGN.md): a bucket visit (offsets lookup, mostly a cache miss on
+/// the tags), one tag check, and one entry of the flat scan per 64 bits.
+const COST_VISIT: f64 = 40.0;
+const COST_TAG: f64 = 0.4;
+const COST_FLAT_PER_WORD: f64 = 0.25;
+
+impl Mih {
+    pub(crate) fn build<H: HammingHash>(hashes: &[H], params: MihParams) -> Mih {
+        let m = params
+            .substrings
+            .clamp(H::BITS.div_ceil(32), H::BITS.min(256));
+        let n = hashes.len();
+        let max_id = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX);
+        // hi bits so that n / 2^hi ~= bucket_target.
+        let target = (n as f64 / f64::from(params.bucket_target.max(1))).max(1.0);
+        let hi_target = target.log2().round().clamp(0.0, 24.0) as u32;
+        let base = H::BITS / m;
+        let extra = H::BITS % m;
+        let mut tables = Vec::with_capacity(m as usize);
+        let mut start = 0;
+        for t in 0..m {
+            let len = base + u32::from(t < extra);
+            let hi_bits = hi_target.clamp(len.saturating_sub(16), len.min(24));
+            tables.push(build_table(hashes, start, len, hi_bits, max_id));
+            start += len;
+        }
+        Mih { tables, n }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.tables.capacity() * std::mem::size_of::<Table>()
+            + self
+                .tables
+                .iter()
+                .map(|t| t.offsets.capacity() * 4 + t.tags.capacity() * 2 + t.ids.bytes.capacity())
+                .sum::<usize>()
+    }
+
+    /// Radius each table is searched at (`None`: not searched).
+    fn radii(&self, r: u32) -> impl Iterator<Item = Option<u32>> + '_ {
+        let m = self.tables.len() as u32;
+        let (s, a) = (r / m, r % m);
+        (0..m).map(move |t| if t <= a { Some(s) } else { s.checked_sub(1) })
+    }
+
+    /// Estimated query cost in nanoseconds, and the flat scan's.
+    pub(crate) fn cost<H: HammingHash>(&self, r: u32) -> (f64, f64) {
+        let mut mih = 0.0;
+        for (t, rho) in self.tables.iter().zip(self.radii(r)) {
+            if let Some(rho) = rho {
+                let visits = ball_size(t.hi_bits, rho);
+                let per_bucket = self.n as f64 / (1u64 << t.hi_bits) as f64;
+                mih += visits * (COST_VISIT + per_bucket * COST_TAG);
+            }
+        }
+        let flat = self.n as f64 * COST_FLAT_PER_WORD * f64::from(H::BITS / 64);
+        (mih, flat)
+    }
+
+    /// Appends every match within `r` of `query` to `out` (unordered).
+    pub(crate) fn query<H: HammingHash>(
+        &self,
+        hashes: &[H],
+        query: &H,
+        r: u32,
+        out: &mut Vec<Match>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("popcnt") {
+                // SAFETY: the CPU supports POPCNT.
+                unsafe { self.query_popcnt(hashes, query, r, out) };
+                return;
+            }
+        }
+        self.query_generic(hashes, query, r, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn query_popcnt<H: HammingHash>(
+        &self,
+        hashes: &[H],
+        query: &H,
+        r: u32,
+        out: &mut Vec<Match>,
+    ) {
+        self.query_generic(hashes, query, r, out);
+    }
+
+    #[inline(always)]
+    fn query_generic<H: HammingHash>(&self, hashes: &[H], query: &H, r: u32, out: &mut Vec<Match>) {
+        // Per-table query substring and radius, on the stack: m <= 256.
+        let mut qsub = [0u32; 256];
+        let mut rho = [-1i32; 256];
+        for (t, (table, radius)) in self.tables.iter().zip(self.radii(r)).enumerate() {
+            qsub[t] = query.substring(table.start, table.len);
+            // Radii are at most 256, so the cast is lossless.
+            rho[t] = radius.map_or(-1, |x| x.min(table.len) as i32);
+        }
+        for (t, table) in self.tables.iter().enumerate() {
+            if rho[t] < 0 {
+                continue;
+            }
+            let radius = rho[t] as u32;
+            let key = qsub[t];
+            let q_hi = key >> table.tag_bits;
+            let q_lo = key & low_mask(table.tag_bits);
+            // A candidate is reported by the first searched table that
+            // qualifies it; `earlier` lists the tables to check against.
+            let earlier = &self.tables[..t];
+            let check = |id: u32, out: &mut Vec<Match>| {
+                let Some(h) = hashes.get(id as usize) else {
+                    return;
+                };
+                let d = h.distance(query);
+                if d > r {
+                    return;
+                }
+                for (j, e) in earlier.iter().enumerate() {
+                    if rho[j] >= 0
+                        && (h.substring(e.start, e.len) ^ qsub[j]).count_ones() as i32 <= rho[j]
+                    {
+                        return;
+                    }
+                }
+                out.push(Match { id, distance: d });
+            };
+            let tag_bits = table.tag_bits;
+            let ids = &table.ids;
+            probe_pipelined(table, q_hi, radius, |lo, hi, budget| {
+                if budget >= tag_bits {
+                    for i in lo..hi {
+                        check(ids.get(i), out);
+                    }
+                } else {
+                    let tags = &table.tags[lo..hi];
+                    scan_tags(tags, q_lo as u16, budget, |i| check(ids.get(lo + i), out));
+                }
+            });
+        }
+    }
+}
+
+/// How many buckets ahead the offsets, then the tags, are prefetched.
+const AHEAD: usize = 8;
+
+/// Visits every bucket whose number is within `radius` bits of `q_hi`,
+/// calling `visit(start, end, budget)` with the bucket's entry range and the
+/// bits left for the tag (`radius` minus the bucket's distance).
+///
+/// Buckets are scattered over the table, so each visit is a cache miss on
+/// the offsets and another, dependent one on the tags; one at a time they
+/// would cost ~100 ns each. The visits are independent and their order is
+/// known in advance, so they are pipelined: bucket `i + 2*AHEAD`'s offsets
+/// and bucket `i + AHEAD`'s tags are prefetched while bucket `i` is scanned.
+#[inline(always)]
+fn probe_pipelined(
+    table: &Table,
+    q_hi: u32,
+    radius: u32,
+    mut visit: impl FnMut(usize, usize, u32),
+) {
+    const RING: usize = 4 * AHEAD;
+    // Ring of upcoming buckets: (bucket number, budget).
+    let mut ring = [(0u32, 0u32); RING];
+    let (mut head, mut tail) = (0usize, 0usize);
+    let mut step = |ring: &mut [(u32, u32); RING], head: usize, tail: usize| {
+        // Stage 2 for the bucket AHEAD behind the newest: its offsets should
+        // be cached by now, so fetch the tags.
+        if tail >= head + AHEAD {
+            let (b, _) = ring[(tail - AHEAD) % RING];
+            let start = table.offsets[b as usize] as usize;
+            if table.tag_bits > 0 {
+                prefetch(table.tags.as_ptr().wrapping_add(start));
+            } else {
+                prefetch(
+                    table
+                        .ids
+                        .bytes
+                        .as_ptr()
+                        .wrapping_add(start * table.ids.width),
+                );
+            }
+        }
+        // Stage 3: the oldest bucket is scanned.
+        if tail >= head + 2 * AHEAD {
+            let (b, budget) = ring[head % RING];
+            let b = b as usize;
+            visit(
+                table.offsets[b] as usize,
+                table.offsets[b + 1] as usize,
+                budget,
+            );
+            true
+        } else {
+            false
+        }
+    };
+    for k in 0..=radius.min(table.hi_bits) {
+        let budget = radius - k;
+        for_each_mask(table.hi_bits, k, |flip| {
+            let b = q_hi ^ flip;
+            // Stage 1: the newest bucket's offsets.
+            prefetch(table.offsets.as_ptr().wrapping_add(b as usize));
+            ring[tail % RING] = (b, budget);
+            tail += 1;
+            if step(&mut ring, head, tail) {
+                head += 1;
+            }
+            true
+        });
+    }
+    // Drain: scan what is left in order.
+    while head < tail {
+        let (b, budget) = ring[head % RING];
+        let b = b as usize;
+        visit(
+            table.offsets[b] as usize,
+            table.offsets[b + 1] as usize,
+            budget,
+        );
+        head += 1;
+    }
+}
+
+/// Hints the CPU to bring the cache line at `p` into L1. `p` need not be
+/// valid: a prefetch never faults.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint without architectural effect; any
+    // address, even invalid, is allowed.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Calls `f(i)` for every `i` with `popcount(tags[i] ^ q) <= budget`.
+///
+/// Works in blocks of 32: the comparison mask of a block is computed without
+/// branches (vectorisable), then only the set bits are visited, since most
+/// tags fail.
+#[inline(always)]
+fn scan_tags(tags: &[u16], q: u16, budget: u32, mut f: impl FnMut(usize)) {
+    let mut chunks = tags.chunks_exact(32);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut mask = 0u32;
+        for (i, &t) in chunk.iter().enumerate() {
+            mask |= u32::from((t ^ q).count_ones() <= budget) << i;
+        }
+        while mask != 0 {
+            f(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 32;
+    }
+    for (i, &t) in chunks.remainder().iter().enumerate() {
+        if (t ^ q).count_ones() <= budget {
+            f(base + i);
+        }
+    }
+}
+
+fn build_table<H: HammingHash>(
+    hashes: &[H],
+    start: u32,
+    len: u32,
+    hi_bits: u32,
+    max_id: u32,
+) -> Table {
+    let tag_bits = len - hi_bits;
+    let buckets = 1usize << hi_bits;
+    let tag_mask = low_mask(tag_bits);
+    let n = hashes.len();
+    // Counting sort by bucket: count, prefix-sum, place.
+    let mut offsets = vec![0u32; buckets + 1];
+    advise_huge_pages(&offsets);
+    for h in hashes {
+        let b = (h.substring(start, len) >> tag_bits) as usize;
+        offsets[b + 1] += 1;
+    }
+    for b in 0..buckets {
+        offsets[b + 1] += offsets[b];
+    }
+    let mut cursor = offsets[..buckets].to_vec();
+    let mut tags = if tag_bits > 0 {
+        vec![0u16; n]
+    } else {
+        Vec::new()
+    };
+    let mut ids = PackedIds::new(n, max_id);
+    advise_huge_pages(&tags);
+    advise_huge_pages(&ids.bytes);
+    for (id, h) in hashes.iter().enumerate() {
+        let key = h.substring(start, len);
+        let b = (key >> tag_bits) as usize;
+        let pos = cursor[b] as usize;
+        cursor[b] += 1;
+        if tag_bits > 0 {
+            // tag_bits <= 16, so the masked key fits.
+            tags[pos] = (key & tag_mask) as u16;
+        }
+        // The caller guarantees n <= u32::MAX.
+        ids.set(pos, id as u32);
+    }
+    Table {
+        start,
+        len,
+        hi_bits,
+        tag_bits,
+        offsets,
+        tags,
+        ids,
+    }
+}
+
+/// Asks the kernel to back a large array with transparent huge pages.
+///
+/// Queries touch a few thousand random cache lines spread over hundreds of
+/// megabytes; with 4 KiB pages nearly every one is also a TLB miss whose
+/// page walk misses the cache too. With 2 MiB pages the TLB covers the whole
+/// index (measured in DESIGN.md). The arrays are still untouched when this
+/// runs (fresh zeroed allocations), so the first writes fault in huge pages.
+/// Best effort: failure (or a kernel with THP off) only costs speed.
+pub(crate) fn advise_huge_pages<T>(v: &[T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_ptr() as usize;
+        let len = std::mem::size_of_val(v);
+        // Only whole huge pages inside the array: madvise needs a
+        // page-aligned start, and advising bytes outside it would touch
+        // other allocations.
+        let first = start.next_multiple_of(HUGE);
+        let end = (start + len) / HUGE * HUGE;
+        if end > first {
+            // SAFETY: the range lies inside memory this process owns (the
+            // array); MADV_HUGEPAGE changes no contents, only the backing.
+            unsafe {
+                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
