@@ -9,6 +9,7 @@
 //! - `HASHWALL_BENCH_FULL=1`: also 10 M hashes.
 //! - `HASHWALL_BENCH_SIZES=1000000,3000000`: explicit list sizes.
 //! - `HASHWALL_BENCH_TABLE_ONLY=1`: only the timing table, no criterion.
+//! - `HASHWALL_BENCH_DATA=uniform|clustered`: only one data set.
 //! - `HASHWALL_MIH_M`, `HASHWALL_MIH_BUCKET`: layout overrides, to compare.
 //! - `HASHWALL_FAISS_DIR=dir`: write the list and queries for
 //!   `benches/faiss_compare.py`, time hashwall on them, and exit.
@@ -57,21 +58,40 @@ fn percentiles(mut t: Vec<Duration>) -> (f64, f64) {
 struct Timed {
     median_us: f64,
     p99_us: f64,
+    cpu_median_us: f64,
+    cpu_p99_us: f64,
     matches: f64,
 }
 
-fn time_queries(qs: &[Pdq], mut f: impl FnMut(&Pdq) -> usize) -> Timed {
+/// CPU time consumed by this thread (excludes time preempted).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn time_queries<T>(qs: &[T], mut f: impl FnMut(&T) -> usize) -> Timed {
     let mut lat = Vec::with_capacity(qs.len());
+    let mut cpu = Vec::with_capacity(qs.len());
     let mut matches = 0usize;
     for q in qs {
+        let c = thread_cpu();
         let t = Instant::now();
         matches += black_box(f(q));
         lat.push(t.elapsed());
+        cpu.push(thread_cpu().saturating_sub(c));
     }
     let (median_us, p99_us) = percentiles(lat);
+    let (cpu_median_us, cpu_p99_us) = percentiles(cpu);
     Timed {
         median_us,
         p99_us,
+        cpu_median_us,
+        cpu_p99_us,
         matches: matches as f64 / qs.len() as f64,
     }
 }
@@ -88,8 +108,8 @@ fn table_row(label: &str, t: &Timed, flat: Option<&Timed>) {
         format!("{:>8.0}x", f.median_us / t.median_us)
     });
     println!(
-        "  {label:<34} median {:>9.1} us  p99 {:>9.1} us  matches/query {:>8.1} {speedup}",
-        t.median_us, t.p99_us, t.matches
+        "  {label:<34} median {:>8.1} us  p99 {:>8.1} us | cpu median {:>8.1} p99 {:>8.1} | matches/q {:>6.1} {speedup}",
+        t.median_us, t.p99_us, t.cpu_median_us, t.cpu_p99_us, t.matches
     );
 }
 
@@ -97,6 +117,9 @@ fn run(c: &mut Criterion, table_only: bool) {
     let p = params();
     for n in sizes() {
         for name in ["uniform", "clustered"] {
+            if std::env::var("HASHWALL_BENCH_DATA").is_ok_and(|d| d != name) {
+                continue;
+            }
             let list = dataset(name, n);
             let t = Instant::now();
             let index = HammingIndex::with_params(list.iter().copied(), p);
@@ -132,19 +155,7 @@ fn run(c: &mut Criterion, table_only: bool) {
                 let tr = time_queries(&random, |q| mih(q, r, &mut out));
                 table_row(&format!("mih r={r} random"), &tr, Some(&flat));
             }
-            let mut lat = Vec::new();
-            let mut matches = 0;
-            for b in &batches {
-                let t = Instant::now();
-                matches += black_box(index.query_variants(b, 31)).len();
-                lat.push(t.elapsed());
-            }
-            let (m50, m99) = percentiles(lat);
-            let tb = Timed {
-                median_us: m50,
-                p99_us: m99,
-                matches: matches as f64 / batches.len() as f64,
-            };
+            let tb = time_queries(&batches, |b| index.query_variants(b, 31).len());
             table_row("batch of 8 variants r=31", &tb, None);
             if table_only {
                 continue;

@@ -83,32 +83,6 @@ impl<const N: usize> HammingHash for [u64; N] {
     }
 }
 
-/// Enumerates every mask of `bits` bits (`bits <= 32`) with exactly `k` bits
-/// set, in increasing order (Gosper's hack), calling `f` on each.
-///
-/// Returns early with `false` if `f` does.
-#[inline(always)]
-pub(crate) fn for_each_mask(bits: u32, k: u32, mut f: impl FnMut(u32) -> bool) -> bool {
-    if k > bits {
-        return true;
-    }
-    if k == 0 {
-        return f(0);
-    }
-    let limit = 1u64 << bits;
-    let mut m: u64 = (1u64 << k) - 1;
-    while m < limit {
-        // `m < 2^bits <= 2^32`, so the cast is lossless.
-        if !f(m as u32) {
-            return false;
-        }
-        let c = m & m.wrapping_neg();
-        let r = m + c;
-        m = (((r ^ m) >> 2) / c) | r;
-    }
-    true
-}
-
 /// `C(n, k)` as `f64` (used by the cost model, so no overflow concerns).
 pub(crate) fn binomial(n: u32, k: u32) -> f64 {
     if k > n {
@@ -142,27 +116,10 @@ mod tests {
     }
 
     #[test]
-    fn masks_counted() {
-        for bits in 0..=12 {
-            for k in 0..=bits {
-                let mut n = 0u32;
-                let mut prev = None;
-                for_each_mask(bits, k, |m| {
-                    assert_eq!(m.count_ones(), k);
-                    assert!(u64::from(m) < 1u64 << bits);
-                    assert!(prev.is_none_or(|p| p < m));
-                    prev = Some(m);
-                    n += 1;
-                    true
-                });
-                assert_eq!(f64::from(n), binomial(bits, k));
-            }
-        }
-        let mut n = 0u64;
-        for_each_mask(32, 2, |_| {
-            n += 1;
-            true
-        });
-        assert_eq!(n, 496);
+    fn ball_sizes() {
+        assert_eq!(ball_size(16, 3), 697.0);
+        assert_eq!(ball_size(18, 3), 988.0);
+        assert_eq!(ball_size(4, 9), 16.0);
+        assert_eq!(binomial(256, 0), 1.0);
     }
 }
