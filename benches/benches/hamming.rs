@@ -11,6 +11,9 @@
 //! - `HASHWALL_BENCH_TABLE_ONLY=1`: only the timing table, no criterion.
 //! - `HASHWALL_BENCH_DATA=uniform|clustered`: only one data set.
 //! - `HASHWALL_MIH_M`, `HASHWALL_MIH_BUCKET`: layout overrides, to compare.
+//! - `HASHWALL_BENCH_SWEEP=1`: instead, multi-index vs flat over radii
+//!   0..=63 (the crossover the cost model encodes), and the 64-bit width
+//!   with several substring counts.
 //! - `HASHWALL_FAISS_DIR=dir`: write the list and queries for
 //!   `benches/faiss_compare.py`, time hashwall on them, and exit.
 
@@ -235,7 +238,68 @@ fn faiss_export(dir: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Multi-index vs flat at every 4th radius, and the 64-bit layouts.
+fn sweep() {
+    for n in sizes() {
+        let list = dataset("clustered", n);
+        let index = HammingIndex::new(list.iter().copied());
+        let near = data::near_queries(3, &list, 60, 24);
+        println!(
+            "\nPDQ clustered n={n}: radius, auto strategy, multi-index cpu median, flat cpu median (us)"
+        );
+        let mut out = Vec::new();
+        let flat = time_queries(&near[..20], |q| index.query_flat(q, 31).len());
+        for r in (0..64).step_by(4).chain([31, 47, 55]) {
+            let t = time_queries(&near, |q| {
+                index.query_using(Strategy::MultiIndex, q, r, &mut out);
+                out.len()
+            });
+            println!(
+                "  r={r:>2} {:>10} mih {:>9.1} flat {:>9.1}",
+                format!("{:?}", index.strategy(r)),
+                t.cpu_median_us,
+                flat.cpu_median_us
+            );
+        }
+        drop(index);
+        let list64 = data::uniform64(7, n);
+        let near64 = data::near_queries64(8, &list64, 1000, 16);
+        let base = HammingIndex::<u64>::default_params();
+        for m in [2u32, 3, 4, 5, 6] {
+            for bucket_target in [4u32, 32] {
+                let params = MihParams {
+                    substrings: m,
+                    bucket_target,
+                    min_entries: 0,
+                };
+                let t = Instant::now();
+                let index = HammingIndex::with_params(list64.iter().copied(), params);
+                let build = t.elapsed().as_secs_f64();
+                let flat = time_queries(&near64[..20], |q| index.query_flat(q, 12).len());
+                print!(
+                    "64-bit n={n} m={m} bucket={bucket_target}{}: build {build:.2} s, {:.1} B/hash, flat {:.0} us; mih cpu median",
+                    if params == base { " (default)" } else { "" },
+                    index.heap_bytes() as f64 / n as f64,
+                    flat.cpu_median_us
+                );
+                for r in [4u32, 8, 10, 12, 16] {
+                    let t = time_queries(&near64, |q| {
+                        index.query_using(Strategy::MultiIndex, q, r, &mut out);
+                        out.len()
+                    });
+                    print!("  r={r}: {:.1}", t.cpu_median_us);
+                }
+                println!();
+            }
+        }
+    }
+}
+
 fn main() {
+    if std::env::var("HASHWALL_BENCH_SWEEP").is_ok_and(|v| v == "1") {
+        sweep();
+        return;
+    }
     if let Ok(dir) = std::env::var("HASHWALL_FAISS_DIR") {
         if let Err(e) = faiss_export(&dir) {
             eprintln!("export failed: {e}");

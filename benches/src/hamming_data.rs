@@ -126,3 +126,23 @@ pub fn to_bytes(hashes: &[[u64; 4]]) -> Vec<u8> {
         .flat_map(|h| h.iter().flat_map(|w| w.to_le_bytes()))
         .collect()
 }
+
+/// `n` uniform random 64-bit hashes.
+pub fn uniform64(seed: u64, n: usize) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
+    (0..n).map(|_| rng.next_u64()).collect()
+}
+
+/// 64-bit queries: listed entries with up to `max_flip` bits flipped.
+pub fn near_queries64(seed: u64, list: &[u64], n: usize, max_flip: u32) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            let mut h = list[rng.below(list.len() as u64) as usize];
+            for _ in 0..rng.below(u64::from(max_flip) + 1) {
+                h ^= 1 << rng.below(64);
+            }
+            h
+        })
+        .collect()
+}

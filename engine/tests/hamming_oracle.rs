@@ -98,6 +98,14 @@ fn queries<H: Gen>(rng: &mut Rng, list: &[H], n: usize) -> Vec<H> {
         .collect()
 }
 
+/// The default layout, with a multi-index even for the small test lists.
+fn mih_params<H: HammingHash>() -> MihParams {
+    MihParams {
+        min_entries: 0,
+        ..HammingIndex::<H>::default_params()
+    }
+}
+
 fn check_all_radii<H: Gen>(
     index: &HammingIndex<H>,
     qs: &[H],
@@ -126,7 +134,7 @@ fn pdq_uniform_and_clustered_all_radii() {
         ("uniform", uniform::<[u64; 4]>(&mut rng, 6000)),
         ("clustered", clustered::<[u64; 4]>(&mut rng, 9000)),
     ] {
-        let index = HammingIndex::new(list.iter().copied());
+        let index = HammingIndex::with_params(list.iter().copied(), mih_params::<[u64; 4]>());
         let qs = queries(&mut rng, &list, 12);
         let found = check_all_radii(&index, &qs, 0..64);
         let floor = if name == "uniform" { 100 } else { 1000 };
@@ -142,6 +150,7 @@ fn pdq_other_layouts() {
         let params = MihParams {
             substrings,
             bucket_target,
+            min_entries: 0,
         };
         let index = HammingIndex::with_params(list.iter().copied(), params);
         let qs = queries(&mut rng, &list, 4);
@@ -160,6 +169,7 @@ fn hash64_all_radii() {
             let params = MihParams {
                 substrings,
                 bucket_target: 16,
+                min_entries: 0,
             };
             let index = HammingIndex::with_params(list.iter().copied(), params);
             let qs = queries(&mut rng, &list, 6);
@@ -173,7 +183,7 @@ fn hash64_all_radii() {
 fn variants_report_best_once() {
     let mut rng = Rng(4);
     let list = clustered::<[u64; 4]>(&mut rng, 6000);
-    let index = HammingIndex::from_slice(&list);
+    let index = HammingIndex::with_params(list.iter().copied(), mih_params::<[u64; 4]>());
     for _ in 0..5 {
         let base = list[rng.below(list.len() as u64) as usize];
         // Variants at increasing distance from a listed entry, plus randoms.
@@ -216,7 +226,14 @@ fn small_lists_and_edges() {
     // Radius at and beyond the width on a multi-indexed list: everything.
     let mut rng = Rng(5);
     let list = uniform::<[u64; 4]>(&mut rng, 5000);
-    let index = HammingIndex::from_slice(&list);
+    assert_eq!(
+        HammingIndex::from_slice(&list).strategy(0),
+        Strategy::Flat,
+        "small list"
+    );
+    let index = HammingIndex::with_params(list.iter().copied(), mih_params::<[u64; 4]>());
+    assert_eq!(index.strategy(0), Strategy::MultiIndex);
+    assert_eq!(index.strategy(255), Strategy::Flat);
     assert_eq!(index.query(&[0; 4], 256).len(), 5000);
     assert_eq!(index.query(&[0; 4], 300).len(), 5000);
     let mut got = Vec::new();
@@ -224,6 +241,21 @@ fn small_lists_and_edges() {
     assert_eq!(got.len(), 5000);
     assert_eq!(index.get(17), Some(&list[17]));
     assert_eq!(index.get(5000), None);
+}
+
+#[test]
+fn default_large_list_uses_multi_index() {
+    let mut rng = Rng(6);
+    let list = clustered::<[u64; 4]>(&mut rng, 20_000);
+    let index = HammingIndex::from_slice(&list);
+    assert_eq!(index.strategy(15), Strategy::MultiIndex);
+    let qs = queries(&mut rng, &list, 8);
+    check_all_radii(&index, &qs, [0, 15, 31].into_iter());
+    let list64 = clustered::<u64>(&mut rng, 20_000);
+    let index = HammingIndex::from_slice(&list64);
+    assert_eq!(index.strategy(4), Strategy::MultiIndex);
+    let qs = queries(&mut rng, &list64, 8);
+    check_all_radii(&index, &qs, [0, 4, 8, 10, 12, 16].into_iter());
 }
 
 #[test]
@@ -241,7 +273,7 @@ proptest! {
                          clustered_list in any::<bool>(), r in 0u32..80) {
         let mut rng = Rng(seed);
         let list: Vec<[u64; 4]> = if clustered_list { clustered(&mut rng, 5000) } else { uniform(&mut rng, 4500) };
-        let index = HammingIndex::with_params(list.iter().copied(), MihParams { substrings, bucket_target: target });
+        let index = HammingIndex::with_params(list.iter().copied(), MihParams { substrings, bucket_target: target, min_entries: 0 });
         let mut got = Vec::new();
         for q in queries(&mut rng, &list, 4) {
             index.query_using(Strategy::MultiIndex, &q, r, &mut got);

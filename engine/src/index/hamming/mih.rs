@@ -93,6 +93,10 @@ pub struct MihParams {
     /// Target average number of entries per bucket, which sets `hi_bits`
     /// (clamped so that tags fit 16 bits and offsets stay at most 2^24).
     pub bucket_target: u32,
+    /// Lists with fewer entries get no multi-index: the flat scan reads
+    /// them faster than a few thousand probes, and the offsets arrays
+    /// (2^`hi_bits` each) would dominate their memory.
+    pub min_entries: usize,
 }
 
 /// The multi-index over a list of hashes (which the caller keeps).
@@ -103,12 +107,14 @@ pub(crate) struct Mih {
     n: usize,
 }
 
-/// Estimated costs in nanoseconds, measured on the development machine
-/// (see DESIGN.md): a bucket visit (offsets lookup, mostly a cache miss on
-/// the tags), one tag check, and one entry of the flat scan per 64 bits.
-const COST_VISIT: f64 = 40.0;
-const COST_TAG: f64 = 0.4;
-const COST_FLAT_PER_WORD: f64 = 0.25;
+/// Estimated costs in nanoseconds, from the radius sweep in DESIGN.md
+/// (1 M and 10 M PDQ hashes): a bucket visit (two dependent cache misses,
+/// partly overlapped by the prefetch pipeline: 13 to 70 ns measured, lower
+/// when visits are dense), one tag check (AVX2, 16 at a time), and one
+/// 64-bit word of the flat scan (1.4 ns per PDQ hash).
+const COST_VISIT: f64 = 25.0;
+const COST_TAG: f64 = 0.1;
+const COST_FLAT_PER_WORD: f64 = 0.35;
 
 impl Mih {
     pub(crate) fn build<H: HammingHash>(hashes: &[H], params: MihParams) -> Mih {
@@ -334,16 +340,16 @@ impl<H: HammingHash, const AVX2: bool> Probe<'_, H, AVX2> {
                     // Its offsets were prefetched AHEAD buckets ago.
                     let (b, _) = ring[(tail - AHEAD) % RING];
                     let start = table.offsets[b as usize] as usize;
+                    let end = table.offsets[b as usize + 1] as usize;
+                    // First and last line of the range: a bucket of a few
+                    // dozen tags usually straddles a line boundary.
                     if table.tag_bits > 0 {
                         prefetch(table.tags.as_ptr().wrapping_add(start));
+                        prefetch(table.tags.as_ptr().wrapping_add(end));
                     } else {
-                        prefetch(
-                            table
-                                .ids
-                                .bytes
-                                .as_ptr()
-                                .wrapping_add(start * table.ids.width),
-                        );
+                        let ids = table.ids.bytes.as_ptr();
+                        prefetch(ids.wrapping_add(start * table.ids.width));
+                        prefetch(ids.wrapping_add(end * table.ids.width));
                     }
                 }
                 if tail >= head + 2 * AHEAD {

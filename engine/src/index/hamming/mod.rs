@@ -74,10 +74,6 @@ pub enum Strategy {
     MultiIndex,
 }
 
-/// Below this many entries no multi-index is built: the scan reads the whole
-/// list in less time than a handful of probes (measured, see DESIGN.md).
-const FLAT_ONLY_BELOW: usize = 4096;
-
 /// An immutable index for exact Hamming-radius search over a list of hashes.
 ///
 /// Entry ids are positions in the input (`u32`); duplicated hashes are kept
@@ -89,16 +85,14 @@ pub struct HammingIndex<H: HammingHash> {
 }
 
 impl<H: HammingHash> HammingIndex<H> {
-    /// Default layout: 32-bit substrings for 256-bit hashes (m = 8), 16-bit
-    /// for 64-bit hashes (m = 4); see DESIGN.md for the measurements.
+    /// Default layout: 32-bit substrings (m = 8 for PDQ, 2 for 64-bit
+    /// hashes), buckets of ~32 entries, no multi-index under 16384 entries;
+    /// see DESIGN.md for the measurements behind each choice.
     pub fn default_params() -> MihParams {
         MihParams {
-            substrings: if H::BITS >= 256 {
-                H::BITS / 32
-            } else {
-                H::BITS / 16
-            },
+            substrings: H::BITS.div_ceil(32),
             bucket_target: 32,
+            min_entries: 16384,
         }
     }
 
@@ -139,7 +133,8 @@ impl<H: HammingHash> HammingIndex<H> {
             u32::try_from(hashes.len()).is_ok(),
             "a Hamming index holds at most u32::MAX entries"
         );
-        let mih = (hashes.len() >= FLAT_ONLY_BELOW).then(|| Mih::build(&hashes, params));
+        let mih = (!hashes.is_empty() && hashes.len() >= params.min_entries)
+            .then(|| Mih::build(&hashes, params));
         HammingIndex { hashes, mih }
     }
 
