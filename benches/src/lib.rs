@@ -2,5 +2,6 @@
 #![deny(missing_docs)]
 
 pub mod adblock_peer;
+pub mod hamming_data;
 pub mod stats;
 pub mod url_data;
