@@ -41,5 +41,8 @@ mod verdict;
 
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, ImageErrorKind, UrlErrorKind};
-pub use snapshot::{BuildStats, ListConfig, Snapshot, SnapshotBuilder};
-pub use verdict::{Action, ListInfo, Match, Verdict};
+pub use snapshot::{
+    BuildStats, DEFAULT_HASH64_MAX_DISTANCE, DEFAULT_MIN_QUALITY, DEFAULT_PDQ_MAX_DISTANCE,
+    HashValue, ListConfig, MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE, Snapshot, SnapshotBuilder,
+};
+pub use verdict::{Action, ListInfo, Match, SkipReason, Skipped, Verdict};

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use hashwall_lists::{Category, EntryKind, Jurisdiction, ListMeta, Policy, Timestamp};
 
+use crate::image::Dihedral;
+
 /// What the snapshot decided for one input.
 ///
 /// Precedence when several lists match (documented in `DESIGN.md`):
@@ -63,6 +65,10 @@ pub struct ListInfo {
     pub(crate) entries: usize,
     /// Position in the snapshot: matches are reported in this order.
     pub(crate) index: usize,
+    pub(crate) thresholds: crate::snapshot::ImageThresholds,
+    /// Whether the list holds PDQ entries (so a low-quality query is
+    /// reported as skipped for it).
+    pub(crate) has_pdq: bool,
 }
 
 impl ListInfo {
@@ -103,13 +109,25 @@ impl ListInfo {
     pub fn created(&self) -> Timestamp {
         self.meta.created
     }
-    /// Entries of this list compiled into the snapshot.
+    /// Entries of this list compiled into the snapshot (URL and image).
     pub fn entries(&self) -> usize {
         self.entries
     }
     /// The whole header as loaded.
     pub fn meta(&self) -> &ListMeta {
         &self.meta
+    }
+    /// Largest Hamming distance at which this list's PDQ entries match.
+    pub fn pdq_max_distance(&self) -> u32 {
+        self.thresholds.pdq_max_distance
+    }
+    /// Largest Hamming distance at which this list's pHash/dHash entries match.
+    pub fn hash64_max_distance(&self) -> u32 {
+        self.thresholds.hash64_max_distance
+    }
+    /// PDQ quality below which a query hash is not matched against this list.
+    pub fn min_quality(&self) -> u8 {
+        self.thresholds.min_quality
     }
 }
 
@@ -120,6 +138,8 @@ pub struct Match {
     pub(crate) kind: EntryKind,
     pub(crate) reference: Option<Box<str>>,
     pub(crate) expression: Box<str>,
+    pub(crate) distance: Option<u32>,
+    pub(crate) variant: Option<Dihedral>,
 }
 
 impl Match {
@@ -137,9 +157,22 @@ impl Match {
     }
     /// What matched, taken from the input: the Safe Browsing expression
     /// (`host/path`) for `url`, `url-prefix` and `url-sha256` entries, the
-    /// host (or parent domain) for `domain` entries.
+    /// host (or parent domain) for `domain` entries, the hash (lowercase hex)
+    /// for image entries — for PDQ, of the dihedral variant that matched.
     pub fn expression(&self) -> &str {
         &self.expression
+    }
+    /// Hamming distance between the input's hash and the listed one, for
+    /// perceptual hashes (`pdq`, `phash`, `dhash`); `None` otherwise.
+    pub fn distance(&self) -> Option<u32> {
+        self.distance
+    }
+    /// For PDQ matches, the rotation or mirror image that maps the input onto
+    /// the listed image: [`Dihedral::Original`] when the input itself
+    /// matched, [`Dihedral::Rot270`] for a listed image the input shows
+    /// rotated by 90°, and so on. `None` for other kinds.
+    pub fn variant(&self) -> Option<Dihedral> {
+        self.variant
     }
     /// The action this match asks for (the list's enforced policy).
     pub fn action(&self) -> Action {
@@ -147,10 +180,59 @@ impl Match {
     }
 }
 
+/// A list an input was not matched against, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub(crate) list: Arc<ListInfo>,
+    pub(crate) reason: SkipReason,
+}
+
+impl Skipped {
+    /// The list.
+    pub fn list(&self) -> &ListInfo {
+        &self.list
+    }
+    /// Why it was not consulted.
+    pub fn reason(&self) -> SkipReason {
+        self.reason
+    }
+}
+
+/// Why a list was not consulted for an input.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The input's PDQ quality is below the list's floor: such a hash (a
+    /// nearly uniform image) matches too much to be trusted.
+    LowQuality {
+        /// The input hash's quality.
+        quality: u8,
+        /// The list's floor.
+        min_quality: u8,
+    },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::LowQuality {
+                quality,
+                min_quality,
+            } => {
+                write!(
+                    f,
+                    "pdq quality {quality} below the list's floor {min_quality}"
+                )
+            }
+        }
+    }
+}
+
 /// The decision for one input, with every match that led to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verdict {
     pub(crate) matches: Vec<Match>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
 impl Verdict {
@@ -178,6 +260,21 @@ impl Verdict {
         self.matches.is_empty()
     }
 
+    /// Lists the input was not matched against, and why (for example a PDQ
+    /// hash below a list's quality floor).
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    pub(crate) fn skip(&mut self, list: &Arc<ListInfo>, reason: SkipReason) {
+        if !self.skipped.iter().any(|s| Arc::ptr_eq(&s.list, list)) {
+            self.skipped.push(Skipped {
+                list: Arc::clone(list),
+                reason,
+            });
+        }
+    }
+
     /// Adds a match unless the very same entry content already matched (a list
     /// may repeat an entry; a verdict names it once).
     pub(crate) fn push(&mut self, m: Match) {
@@ -186,6 +283,8 @@ impl Verdict {
                 && o.kind == m.kind
                 && o.expression == m.expression
                 && o.reference == m.reference
+                && o.distance == m.distance
+                && o.variant == m.variant
         });
         if !dup {
             self.matches.push(m);
@@ -196,5 +295,6 @@ impl Verdict {
     /// every time).
     pub(crate) fn finish(&mut self) {
         self.matches.sort_by_key(|m| m.list.index);
+        self.skipped.sort_by_key(|s| s.list.index);
     }
 }

@@ -1,6 +1,7 @@
 //! The immutable [`Snapshot`] many lists compile into, and its builder.
 
 mod entries;
+mod images;
 mod urlmatch;
 
 use std::cell::RefCell;
@@ -8,13 +9,20 @@ use std::sync::Arc;
 
 use hashwall_lists::{Entry, EntryKind, List, Policy};
 
+use crate::image::{Algorithm, Dihedral, HashOptions, ImageHashes, PdqHash, hash_image};
 use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::KeyTable;
 use crate::url::{CanonicalUrl, canonical_expression, canonical_host};
-use crate::verdict::{ListInfo, Match, Verdict};
+use crate::verdict::{ListInfo, Match, SkipReason, Verdict};
 use crate::{Error, ErrorKind};
 
 use entries::EntryStore;
+pub(crate) use images::ImageThresholds;
+pub use images::{
+    DEFAULT_HASH64_MAX_DISTANCE, DEFAULT_MIN_QUALITY, DEFAULT_PDQ_MAX_DISTANCE, HashValue,
+    MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE,
+};
+use images::{ImageBuilder, ImageHit, ImageIndex};
 use urlmatch::{Hit, KindsPresent, UrlIndex};
 
 /// How one list is enforced in a snapshot.
@@ -30,6 +38,15 @@ pub struct ListConfig {
     /// Skip entries that cannot be compiled (counted in [`BuildStats`])
     /// instead of refusing the whole list.
     pub skip_invalid: bool,
+    /// Largest Hamming distance for this list's PDQ entries (default
+    /// [`DEFAULT_PDQ_MAX_DISTANCE`], at most [`MAX_PDQ_DISTANCE`]).
+    pub pdq_max_distance: Option<u32>,
+    /// Largest Hamming distance for this list's pHash/dHash entries (default
+    /// [`DEFAULT_HASH64_MAX_DISTANCE`], at most [`MAX_HASH64_DISTANCE`]).
+    pub hash64_max_distance: Option<u32>,
+    /// PDQ quality below which a query is not matched against this list
+    /// (default [`DEFAULT_MIN_QUALITY`]).
+    pub min_quality: Option<u8>,
 }
 
 impl ListConfig {
@@ -44,6 +61,43 @@ impl ListConfig {
         self.skip_invalid = true;
         self
     }
+
+    /// Match this list's PDQ entries up to `d` bits.
+    pub fn with_pdq_max_distance(mut self, d: u32) -> ListConfig {
+        self.pdq_max_distance = Some(d);
+        self
+    }
+
+    /// Match this list's pHash/dHash entries up to `d` bits.
+    pub fn with_hash64_max_distance(mut self, d: u32) -> ListConfig {
+        self.hash64_max_distance = Some(d);
+        self
+    }
+
+    /// Do not match PDQ hashes of quality below `q` against this list.
+    pub fn with_min_quality(mut self, q: u8) -> ListConfig {
+        self.min_quality = Some(q);
+        self
+    }
+
+    fn thresholds(&self) -> Result<ImageThresholds, Error> {
+        let d = ImageThresholds::default();
+        let t = ImageThresholds {
+            pdq_max_distance: self.pdq_max_distance.unwrap_or(d.pdq_max_distance),
+            hash64_max_distance: self.hash64_max_distance.unwrap_or(d.hash64_max_distance),
+            min_quality: self.min_quality.unwrap_or(d.min_quality),
+        };
+        if t.pdq_max_distance > MAX_PDQ_DISTANCE || t.hash64_max_distance > MAX_HASH64_DISTANCE {
+            return Err(Error::new(
+                ErrorKind::List,
+                format!(
+                    "maximum distance too large: pdq {} (at most {MAX_PDQ_DISTANCE}), phash/dhash {} (at most {MAX_HASH64_DISTANCE})",
+                    t.pdq_max_distance, t.hash64_max_distance
+                ),
+            ));
+        }
+        Ok(t)
+    }
 }
 
 /// Figures about a built snapshot.
@@ -51,12 +105,14 @@ impl ListConfig {
 pub struct BuildStats {
     /// Entries compiled into the URL index.
     pub url_entries: usize,
-    /// Image-hash entries (`pdq`, `md5`, …) read but not part of URL matching.
+    /// Image-hash entries (`pdq`, `phash`, `dhash`, `md5`, `sha1`, `sha256`).
     pub image_entries: usize,
     /// Entries skipped as invalid (only with [`ListConfig::skip_invalid`]).
     pub skipped: usize,
     /// Heap bytes of the URL index (the key table and the host filter).
     pub index_bytes: usize,
+    /// Heap bytes of the image indexes (Hamming indexes, digest table).
+    pub image_index_bytes: usize,
     /// Heap bytes of the entries' values, references and bookkeeping.
     pub entry_bytes: usize,
 }
@@ -69,6 +125,7 @@ pub struct SnapshotBuilder {
     keys: Vec<(u64, u32)>,
     /// Host hashes of plaintext entries, for the host filter.
     hosts: Vec<u64>,
+    images: ImageBuilder,
     present: KindsPresent,
     stats: BuildStats,
 }
@@ -93,11 +150,15 @@ impl SnapshotBuilder {
                 "a snapshot holds at most 65 535 lists",
             ));
         };
-        let mut url_entries = 0usize;
+        let thresholds = config.thresholds()?;
+        let (mut url_entries, mut image_entries, mut has_pdq) = (0usize, 0usize, false);
         for entry in &list.entries {
-            match self.add_entry(list_idx, entry) {
+            match self.add_entry(list_idx, entry, thresholds) {
                 Ok(true) => url_entries += 1,
-                Ok(false) => self.stats.image_entries += 1,
+                Ok(false) => {
+                    image_entries += 1;
+                    has_pdq |= entry.kind == EntryKind::Pdq;
+                }
                 Err(e) if config.skip_invalid && e.kind() != ErrorKind::List => {
                     self.stats.skipped += 1;
                 }
@@ -116,17 +177,26 @@ impl SnapshotBuilder {
             }
         }
         self.stats.url_entries += url_entries;
+        self.stats.image_entries += image_entries;
         self.lists.push(Arc::new(ListInfo {
             meta: list.meta.clone(),
             policy: config.policy.unwrap_or(list.meta.policy),
-            entries: url_entries,
+            entries: url_entries + image_entries,
             index,
+            thresholds,
+            has_pdq,
         }));
         Ok(self)
     }
 
-    /// Returns whether the entry went into the URL index.
-    fn add_entry(&mut self, list: u16, entry: &Entry) -> Result<bool, Error> {
+    /// Returns whether the entry went into the URL index (else the image
+    /// indexes).
+    fn add_entry(
+        &mut self,
+        list: u16,
+        entry: &Entry,
+        thresholds: ImageThresholds,
+    ) -> Result<bool, Error> {
         let reference = entry.reference.as_deref();
         let (id, key) = match entry.kind {
             EntryKind::Url => {
@@ -173,7 +243,15 @@ impl SnapshotBuilder {
                 self.present.hashed = true;
                 (id, urlmatch::hashed_key(&digest))
             }
-            _ => return Ok(false),
+            kind => {
+                let SnapshotBuilder {
+                    images, entries, ..
+                } = self;
+                images.add(kind, &entry.value, thresholds, |bytes| {
+                    entries.push(list, kind, &[bytes], reference)
+                })?;
+                return Ok(false);
+            }
         };
         self.keys.push((key, id));
         Ok(true)
@@ -193,9 +271,12 @@ impl SnapshotBuilder {
         let hosts = HostFilter::build(&self.hosts);
         drop(std::mem::take(&mut self.hosts));
         self.entries.shrink_to_fit();
+        let images = std::mem::take(&mut self.images).build();
         self.stats.index_bytes = table.heap_bytes() + hosts.heap_bytes();
+        self.stats.image_index_bytes = images.heap_bytes();
         self.stats.entry_bytes = self.entries.heap_bytes();
         Snapshot {
+            images,
             lists: self.lists,
             entries: self.entries,
             urls: UrlIndex {
@@ -258,6 +339,7 @@ pub struct Snapshot {
     lists: Vec<Arc<ListInfo>>,
     entries: EntryStore,
     urls: UrlIndex,
+    images: ImageIndex,
     stats: BuildStats,
 }
 
@@ -334,9 +416,206 @@ impl Snapshot {
                 kind: self.entries.kind(entry),
                 reference: self.entries.reference(entry).map(Box::from),
                 expression: expression.into_boxed_str(),
+                distance: None,
+                variant: None,
             });
         });
         verdict.finish();
         verdict
+    }
+
+    /// What [`Snapshot::check_image`] computes for an image: the hash
+    /// algorithms this snapshot's lists use (full-resolution `pdq` with its
+    /// dihedral variants when any list holds PDQ entries).
+    pub fn image_options(&self) -> HashOptions {
+        let algorithms = [
+            (EntryKind::Pdq, Algorithm::Pdq),
+            (EntryKind::Phash, Algorithm::Phash),
+            (EntryKind::Dhash, Algorithm::Dhash),
+            (EntryKind::Md5, Algorithm::Md5),
+            (EntryKind::Sha1, Algorithm::Sha1),
+            (EntryKind::Sha256, Algorithm::Sha256),
+        ]
+        .into_iter()
+        .filter(|(k, _)| self.images.has(*k))
+        .map(|(_, a)| a);
+        HashOptions::new()
+            .algorithms(algorithms)
+            .dihedral(self.images.has(EntryKind::Pdq))
+    }
+
+    /// Checks an image (a whole file's bytes): hashes it once with every
+    /// algorithm the lists use (see [`Snapshot::image_options`]) and looks
+    /// every hash up, PDQ with its 8 rotations and mirror images.
+    ///
+    /// # Errors
+    ///
+    /// When the image cannot be decoded within the limits
+    /// ([`ErrorKind::Image`]) — unless an exact file digest (MD5, SHA-1,
+    /// SHA-256, which need no decoding) already matched: then the verdict
+    /// holds those matches.
+    pub fn check_image(&self, bytes: &[u8]) -> Result<Verdict, Error> {
+        let options = self.image_options();
+        if options.requested().is_empty() {
+            return Ok(Verdict::default());
+        }
+        match hash_image(bytes, &options) {
+            Ok(hashes) => Ok(self.check_image_hashes(&hashes)),
+            Err(e) => {
+                let digests = HashOptions::new().algorithms(
+                    options
+                        .requested()
+                        .iter()
+                        .copied()
+                        .filter(|a| !a.is_perceptual()),
+                );
+                let verdict = match hash_image(bytes, &digests) {
+                    Ok(h) if !digests.requested().is_empty() => self.check_image_hashes(&h),
+                    _ => Verdict::default(),
+                };
+                if verdict.is_empty() {
+                    Err(e)
+                } else {
+                    Ok(verdict)
+                }
+            }
+        }
+    }
+
+    /// Checks hashes computed by [`hash_image`] (for callers that hash on a
+    /// pool of their own). PDQ rows of every dihedral variant present are
+    /// matched as one batch.
+    pub fn check_image_hashes(&self, hashes: &ImageHashes) -> Verdict {
+        let mut verdict = Verdict::default();
+        let mut variants: Vec<PdqHash> = Vec::with_capacity(8);
+        let mut quality = None;
+        for d in Dihedral::ALL {
+            if let Some(p) = hashes.pdq(Algorithm::Pdq, d) {
+                if d == Dihedral::Original {
+                    quality = Some(p.quality);
+                }
+                variants.push(p.hash);
+            }
+        }
+        self.pdq_into(&variants, quality, &mut verdict);
+        for h in &hashes.hashes {
+            let kind = match h.algorithm {
+                Algorithm::Phash => EntryKind::Phash,
+                Algorithm::Dhash => EntryKind::Dhash,
+                Algorithm::Md5 => EntryKind::Md5,
+                Algorithm::Sha1 => EntryKind::Sha1,
+                Algorithm::Sha256 => EntryKind::Sha256,
+                _ => continue,
+            };
+            if let Ok(v) = HashValue::parse(kind, &h.hex) {
+                self.hash_into(&v, &mut verdict);
+            }
+        }
+        verdict.finish();
+        verdict
+    }
+
+    /// Checks one hash computed elsewhere.
+    pub fn check_hash(&self, hash: &HashValue) -> Verdict {
+        let mut verdict = Verdict::default();
+        self.hash_into(hash, &mut verdict);
+        verdict.finish();
+        verdict
+    }
+
+    /// Checks a PDQ hash together with its dihedral variants (in
+    /// [`Dihedral::ALL`] order; the first is the image as stored), reporting
+    /// each listed hash once with the variant at the smallest distance.
+    pub fn check_pdq_variants(&self, variants: &[PdqHash], quality: Option<u8>) -> Verdict {
+        let mut verdict = Verdict::default();
+        self.pdq_into(variants, quality, &mut verdict);
+        verdict.finish();
+        verdict
+    }
+
+    fn hash_into(&self, hash: &HashValue, verdict: &mut Verdict) {
+        match hash {
+            HashValue::Pdq { hash, quality } => {
+                self.pdq_into(std::slice::from_ref(hash), *quality, verdict);
+            }
+            HashValue::Phash(v) | HashValue::Dhash(v) => {
+                let kind = hash.kind();
+                self.images.hash64(kind, *v, |hit| {
+                    self.image_match(verdict, hit, kind, format!("{v:016x}"));
+                });
+            }
+            HashValue::Md5(d) => self.digest_into(EntryKind::Md5, d, verdict),
+            HashValue::Sha1(d) => self.digest_into(EntryKind::Sha1, d, verdict),
+            HashValue::Sha256(d) => self.digest_into(EntryKind::Sha256, d, verdict),
+        }
+    }
+
+    fn digest_into(&self, kind: EntryKind, d: &[u8], verdict: &mut Verdict) {
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        self.images.digest(kind, d, &self.entries, |hit| {
+            self.image_match(verdict, hit, kind, hex.clone());
+        });
+    }
+
+    fn pdq_into(&self, variants: &[PdqHash], quality: Option<u8>, verdict: &mut Verdict) {
+        if variants.is_empty() || !self.images.has(EntryKind::Pdq) {
+            return;
+        }
+        // A hash below a list's floor is not matched against that list, and
+        // the verdict says so whether or not anything was near.
+        if let Some(q) = quality {
+            for list in self.lists.iter().filter(|l| l.has_pdq) {
+                if q < list.thresholds.min_quality {
+                    verdict.skip(
+                        list,
+                        SkipReason::LowQuality {
+                            quality: q,
+                            min_quality: list.thresholds.min_quality,
+                        },
+                    );
+                }
+            }
+        }
+        let words: Vec<[u64; 4]> = variants.iter().map(images::pdq_words).collect();
+        self.images.pdq(&words, |hit| {
+            let list = &self.lists[usize::from(self.entries.list(hit.entry))];
+            if quality.is_some_and(|q| q < list.thresholds.min_quality) {
+                return;
+            }
+            let hex = variants
+                .get(hit.variant.unwrap_or(0))
+                .map(PdqHash::to_hex)
+                .unwrap_or_default();
+            self.image_match(verdict, hit, EntryKind::Pdq, hex);
+        });
+    }
+
+    /// Turns a hit into a match if it is within its list's radius.
+    fn image_match(
+        &self,
+        verdict: &mut Verdict,
+        hit: ImageHit,
+        kind: EntryKind,
+        expression: String,
+    ) {
+        let list = &self.lists[usize::from(self.entries.list(hit.entry))];
+        if let Some(d) = hit.distance {
+            let max = if kind == EntryKind::Pdq {
+                list.thresholds.pdq_max_distance
+            } else {
+                list.thresholds.hash64_max_distance
+            };
+            if d > max {
+                return;
+            }
+        }
+        verdict.push(Match {
+            list: Arc::clone(list),
+            kind,
+            reference: self.entries.reference(hit.entry).map(Box::from),
+            expression: expression.into_boxed_str(),
+            distance: hit.distance,
+            variant: (kind == EntryKind::Pdq).then(|| images::variant_at(hit.variant.unwrap_or(0))),
+        });
     }
 }
