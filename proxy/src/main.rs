@@ -20,6 +20,9 @@ struct Cli {
 enum Command {
     /// Check URLs against lists (the built-in demo list when none is given).
     Check(cli::check::CheckArgs),
+    /// Match image hashes computed elsewhere (PDQ, pHash, dHash, MD5, SHA-1,
+    /// SHA-256) against lists.
+    Match(cli::matching::MatchArgs),
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
+        Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
     }
 }

@@ -6,14 +6,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use hashwall::{Error, Snapshot, Verdict};
+use hashwall::{Snapshot, Verdict};
 use serde_json::{Value, json};
 
 use super::lists::load_snapshot;
 
 /// `hashwall check`
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["url", "stdin_urls"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["url", "stdin_urls", "image"])))]
 pub struct CheckArgs {
     /// A list file (repeatable). Without any, the built-in demo list is used.
     #[arg(long = "list", value_name = "FILE")]
@@ -24,6 +24,10 @@ pub struct CheckArgs {
     /// Read URLs from standard input, one per line.
     #[arg(long)]
     pub stdin_urls: bool,
+    /// An image file to check (repeatable): hashed once with every
+    /// algorithm the lists use, PDQ with its rotations and mirror images.
+    #[arg(long, value_name = "FILE")]
+    pub image: Vec<PathBuf>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -32,19 +36,38 @@ pub struct CheckArgs {
     pub stats: bool,
 }
 
+/// Counts over a run, for `--stats` and the exit status.
 #[derive(Default)]
-struct Tally {
-    inputs: u64,
-    matched: u64,
-    blocked: bool,
-    failed: bool,
-    check_secs: f64,
+pub struct Tally {
+    /// Inputs checked.
+    pub inputs: u64,
+    /// Inputs with at least one match.
+    pub matched: u64,
+    /// Something was blocked.
+    pub blocked: bool,
+    /// Something could not be checked.
+    pub failed: bool,
+    /// Time spent checking.
+    pub check_secs: f64,
+}
+
+impl Tally {
+    /// 2 if anything failed, else 1 if anything was blocked, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failed {
+            ExitCode::from(2)
+        } else if self.blocked {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// Runs `check`. Exit status: 2 if a list or an input could not be read,
 /// else 1 if any input is blocked, else 0.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let (snapshot, load_ms) = match load_snapshot(&args.lists) {
+    let (snapshot, load_ms) = match load_snapshot(&args.lists, &Default::default()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error\t{e}");
@@ -81,6 +104,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     for url in &args.url {
         check_one(&snapshot, url.as_bytes(), args.json, &mut out, &mut tally);
     }
+    for path in &args.image {
+        let label = path.display().to_string();
+        let start = Instant::now();
+        let result = std::fs::read(path)
+            .map_err(|e| format!("reading {label}: {e}"))
+            .and_then(|bytes| snapshot.check_image(&bytes).map_err(|e| e.to_string()));
+        tally.check_secs += start.elapsed().as_secs_f64();
+        report(&label, result, args.json, &mut out, &mut tally);
+    }
     if let Err(e) = out.flush() {
         eprintln!("error\twriting output: {e}");
         tally.failed = true;
@@ -94,21 +126,26 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             tally.check_secs * 1e3
         );
     }
-    if tally.failed {
-        ExitCode::from(2)
-    } else if tally.blocked {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    tally.exit_code()
 }
 
 fn check_one(snapshot: &Snapshot, raw: &[u8], json: bool, out: &mut impl Write, t: &mut Tally) {
-    t.inputs += 1;
     let start = Instant::now();
     let result = snapshot.check_url_bytes(raw);
     t.check_secs += start.elapsed().as_secs_f64();
     let input = String::from_utf8_lossy(raw);
+    report(&input, result.map_err(|e| e.to_string()), json, out, t);
+}
+
+/// Prints one verdict (or error) line and counts it.
+pub fn report(
+    input: &str,
+    result: Result<Verdict, String>,
+    json: bool,
+    out: &mut impl Write,
+    t: &mut Tally,
+) {
+    t.inputs += 1;
     let line = match &result {
         Ok(v) => {
             if !v.is_empty() {
@@ -116,15 +153,15 @@ fn check_one(snapshot: &Snapshot, raw: &[u8], json: bool, out: &mut impl Write, 
             }
             t.blocked |= v.is_blocked();
             if json {
-                verdict_json(&input, v).to_string()
+                verdict_json(input, v).to_string()
             } else {
-                verdict_text(&input, v)
+                verdict_text(input, v)
             }
         }
         Err(e) => {
             t.failed = true;
             if json {
-                error_json(&input, e).to_string()
+                error_json(input, e).to_string()
             } else {
                 format!("error\t{input}\t{e}")
             }
@@ -133,9 +170,9 @@ fn check_one(snapshot: &Snapshot, raw: &[u8], json: bool, out: &mut impl Write, 
     let _ = writeln!(out, "{line}");
 }
 
-/// `ACTION<TAB>INPUT` then one `<TAB>list[issuer jurisdiction category kind expression ref]`
-/// per match.
-fn verdict_text(input: &str, v: &Verdict) -> String {
+/// `ACTION<TAB>INPUT` then one `<TAB>list[issuer jurisdiction category kind expression …]`
+/// per match, and one `<TAB>list(skipped: reason)` per list not consulted.
+pub fn verdict_text(input: &str, v: &Verdict) -> String {
     let mut s = format!("{}\t{}", v.action(), input);
     for m in v.matches() {
         let l = m.list();
@@ -149,10 +186,19 @@ fn verdict_text(input: &str, v: &Verdict) -> String {
             m.kind().as_str(),
             m.expression()
         ));
+        if let Some(d) = m.distance() {
+            s.push_str(&format!(" distance={d}"));
+        }
+        if let Some(var) = m.variant() {
+            s.push_str(&format!(" variant={}", var.as_str()));
+        }
         if let Some(r) = m.reference() {
             s.push_str(&format!(" ref={r}"));
         }
         s.push(']');
+    }
+    for sk in v.skipped() {
+        s.push_str(&format!("\t{}(skipped: {})", sk.list().id(), sk.reason()));
     }
     s
 }
@@ -175,21 +221,28 @@ pub fn verdict_json(input: &str, v: &Verdict) -> Value {
                 "kind": m.kind().as_str(),
                 "reference": m.reference(),
                 "expression": m.expression(),
+                "distance": m.distance(),
+                "variant": m.variant().map(|d| d.as_str()),
             })
         })
+        .collect();
+    let skipped: Vec<Value> = v
+        .skipped()
+        .iter()
+        .map(|s| json!({ "list": s.list().id(), "reason": s.reason().to_string() }))
         .collect();
     json!({
         "input": input,
         "action": v.action().as_str(),
         "matches": matches,
+        "skipped": skipped,
     })
 }
 
-fn error_json(input: &str, e: &Error) -> Value {
+fn error_json(input: &str, e: &str) -> Value {
     json!({
         "input": input,
         "action": "error",
-        "error": e.to_string(),
-        "error_kind": format!("{:?}", e.kind()),
+        "error": e,
     })
 }

@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod lists;
+pub mod matching;
 pub mod url;
