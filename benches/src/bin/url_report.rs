@@ -54,7 +54,7 @@ fn row(
 ) {
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     println!(
-        "| {what} | {n} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+        "| {what} | {n} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
         opt(build_s.map(|b| format!("{b:.2}"))),
         opt(mem.map(|m| format!("{:.1}", m.0))),
         opt(mem.map(|m| format!("{:.1}", m.1))),
@@ -62,6 +62,7 @@ fn row(
         l.p90,
         l.p99,
         l.mean,
+        l.cpu_mean,
         opt(blocked.map(|b| format!("{b:.1} %")))
     );
 }
@@ -132,12 +133,13 @@ fn main() {
             Some(ab_blocked),
         );
         println!(
-            "| **ratio adblock / hashwall** | | {:.1}× | | | **{:.1}×** | {:.1}× | {:.1}× | {:.1}× | |",
+            "| **ratio adblock / hashwall** | | {:.1}× | | | **{:.1}×** | {:.1}× | {:.1}× | {:.1}× | {:.1}× | |",
             ab_build / build_s,
             ab.p50 / hw.p50,
             ab.p90 / hw.p90,
             ab.p99 / hw.p99,
-            ab.mean / hw.mean
+            ab.mean / hw.mean,
+            ab.cpu_mean / hw.cpu_mean
         );
     }
 
@@ -175,7 +177,7 @@ fn main() {
         );
         let (rss, hwm) = rss_bytes();
         println!(
-            "| process RSS with {n} entries loaded | | | | | | | | {:.0} MiB (peak {:.0} MiB) | |",
+            "| process RSS with {n} entries loaded | | | | | | | | | {:.0} MiB (peak {:.0} MiB) | |",
             rss as f64 / 1048576.0,
             hwm as f64 / 1048576.0
         );
