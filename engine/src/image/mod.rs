@@ -40,7 +40,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 pub use decode::{ALPHA_BACKGROUND, DecodeLimits};
-pub use pdq::{Dihedral, Pdq, PdqHash, pdq_dihedral_from_luma, pdq_from_luma};
+pub use pdq::{Dihedral, Pdq, PdqHash, pdq_dihedral_from_luma, pdq_from_luma, pdq_from_rgb8};
 pub use perceptual::PRESHRINK_SIDE;
 
 use crate::Error;

@@ -232,6 +232,35 @@ pub fn pdq_dihedral_from_luma(luma: &[f32], width: usize, height: usize) -> Opti
     Some(Dihedral::ALL.map(|d| c.hash(d)))
 }
 
+/// PDQ of decoded 8-bit RGB pixels (interleaved, row-major, `3 · width ·
+/// height` bytes), with the `pdq` flavour (full resolution) when `resize_512`
+/// is false and the `pdq-512` flavour otherwise. Returns the eight dihedral
+/// variants in [`Dihedral::ALL`] order (the first is the hash itself), or
+/// `None` when the buffer's length does not match.
+///
+/// For callers that decode themselves, and for benchmarks that separate
+/// decoding from hashing.
+pub fn pdq_from_rgb8(
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    resize_512: bool,
+) -> Option<[Pdq; 8]> {
+    if width.checked_mul(height)?.checked_mul(3)? != rgb.len() {
+        return None;
+    }
+    let c = if resize_512 {
+        coefficients(&Rgb8Resized::new(rgb, width, height))
+    } else {
+        coefficients(&Rgb8Full {
+            data: rgb,
+            width,
+            height,
+        })
+    };
+    Some(Dihedral::ALL.map(|d| c.hash(d)))
+}
+
 /// Luma tables for the `pdq` flavour: the reference pipeline (Python
 /// `pdqhash`) computes `r·0.299 + g·0.587 + b·0.114` in `f64` (NumPy
 /// promotes the `uint8` planes) and rounds the sum to `f32`. Products of a
