@@ -160,11 +160,12 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
 /// of image. (An embedded EXIF thumbnail has its own markers, but they come
 /// before the main image's scans.) Trailing bytes after EOI are accepted.
 fn jpeg_truncated(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        None => true,
-        Some(p) => !bytes[p..].windows(2).any(|w| w == [0xFF, 0xD9]),
-    }
+    // Search from the end: the EOI is normally the last two bytes, so this
+    // costs almost nothing, unlike a scan of the whole file.
+    let Some(eoi) = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]) else {
+        return true;
+    };
+    bytes[eoi..].windows(2).any(|w| w == [0xFF, 0xDA])
 }
 
 /// `image`'s error, classified.

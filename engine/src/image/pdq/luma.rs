@@ -185,9 +185,9 @@ pub(crate) trait LumaRows {
 }
 
 /// The 64×64 downsample the reference hashes, from a luma source of at least
-/// 5×5 pixels (checked by the caller). Allocates `4 · width · height` bytes
-/// for the plane after the first row pass; `None` if that would overflow.
-pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
+/// 5×5 pixels (checked by the caller). Working memory is a few dozen rows
+/// (the ring of pass 1) plus `64 · 4` bytes per row (pass 3's output).
+pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
     let (w, h) = (src.width(), src.height());
     let mut out = Box::new([[0.0f32; 64]; 64]);
     if w == 64 && h == 64 {
@@ -197,7 +197,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         for (r, row) in out.iter_mut().enumerate() {
             src.fill(r, row);
         }
-        return Some(out);
+        return out;
     }
     let fw_rows = window(w); // along each row
     let fw_cols = window(h); // along each column
@@ -205,40 +205,11 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     let rows = sample_indices(h);
     let div_w = divisors(w, fw_rows);
 
-    // Pass 1, along rows: luma, running sums, division. Four rows at a time.
-    let len = w.checked_mul(h)?;
-    let mut plane = vec![0.0f32; len];
-    let mut luma = vec![0.0f32; 4 * w];
-    let mut r = 0;
-    while r < h {
-        let k = (h - r).min(4);
-        if k == 4 {
-            let (l0, rest) = luma.split_at_mut(w);
-            let (l1, rest) = rest.split_at_mut(w);
-            let (l2, l3) = rest.split_at_mut(w);
-            src.fill(r, l0);
-            src.fill(r + 1, l1);
-            src.fill(r + 2, l2);
-            src.fill(r + 3, l3);
-            let dst = &mut plane[r * w..(r + 4) * w];
-            let (d0, rest) = dst.split_at_mut(w);
-            let (d1, rest) = rest.split_at_mut(w);
-            let (d2, d3) = rest.split_at_mut(w);
-            running_sums4([l0, l1, l2, l3], fw_rows, [d0, d1, d2, d3]);
-        } else {
-            for rr in r..r + k {
-                let l = &mut luma[..w];
-                src.fill(rr, l);
-                running_sums(l, fw_rows, &mut plane[rr * w..(rr + 1) * w]);
-            }
-        }
-        for v in plane[r * w..(r + k) * w].chunks_exact_mut(w) {
-            for (x, d) in v.iter_mut().zip(div_w.iter()) {
-                *x /= *d;
-            }
-        }
-        r += k;
-    }
+    // Pass 1, along rows: luma, running sums, division, four rows at a
+    // time, produced on demand into a ring of rows just large enough for
+    // pass 2's window. The working set stays in cache whatever the image
+    // size, and nothing proportional to the image is allocated.
+    let mut pass1 = RowPass::new(src, fw_rows, fw_cols, div_w.clone());
 
     // Pass 2, along columns, streamed row by row into pass 3. Each column's
     // accumulator sees the reference's operations in the reference's order;
@@ -316,12 +287,14 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     };
 
     for _ in 0..half_c - 1 {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
         ri += 1;
         count += 1;
     }
     for _ in 0..fw_cols - half_c + 1 {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
         ri += 1;
         count += 1;
         emit(
@@ -336,8 +309,9 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         oi += 1;
     }
     for _ in 0..h - fw_cols {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
-        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
+        sub_row(&mut acc, pass1.get(li));
         ri += 1;
         li += 1;
         emit(
@@ -352,7 +326,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         oi += 1;
     }
     for _ in 0..half_c - 1 {
-        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        sub_row(&mut acc, pass1.get(li));
         li += 1;
         count -= 1;
         emit(
@@ -366,7 +340,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         );
         oi += 1;
     }
-    drop(plane);
+    drop(pass1);
 
     // Pass 4, along columns, on the 64 sampled columns only; then sample the
     // 64 rows.
@@ -408,7 +382,92 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         take(&col_acc, oi, &mut next, &mut out);
         oi += 1;
     }
-    Some(out)
+    out
+}
+
+/// Pass 1 (luma and the first box filter along rows), producing rows on
+/// demand into a ring buffer.
+struct RowPass<'s, S: LumaRows> {
+    src: &'s S,
+    w: usize,
+    h: usize,
+    fw: usize,
+    div: Vec<f32>,
+    /// `slots` rows; row `r` lives in slot `r % slots`. `slots` is a
+    /// multiple of 4 so that a batch of four rows starting at a multiple of
+    /// 4 occupies four consecutive slots.
+    ring: Vec<f32>,
+    slots: usize,
+    produced: usize,
+    luma: Vec<f32>,
+}
+
+impl<'s, S: LumaRows> RowPass<'s, S> {
+    fn new(src: &'s S, fw: usize, fw_cols: usize, div: Vec<f32>) -> Self {
+        let (w, h) = (src.width(), src.height());
+        // Pass 2 holds rows li..=ri (fw_cols + 1 rows) while we produce up to
+        // 3 rows ahead of ri; 8 spare slots cover that with room to spare.
+        let slots = (fw_cols + 8).next_multiple_of(4).min(h.next_multiple_of(4));
+        RowPass {
+            src,
+            w,
+            h,
+            fw,
+            div,
+            ring: vec![0.0; slots * w],
+            slots,
+            produced: 0,
+            luma: vec![0.0; 4 * w],
+        }
+    }
+
+    /// Make sure row `r` has been produced.
+    #[inline]
+    fn ensure(&mut self, r: usize) {
+        while self.produced <= r {
+            self.produce_batch();
+        }
+    }
+
+    /// Row `r`, which must have been produced and not yet overwritten.
+    #[inline]
+    fn get(&self, r: usize) -> &[f32] {
+        debug_assert!(r < self.produced && r + self.slots >= self.produced);
+        let s = r % self.slots;
+        &self.ring[s * self.w..(s + 1) * self.w]
+    }
+
+    fn produce_batch(&mut self) {
+        let (w, r) = (self.w, self.produced);
+        let k = (self.h - r).min(4);
+        let slot = r % self.slots;
+        let dst = &mut self.ring[slot * w..(slot + k) * w];
+        if k == 4 {
+            let (l0, rest) = self.luma.split_at_mut(w);
+            let (l1, rest) = rest.split_at_mut(w);
+            let (l2, l3) = rest.split_at_mut(w);
+            self.src.fill(r, l0);
+            self.src.fill(r + 1, l1);
+            self.src.fill(r + 2, l2);
+            self.src.fill(r + 3, l3);
+            let (d0, rest) = dst.split_at_mut(w);
+            let (d1, rest) = rest.split_at_mut(w);
+            let (d2, d3) = rest.split_at_mut(w);
+            running_sums4([l0, l1, l2, l3], self.fw, [d0, d1, d2, d3]);
+        } else {
+            for (q, d) in dst.chunks_exact_mut(w).enumerate() {
+                let l = &mut self.luma[..w];
+                self.src.fill(r + q, l);
+                running_sums(l, self.fw, d);
+            }
+        }
+        for v in dst.chunks_exact_mut(w) {
+            for (x, d) in v.iter_mut().zip(self.div.iter()) {
+                *x /= *d;
+            }
+        }
+        self.produced += k;
+    }
 }
 
 #[inline]
@@ -519,7 +578,7 @@ mod tests {
                     (seed % 25600) as f32 / 100.0
                 })
                 .collect();
-            let got = downsample(&Plane(&luma, w, h)).expect("size fits");
+            let got = downsample(&Plane(&luma, w, h));
             let want = naive(&luma, w, h);
             for i in 0..64 {
                 for j in 0..64 {

@@ -174,12 +174,10 @@ pub(crate) fn coefficients(src: &impl LumaRows) -> PdqCoefficients {
     if src.width() < MIN_SIDE || src.height() < MIN_SIDE {
         return none;
     }
-    match luma::downsample(src) {
-        Some(a) => PdqCoefficients {
-            quality: quality::quality(&a),
-            coeffs: Some(dct::dct64_to_16(&a)),
-        },
-        None => none,
+    let a = luma::downsample(src);
+    PdqCoefficients {
+        quality: quality::quality(&a),
+        coeffs: Some(dct::dct64_to_16(&a)),
     }
 }
 
