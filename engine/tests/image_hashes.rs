@@ -27,7 +27,9 @@ fn sha1_reproduces_the_git_blob_ids_of_the_conformance_files() {
     for line in manifest.lines().filter(|l| l.starts_with("copied\t")) {
         let cols: Vec<&str> = line.split('\t').collect();
         // The manifest also lists source files that were not copied here.
-        let Ok(content) = std::fs::read(dir.join(cols[3])) else { continue };
+        let Ok(content) = std::fs::read(dir.join(cols[3])) else {
+            continue;
+        };
         let mut blob = format!("blob {}\0", content.len()).into_bytes();
         blob.extend_from_slice(&content);
         let h = hash_image(&blob, &opts).expect("digests need no decode");
