@@ -85,6 +85,8 @@ const BATCH: usize = 8;
 /// waits for the previous one) overlap in the pipeline. All rows have the
 /// same length.
 #[inline]
+// Indexing the N lanes in lockstep is the point; iterators would obscure it.
+#[allow(clippy::needless_range_loop)]
 fn running_sums_n<const N: usize>(input: [&[f32]; N], fw: usize, sums: [&mut [f32]; N]) {
     let n = input[0].len();
     let half = (fw + 2) / 2;
