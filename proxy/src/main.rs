@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Check URLs against lists (the built-in demo list when none is given).
     Check(cli::check::CheckArgs),
+    /// Hash image files (PDQ, pHash, dHash, MD5, SHA-1, SHA-256) as TSV.
+    Hash(cli::hash::HashArgs),
     /// Match image hashes computed elsewhere (PDQ, pHash, dHash, MD5, SHA-1,
     /// SHA-256) against lists.
     Match(cli::matching::MatchArgs),
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
+        Command::Hash(args) => cli::hash::run(args),
         Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
     }

@@ -33,8 +33,8 @@ pub const ALPHA_BACKGROUND: [u8; 3] = [0, 0, 0];
 /// Limits applied while decoding untrusted images.
 ///
 /// Defaults: 16 384 pixels per side and 512 MiB of memory for the decoder's
-/// buffers; hashing then needs at most another 4 bytes per pixel, which is
-/// checked against the same memory limit.
+/// buffers. Converting to 8-bit RGB may need another 3 bytes per pixel,
+/// checked against the same limit; PDQ itself needs only a few dozen rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecodeLimits {
     /// Largest accepted width in pixels.
@@ -118,8 +118,9 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<Decod
         None
     };
     let (w, h) = decoder.dimensions();
-    // The hashing pipeline's own working plane (4 bytes per pixel).
-    if u64::from(w) * u64::from(h) * 4 > limits.max_alloc {
+    // Our own copy in 8-bit RGB (3 bytes per pixel), made for every model
+    // but 8-bit RGB, must fit the same budget as the decoder's buffer.
+    if u64::from(w) * u64::from(h) * 3 > limits.max_alloc {
         return Err(Error::image(
             ImageErrorKind::TooLarge,
             format!("{w}×{h} pixels exceed the memory limit"),
@@ -160,11 +161,12 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
 /// of image. (An embedded EXIF thumbnail has its own markers, but they come
 /// before the main image's scans.) Trailing bytes after EOI are accepted.
 fn jpeg_truncated(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        None => true,
-        Some(p) => !bytes[p..].windows(2).any(|w| w == [0xFF, 0xD9]),
-    }
+    // Search from the end: the EOI is normally the last two bytes, so this
+    // costs almost nothing, unlike a scan of the whole file.
+    let Some(eoi) = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]) else {
+        return true;
+    };
+    bytes[eoi..].windows(2).any(|w| w == [0xFF, 0xDA])
 }
 
 /// `image`'s error, classified.

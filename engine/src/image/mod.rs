@@ -40,7 +40,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 pub use decode::{ALPHA_BACKGROUND, DecodeLimits};
-pub use pdq::{Dihedral, Pdq, PdqHash, pdq_dihedral_from_luma, pdq_from_luma};
+pub use pdq::{Dihedral, Pdq, PdqHash, pdq_dihedral_from_luma, pdq_from_luma, pdq_from_rgb8};
 pub use perceptual::PRESHRINK_SIDE;
 
 use crate::Error;
@@ -291,13 +291,28 @@ impl ImageHashes {
 /// fail with [`crate::ErrorKind::Image`] otherwise.
 ///
 /// ```
-/// use hashwall::image::{hash_image, Algorithm, HashOptions};
-/// let bytes = b"not an image";
-/// let opts = HashOptions::new().algorithms([Algorithm::Md5]);
-/// let h = hash_image(bytes, &opts)?;
-/// assert_eq!(h.get(Algorithm::Md5).map(|h| h.hex.len()), Some(32));
-/// // PDQ (in the defaults) needs pixels: this is not an image.
-/// assert!(hash_image(bytes, &HashOptions::new()).is_err());
+/// use hashwall::image::{hash_image, Algorithm, Dihedral, HashOptions};
+/// use hashwall::{ErrorKind, ImageErrorKind};
+///
+/// // A small RGB picture encoded as PNG, so that the example is self-contained.
+/// let img = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, ((x * y) % 256) as u8]));
+/// let mut png = Vec::new();
+/// img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).expect("encodes");
+///
+/// let opts = HashOptions::new()
+///     .algorithms([Algorithm::Pdq, Algorithm::Pdq512, Algorithm::Md5])
+///     .dihedral(true);
+/// let hashes = hash_image(&png, &opts)?;
+/// let pdq = hashes.pdq(Algorithm::Pdq, Dihedral::Original).expect("requested");
+/// println!("{} quality {}", pdq.hash, pdq.quality);
+/// // 8 PDQ rows per flavour with `dihedral`, then the MD5.
+/// assert_eq!(hashes.hashes.len(), 17);
+/// assert_eq!(hashes.hashes[1].label(), "pdq/rot90");
+/// assert_eq!(hashes.get(Algorithm::Md5).map(|h| h.quality), Some(None));
+///
+/// // Digests need no decode; perceptual hashes of a non-image fail, typed.
+/// let err = hash_image(b"not an image", &opts).expect_err("not decodable");
+/// assert_eq!(err.kind(), ErrorKind::Image(ImageErrorKind::Unsupported));
 /// # Ok::<(), hashwall::Error>(())
 /// ```
 pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Error> {

@@ -77,87 +77,58 @@ fn running_sums(input: &[f32], fw: usize, sums: &mut [f32]) {
     }
 }
 
-/// Four rows at once: the same sequence of operations per row as
-/// [`running_sums`], interleaved so that the four dependency chains overlap
-/// in the pipeline instead of each add waiting for the previous one.
+/// Rows filtered together by [`running_sums_n`].
+const BATCH: usize = 8;
+
+/// `N` rows at once: the same sequence of operations per row as
+/// [`running_sums`], interleaved so that the `N` dependency chains (each add
+/// waits for the previous one) overlap in the pipeline. All rows have the
+/// same length.
 #[inline]
-fn running_sums4(input: [&[f32]; 4], fw: usize, sums: [&mut [f32]; 4]) {
+// Indexing the N lanes in lockstep is the point; iterators would obscure it.
+#[allow(clippy::needless_range_loop)]
+fn running_sums_n<const N: usize>(input: [&[f32]; N], fw: usize, sums: [&mut [f32]; N]) {
     let n = input[0].len();
     let half = (fw + 2) / 2;
-    let [i0, i1, i2, i3] = input;
-    let [s0, s1, s2, s3] = sums;
-    let (i0, i1, i2, i3) = (&i0[..n], &i1[..n], &i2[..n], &i3[..n]);
-    let (s0, s1, s2, s3) = (&mut s0[..n], &mut s1[..n], &mut s2[..n], &mut s3[..n]);
-    let mut acc = [0.0f32; 4];
+    let mut acc = [0.0f32; N];
     let mut ri = 0;
-    let mut li = 0;
     let mut oi = 0;
+    let mut outs = sums;
     for _ in 0..half - 1 {
-        acc[0] += i0[ri];
-        acc[1] += i1[ri];
-        acc[2] += i2[ri];
-        acc[3] += i3[ri];
+        for q in 0..N {
+            acc[q] += input[q][ri];
+        }
         ri += 1;
     }
     for _ in 0..fw - half + 1 {
-        acc[0] += i0[ri];
-        acc[1] += i1[ri];
-        acc[2] += i2[ri];
-        acc[3] += i3[ri];
+        for q in 0..N {
+            acc[q] += input[q][ri];
+            outs[q][oi] = acc[q];
+        }
         ri += 1;
-        s0[oi] = acc[0];
-        s1[oi] = acc[1];
-        s2[oi] = acc[2];
-        s3[oi] = acc[3];
         oi += 1;
     }
-    // Phase 3, the bulk: slices of equal length let the compiler drop the
-    // bounds checks.
+    // Phase 3, the bulk: re-slice to equal lengths so that the compiler can
+    // drop the bounds checks.
     let m = n - fw;
-    let (a0, a1, a2, a3) = (
-        &i0[ri..ri + m],
-        &i1[ri..ri + m],
-        &i2[ri..ri + m],
-        &i3[ri..ri + m],
-    );
-    let (b0, b1, b2, b3) = (
-        &i0[li..li + m],
-        &i1[li..li + m],
-        &i2[li..li + m],
-        &i3[li..li + m],
-    );
-    let (o0, o1, o2, o3) = (
-        &mut s0[oi..oi + m],
-        &mut s1[oi..oi + m],
-        &mut s2[oi..oi + m],
-        &mut s3[oi..oi + m],
-    );
-    for k in 0..m {
-        acc[0] += a0[k];
-        acc[0] -= b0[k];
-        acc[1] += a1[k];
-        acc[1] -= b1[k];
-        acc[2] += a2[k];
-        acc[2] -= b2[k];
-        acc[3] += a3[k];
-        acc[3] -= b3[k];
-        o0[k] = acc[0];
-        o1[k] = acc[1];
-        o2[k] = acc[2];
-        o3[k] = acc[3];
+    let adds: [&[f32]; N] = std::array::from_fn(|q| &input[q][ri..ri + m]);
+    let subs: [&[f32]; N] = std::array::from_fn(|q| &input[q][..m]);
+    {
+        let bulk: [&mut [f32]; N] = outs.each_mut().map(|o| &mut o[oi..oi + m]);
+        for k in 0..m {
+            for q in 0..N {
+                acc[q] += adds[q][k];
+                acc[q] -= subs[q][k];
+                bulk[q][k] = acc[q];
+            }
+        }
     }
-    li += m;
     oi += m;
-    for _ in 0..half - 1 {
-        acc[0] -= i0[li];
-        acc[1] -= i1[li];
-        acc[2] -= i2[li];
-        acc[3] -= i3[li];
-        li += 1;
-        s0[oi] = acc[0];
-        s1[oi] = acc[1];
-        s2[oi] = acc[2];
-        s3[oi] = acc[3];
+    for i in m..m + half - 1 {
+        for q in 0..N {
+            acc[q] -= input[q][i];
+            outs[q][oi] = acc[q];
+        }
         oi += 1;
     }
 }
@@ -185,9 +156,9 @@ pub(crate) trait LumaRows {
 }
 
 /// The 64×64 downsample the reference hashes, from a luma source of at least
-/// 5×5 pixels (checked by the caller). Allocates `4 · width · height` bytes
-/// for the plane after the first row pass; `None` if that would overflow.
-pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
+/// 5×5 pixels (checked by the caller). Working memory is a few dozen rows
+/// (the ring of pass 1) plus `64 · 4` bytes per row (pass 3's output).
+pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
     let (w, h) = (src.width(), src.height());
     let mut out = Box::new([[0.0f32; 64]; 64]);
     if w == 64 && h == 64 {
@@ -197,7 +168,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         for (r, row) in out.iter_mut().enumerate() {
             src.fill(r, row);
         }
-        return Some(out);
+        return out;
     }
     let fw_rows = window(w); // along each row
     let fw_cols = window(h); // along each column
@@ -205,40 +176,11 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     let rows = sample_indices(h);
     let div_w = divisors(w, fw_rows);
 
-    // Pass 1, along rows: luma, running sums, division. Four rows at a time.
-    let len = w.checked_mul(h)?;
-    let mut plane = vec![0.0f32; len];
-    let mut luma = vec![0.0f32; 4 * w];
-    let mut r = 0;
-    while r < h {
-        let k = (h - r).min(4);
-        if k == 4 {
-            let (l0, rest) = luma.split_at_mut(w);
-            let (l1, rest) = rest.split_at_mut(w);
-            let (l2, l3) = rest.split_at_mut(w);
-            src.fill(r, l0);
-            src.fill(r + 1, l1);
-            src.fill(r + 2, l2);
-            src.fill(r + 3, l3);
-            let dst = &mut plane[r * w..(r + 4) * w];
-            let (d0, rest) = dst.split_at_mut(w);
-            let (d1, rest) = rest.split_at_mut(w);
-            let (d2, d3) = rest.split_at_mut(w);
-            running_sums4([l0, l1, l2, l3], fw_rows, [d0, d1, d2, d3]);
-        } else {
-            for rr in r..r + k {
-                let l = &mut luma[..w];
-                src.fill(rr, l);
-                running_sums(l, fw_rows, &mut plane[rr * w..(rr + 1) * w]);
-            }
-        }
-        for v in plane[r * w..(r + k) * w].chunks_exact_mut(w) {
-            for (x, d) in v.iter_mut().zip(div_w.iter()) {
-                *x /= *d;
-            }
-        }
-        r += k;
-    }
+    // Pass 1, along rows: luma, running sums, division, `BATCH` rows at a
+    // time, produced on demand into a ring of rows just large enough for
+    // pass 2's window. The working set stays in cache whatever the image
+    // size, and nothing proportional to the image is allocated.
+    let mut pass1 = RowPass::new(src, fw_rows, fw_cols, div_w.clone());
 
     // Pass 2, along columns, streamed row by row into pass 3. Each column's
     // accumulator sees the reference's operations in the reference's order;
@@ -247,8 +189,8 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     let mut acc = vec![0.0f32; w];
     // Pass 3 output at the sampled columns only, for every row: h × 64.
     let mut narrow = vec![[0.0f32; 64]; h];
-    let mut batch = vec![0.0f32; 4 * w];
-    let mut sums = vec![0.0f32; 4 * w];
+    let mut batch = vec![0.0f32; BATCH * w];
+    let mut sums = vec![0.0f32; BATCH * w];
     let mut in_batch = 0usize;
     let mut oi = 0usize;
     let mut count = 0usize;
@@ -259,14 +201,12 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     // row (all of them, for exactness), division at the sampled columns only.
     let flush =
         |batch: &[f32], sums: &mut [f32], n: usize, first: usize, narrow: &mut [[f32; 64]]| {
-            if n == 4 {
-                let (b0, rest) = batch.split_at(w);
-                let (b1, rest) = rest.split_at(w);
-                let (b2, b3) = rest.split_at(w);
-                let (s0, rest) = sums.split_at_mut(w);
-                let (s1, rest) = rest.split_at_mut(w);
-                let (s2, s3) = rest.split_at_mut(w);
-                running_sums4([b0, b1, b2, &b3[..w]], fw_rows, [s0, s1, s2, &mut s3[..w]]);
+            if n == BATCH {
+                let ins: [&[f32]; BATCH] = std::array::from_fn(|q| &batch[q * w..(q + 1) * w]);
+                let mut it = sums.chunks_exact_mut(w);
+                let outs: [&mut [f32]; BATCH] =
+                    std::array::from_fn(|_| it.next().unwrap_or_default());
+                running_sums_n(ins, fw_rows, outs);
             } else {
                 for q in 0..n {
                     running_sums(
@@ -297,7 +237,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
             *o = a / d;
         }
         *in_batch += 1;
-        if *in_batch == 4 || oi + 1 == h {
+        if *in_batch == BATCH || oi + 1 == h {
             let first = oi + 1 - *in_batch;
             flush(batch, sums, *in_batch, first, narrow);
             *in_batch = 0;
@@ -316,12 +256,14 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
     };
 
     for _ in 0..half_c - 1 {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
         ri += 1;
         count += 1;
     }
     for _ in 0..fw_cols - half_c + 1 {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
         ri += 1;
         count += 1;
         emit(
@@ -336,8 +278,9 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         oi += 1;
     }
     for _ in 0..h - fw_cols {
-        add_row(&mut acc, &plane[ri * w..(ri + 1) * w]);
-        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        pass1.ensure(ri);
+        add_row(&mut acc, pass1.get(ri));
+        sub_row(&mut acc, pass1.get(li));
         ri += 1;
         li += 1;
         emit(
@@ -352,7 +295,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         oi += 1;
     }
     for _ in 0..half_c - 1 {
-        sub_row(&mut acc, &plane[li * w..(li + 1) * w]);
+        sub_row(&mut acc, pass1.get(li));
         li += 1;
         count -= 1;
         emit(
@@ -366,7 +309,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         );
         oi += 1;
     }
-    drop(plane);
+    drop(pass1);
 
     // Pass 4, along columns, on the 64 sampled columns only; then sample the
     // 64 rows.
@@ -408,7 +351,88 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Option<Box<[[f32; 64]; 64]>> {
         take(&col_acc, oi, &mut next, &mut out);
         oi += 1;
     }
-    Some(out)
+    out
+}
+
+/// Pass 1 (luma and the first box filter along rows), producing rows on
+/// demand into a ring buffer.
+struct RowPass<'s, S: LumaRows> {
+    src: &'s S,
+    w: usize,
+    h: usize,
+    fw: usize,
+    div: Vec<f32>,
+    /// `slots` rows; row `r` lives in slot `r % slots`. `slots` is a
+    /// multiple of `BATCH` so that a batch starting at a multiple of `BATCH`
+    /// occupies consecutive slots.
+    ring: Vec<f32>,
+    slots: usize,
+    produced: usize,
+    luma: Vec<f32>,
+}
+
+impl<'s, S: LumaRows> RowPass<'s, S> {
+    fn new(src: &'s S, fw: usize, fw_cols: usize, div: Vec<f32>) -> Self {
+        let (w, h) = (src.width(), src.height());
+        // Pass 2 holds rows li..=ri (fw_cols + 1 rows) while we produce up to
+        // BATCH - 1 rows ahead of ri; 2 · BATCH spare slots cover that.
+        let slots = (fw_cols + 2 * BATCH)
+            .next_multiple_of(BATCH)
+            .min(h.next_multiple_of(BATCH));
+        RowPass {
+            src,
+            w,
+            h,
+            fw,
+            div,
+            ring: vec![0.0; slots * w],
+            slots,
+            produced: 0,
+            luma: vec![0.0; BATCH * w],
+        }
+    }
+
+    /// Make sure row `r` has been produced.
+    #[inline]
+    fn ensure(&mut self, r: usize) {
+        while self.produced <= r {
+            self.produce_batch();
+        }
+    }
+
+    /// Row `r`, which must have been produced and not yet overwritten.
+    #[inline]
+    fn get(&self, r: usize) -> &[f32] {
+        debug_assert!(r < self.produced && r + self.slots >= self.produced);
+        let s = r % self.slots;
+        &self.ring[s * self.w..(s + 1) * self.w]
+    }
+
+    fn produce_batch(&mut self) {
+        let (w, r) = (self.w, self.produced);
+        let k = (self.h - r).min(BATCH);
+        let slot = r % self.slots;
+        let dst = &mut self.ring[slot * w..(slot + k) * w];
+        for (q, l) in self.luma.chunks_exact_mut(w).take(k).enumerate() {
+            self.src.fill(r + q, l);
+        }
+        if k == BATCH {
+            let ins: [&[f32]; BATCH] = std::array::from_fn(|q| &self.luma[q * w..(q + 1) * w]);
+            let mut it = dst.chunks_exact_mut(w);
+            let outs: [&mut [f32]; BATCH] = std::array::from_fn(|_| it.next().unwrap_or_default());
+            running_sums_n(ins, self.fw, outs);
+        } else {
+            for (l, d) in self.luma.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
+                running_sums(l, self.fw, d);
+            }
+        }
+        for v in dst.chunks_exact_mut(w) {
+            for (x, d) in v.iter_mut().zip(self.div.iter()) {
+                *x /= *d;
+            }
+        }
+        self.produced += k;
+    }
 }
 
 #[inline]
@@ -519,7 +543,7 @@ mod tests {
                     (seed % 25600) as f32 / 100.0
                 })
                 .collect();
-            let got = downsample(&Plane(&luma, w, h)).expect("size fits");
+            let got = downsample(&Plane(&luma, w, h));
             let want = naive(&luma, w, h);
             for i in 0..64 {
                 for j in 0..64 {

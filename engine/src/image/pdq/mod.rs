@@ -174,12 +174,10 @@ pub(crate) fn coefficients(src: &impl LumaRows) -> PdqCoefficients {
     if src.width() < MIN_SIDE || src.height() < MIN_SIDE {
         return none;
     }
-    match luma::downsample(src) {
-        Some(a) => PdqCoefficients {
-            quality: quality::quality(&a),
-            coeffs: Some(dct::dct64_to_16(&a)),
-        },
-        None => none,
+    let a = luma::downsample(src);
+    PdqCoefficients {
+        quality: quality::quality(&a),
+        coeffs: Some(dct::dct64_to_16(&a)),
     }
 }
 
@@ -229,6 +227,35 @@ pub fn pdq_dihedral_from_luma(luma: &[f32], width: usize, height: usize) -> Opti
         width,
         height,
     });
+    Some(Dihedral::ALL.map(|d| c.hash(d)))
+}
+
+/// PDQ of decoded 8-bit RGB pixels (interleaved, row-major, `3 · width ·
+/// height` bytes), with the `pdq` flavour (full resolution) when `resize_512`
+/// is false and the `pdq-512` flavour otherwise. Returns the eight dihedral
+/// variants in [`Dihedral::ALL`] order (the first is the hash itself), or
+/// `None` when the buffer's length does not match.
+///
+/// For callers that decode themselves, and for benchmarks that separate
+/// decoding from hashing.
+pub fn pdq_from_rgb8(
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    resize_512: bool,
+) -> Option<[Pdq; 8]> {
+    if width.checked_mul(height)?.checked_mul(3)? != rgb.len() {
+        return None;
+    }
+    let c = if resize_512 {
+        coefficients(&Rgb8Resized::new(rgb, width, height))
+    } else {
+        coefficients(&Rgb8Full {
+            data: rgb,
+            width,
+            height,
+        })
+    };
     Some(Dihedral::ALL.map(|d| c.hash(d)))
 }
 
