@@ -142,7 +142,7 @@ fn run(c: &mut Criterion, table_only: bool) {
             // The flat scan reads everything: fewer queries keep the run short.
             let flat_q = if n > 2_000_000 { 30 } else { 100 };
             let mut out = Vec::new();
-            let mut mih = |q: &Pdq, r: u32, out: &mut Vec<Match>| {
+            let mih = |q: &Pdq, r: u32, out: &mut Vec<Match>| {
                 index.query_using(Strategy::MultiIndex, q, r, out);
                 out.len()
             };

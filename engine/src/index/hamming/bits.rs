@@ -48,7 +48,7 @@ impl HammingHash for u64 {
 
     #[inline(always)]
     fn substring(&self, start: u32, len: u32) -> u32 {
-        debug_assert!(len >= 1 && len <= 32 && start + len <= 64);
+        debug_assert!((1..=32).contains(&len) && start + len <= 64);
         // Truncation keeps the low 32 bits; the mask then keeps `len` of them.
         ((self >> start) as u32) & low_mask(len)
     }
@@ -69,7 +69,7 @@ impl<const N: usize> HammingHash for [u64; N] {
 
     #[inline(always)]
     fn substring(&self, start: u32, len: u32) -> u32 {
-        debug_assert!(len >= 1 && len <= 32 && start + len <= Self::BITS);
+        debug_assert!((1..=32).contains(&len) && start + len <= Self::BITS);
         let word = (start / 64) as usize;
         let shift = start % 64;
         // A substring of at most 32 bits spans at most two words.
