@@ -226,12 +226,12 @@ fn faiss_export(dir: &str) -> std::io::Result<()> {
     writeln!(f, "build_s {build:.3}")?;
     writeln!(
         f,
-        "mih_median_us {:.1} p99_us {:.1} matches {:.2}",
-        mih.median_us, mih.p99_us, mih.matches
+        "mih_median_us {:.1} p99_us {:.1} cpu_median_us {:.1} matches {:.2}",
+        mih.median_us, mih.p99_us, mih.cpu_median_us, mih.matches
     )?;
     writeln!(
         f,
-        "flat_median_us {:.1} matches {:.2}",
+        "flat_median_us {:.1} flat_matches {:.2}",
         flat.median_us, flat.matches
     )?;
     println!("wrote {dir}: {name} n={n}");
