@@ -223,7 +223,10 @@ fn faiss_export(dir: &str) -> std::io::Result<()> {
     let flat = time_queries(&queries[..50], |q| index.query_flat(q, 31).len());
     // Mean matches over the first 300 queries, the subset the script times
     // FAISS on, so the counts compare exactly.
-    let subset: usize = queries[..300].iter().map(|q| index.query(q, 31).len()).sum();
+    let subset: usize = queries[..300]
+        .iter()
+        .map(|q| index.query(q, 31).len())
+        .sum();
     let mut f = std::fs::File::create(format!("{dir}/hashwall.txt"))?;
     writeln!(f, "data {name} n {n} queries {}", queries.len())?;
     writeln!(f, "build_s {build:.3}")?;
