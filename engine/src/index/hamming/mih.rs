@@ -87,8 +87,8 @@ struct Table {
 /// Layout parameters of the multi-index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MihParams {
-    /// Number of substrings `m`; each must be at most 32 bits, so at least
-    /// `BITS / 32`.
+    /// Number of substrings `m`, clamped to `BITS / 32 ..= min(BITS, 256)`
+    /// (a substring is at most 32 bits). Lengths differ by at most one bit.
     pub substrings: u32,
     /// Target average number of entries per bucket, which sets `hi_bits`
     /// (clamped so that tags fit 16 bits and offsets stay at most 2^24).
