@@ -78,6 +78,35 @@ pub enum Strategy {
 ///
 /// Entry ids are positions in the input (`u32`); duplicated hashes are kept
 /// as separate entries. Built once, then shared freely (`Send + Sync`).
+///
+/// ```
+/// use hashwall::index::hamming::{HammingIndex, Pdq, Strategy};
+///
+/// // 20 000 pseudo-random PDQ hashes: enough for a multi-index.
+/// let mut x = 0x2545_f491_4f6c_dd1du64;
+/// let mut next = move || {
+///     x ^= x << 13;
+///     x ^= x >> 7;
+///     x ^= x << 17;
+///     x
+/// };
+/// let listed: Vec<Pdq> = (0..20_000).map(|_| [next(), next(), next(), next()]).collect();
+/// let index = HammingIndex::from_slice(&listed);
+/// // The cost model probes at radius 15, but scans 20 000 hashes at 31
+/// // (cheaper than ~5600 bucket visits); the results are the same.
+/// assert_eq!(index.strategy(15), Strategy::MultiIndex);
+/// assert_eq!(index.strategy(31), Strategy::Flat);
+///
+/// // A re-encoded copy of entry 1234: 12 bits differ.
+/// let mut query = listed[1234];
+/// query[0] ^= 0xfff;
+/// let found = index.query(&query, 15);
+/// assert_eq!(found.len(), 1);
+/// assert_eq!((found[0].id, found[0].distance), (1234, 12));
+/// // Exactly what the exhaustive scan finds.
+/// assert_eq!(found, index.query_flat(&query, 15));
+/// println!("{} bytes per hash", index.heap_bytes() / index.len());
+/// ```
 #[derive(Debug)]
 pub struct HammingIndex<H: HammingHash> {
     hashes: Vec<H>,
