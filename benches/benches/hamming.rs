@@ -157,6 +157,14 @@ fn run(c: &mut Criterion, table_only: bool) {
                 );
                 let tr = time_queries(&random, |q| mih(q, r, &mut out));
                 table_row(&format!("mih r={r} random"), &tr, Some(&flat));
+                if n < 1_000_000 {
+                    // Short lists: the automatic path (cost model, fallback).
+                    let ta = time_queries(&near, |q| {
+                        index.query_into(q, r, &mut out);
+                        out.len()
+                    });
+                    table_row(&format!("auto r={r} near"), &ta, Some(&flat));
+                }
             }
             let tb = time_queries(&batches, |b| index.query_variants(b, 31).len());
             table_row("batch of 8 variants r=31", &tb, None);

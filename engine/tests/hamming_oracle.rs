@@ -259,6 +259,12 @@ fn default_large_list_uses_multi_index() {
     assert_eq!(index.strategy(15), Strategy::MultiIndex);
     let qs = queries(&mut rng, &list, 8);
     check_all_radii(&index, &qs, [0, 15, 31].into_iter());
+    // Inside the 3000-member group: ~3000 matches, each a candidate in all
+    // 8 tables, more than scanning 20 000 hashes costs, so the automatic
+    // path abandons the multi-index mid-query and scans: same result.
+    let in_group = index.query(&list[0], 15);
+    assert!(in_group.len() > 2000, "{}", in_group.len());
+    assert_eq!(in_group, index.query_flat(&list[0], 15));
     let list64 = clustered::<u64>(&mut rng, 20_000);
     let index = HammingIndex::from_slice(&list64);
     assert_eq!(index.strategy(4), Strategy::MultiIndex);

@@ -213,13 +213,28 @@ impl<H: HammingHash> HammingIndex<H> {
 
     /// Like [`HammingIndex::query`], into a caller-provided buffer (cleared
     /// first) so repeated queries do not allocate.
+    ///
+    /// A multi-index query that meets more candidates than the scan would
+    /// have cost (a query inside a large group of near-duplicates, on a list
+    /// short enough to scan quickly) stops and scans instead, which bounds
+    /// its cost at about twice the scan's.
     pub fn query_into(&self, query: &H, max_distance: u32, out: &mut Vec<Match>) {
-        self.query_using(self.strategy(max_distance), query, max_distance, out);
+        out.clear();
+        if let (Strategy::MultiIndex, Some(mih)) = (self.strategy(max_distance), &self.mih) {
+            let budget = mih.candidate_budget::<H>(max_distance);
+            if mih.query(&self.hashes, query, max_distance, out, budget) {
+                out.sort_unstable_by_key(|m| m.id);
+                return;
+            }
+            out.clear();
+        }
+        flat::scan(&self.hashes, query, max_distance, out);
     }
 
-    /// Like [`HammingIndex::query_into`] with the algorithm forced, for tests
-    /// and benchmarks. [`Strategy::MultiIndex`] on a list too small to have
-    /// a multi-index scans instead. The result is the same either way.
+    /// Like [`HammingIndex::query_into`] with the algorithm forced and no
+    /// fallback, for tests and benchmarks. [`Strategy::MultiIndex`] on a list
+    /// too small to have a multi-index scans instead. The result is the same
+    /// either way.
     pub fn query_using(
         &self,
         strategy: Strategy,
@@ -230,7 +245,7 @@ impl<H: HammingHash> HammingIndex<H> {
         out.clear();
         match (strategy, &self.mih) {
             (Strategy::MultiIndex, Some(mih)) => {
-                mih.query(&self.hashes, query, max_distance, out);
+                mih.query(&self.hashes, query, max_distance, out, u64::MAX);
                 out.sort_unstable_by_key(|m| m.id);
             }
             _ => flat::scan(&self.hashes, query, max_distance, out),
