@@ -609,3 +609,34 @@ pub(crate) fn advise_huge_pages<T>(v: &[T]) {
     #[cfg(not(target_os = "linux"))]
     let _ = v;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_ids_round_trip_in_any_order() {
+        // 3 bytes below 2^24 entries, 4 from there (lists that large are
+        // too slow to build in a debug test, so the packing is tested here).
+        for (max_id, width) in [
+            (5u32, 3usize),
+            ((1 << 24) - 1, 3),
+            (1 << 24, 4),
+            (u32::MAX, 4),
+        ] {
+            let n = 1000;
+            let mut ids = PackedIds::new(n, max_id);
+            assert_eq!(ids.width, width);
+            let mask = ids.mask;
+            let value =
+                |i: usize| max_id.wrapping_sub((i as u32).wrapping_mul(2_654_435_761)) & mask;
+            // Scattered writes, as the counting sort does them.
+            for i in (0..n).map(|i| (i * 617) % n) {
+                ids.set(i, value(i));
+            }
+            for i in 0..n {
+                assert_eq!(ids.get(i), value(i), "width {width}, entry {i}");
+            }
+        }
+    }
+}
