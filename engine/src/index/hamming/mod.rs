@@ -78,6 +78,35 @@ pub enum Strategy {
 ///
 /// Entry ids are positions in the input (`u32`); duplicated hashes are kept
 /// as separate entries. Built once, then shared freely (`Send + Sync`).
+///
+/// ```
+/// use hashwall::index::hamming::{HammingIndex, Pdq, Strategy};
+///
+/// // 20 000 pseudo-random PDQ hashes: enough for a multi-index.
+/// let mut x = 0x2545_f491_4f6c_dd1du64;
+/// let mut next = move || {
+///     x ^= x << 13;
+///     x ^= x >> 7;
+///     x ^= x << 17;
+///     x
+/// };
+/// let listed: Vec<Pdq> = (0..20_000).map(|_| [next(), next(), next(), next()]).collect();
+/// let index = HammingIndex::from_slice(&listed);
+/// // The cost model probes at radius 15, but scans 20 000 hashes at 31
+/// // (cheaper than ~5600 bucket visits); the results are the same.
+/// assert_eq!(index.strategy(15), Strategy::MultiIndex);
+/// assert_eq!(index.strategy(31), Strategy::Flat);
+///
+/// // A re-encoded copy of entry 1234: 12 bits differ.
+/// let mut query = listed[1234];
+/// query[0] ^= 0xfff;
+/// let found = index.query(&query, 15);
+/// assert_eq!(found.len(), 1);
+/// assert_eq!((found[0].id, found[0].distance), (1234, 12));
+/// // Exactly what the exhaustive scan finds.
+/// assert_eq!(found, index.query_flat(&query, 15));
+/// println!("{} bytes per hash", index.heap_bytes() / index.len());
+/// ```
 #[derive(Debug)]
 pub struct HammingIndex<H: HammingHash> {
     hashes: Vec<H>,
@@ -184,13 +213,28 @@ impl<H: HammingHash> HammingIndex<H> {
 
     /// Like [`HammingIndex::query`], into a caller-provided buffer (cleared
     /// first) so repeated queries do not allocate.
+    ///
+    /// A multi-index query that meets more candidates than the scan would
+    /// have cost (a query inside a large group of near-duplicates, on a list
+    /// short enough to scan quickly) stops and scans instead, which bounds
+    /// its cost at about twice the scan's.
     pub fn query_into(&self, query: &H, max_distance: u32, out: &mut Vec<Match>) {
-        self.query_using(self.strategy(max_distance), query, max_distance, out);
+        out.clear();
+        if let (Strategy::MultiIndex, Some(mih)) = (self.strategy(max_distance), &self.mih) {
+            let budget = mih.candidate_budget::<H>(max_distance);
+            if mih.query(&self.hashes, query, max_distance, out, budget) {
+                out.sort_unstable_by_key(|m| m.id);
+                return;
+            }
+            out.clear();
+        }
+        flat::scan(&self.hashes, query, max_distance, out);
     }
 
-    /// Like [`HammingIndex::query_into`] with the algorithm forced, for tests
-    /// and benchmarks. [`Strategy::MultiIndex`] on a list too small to have
-    /// a multi-index scans instead. The result is the same either way.
+    /// Like [`HammingIndex::query_into`] with the algorithm forced and no
+    /// fallback, for tests and benchmarks. [`Strategy::MultiIndex`] on a list
+    /// too small to have a multi-index scans instead. The result is the same
+    /// either way.
     pub fn query_using(
         &self,
         strategy: Strategy,
@@ -201,7 +245,7 @@ impl<H: HammingHash> HammingIndex<H> {
         out.clear();
         match (strategy, &self.mih) {
             (Strategy::MultiIndex, Some(mih)) => {
-                mih.query(&self.hashes, query, max_distance, out);
+                mih.query(&self.hashes, query, max_distance, out, u64::MAX);
                 out.sort_unstable_by_key(|m| m.id);
             }
             _ => flat::scan(&self.hashes, query, max_distance, out),
