@@ -23,6 +23,9 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
+    /// Import, export and lint lists; test Bloom filters.
+    #[command(subcommand)]
+    Lists(cli::exchange::ExchangeCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +45,6 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
+        Command::Lists(cmd) => cli::exchange::run(cmd),
     }
 }

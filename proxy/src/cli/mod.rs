@@ -1,5 +1,6 @@
 //! The command-line subcommands, one module each.
 
 pub mod check;
+pub mod exchange;
 pub mod lists;
 pub mod url;
