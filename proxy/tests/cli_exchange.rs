@@ -232,3 +232,321 @@ fn import_output_file_loads_in_check() {
         stdout(&o)
     );
 }
+
+fn export(format: &str, list: &str, out: &Path, extra: &[&str]) -> Output {
+    let path = data(list);
+    let mut args = vec![
+        "lists",
+        "export",
+        "--format",
+        format,
+        path.as_str(),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    hashwall(&args)
+}
+
+/// URLs around each `url-prefix` entry of `prefixes.list`: the entry itself,
+/// under other schemes and escapings, subdomains, deeper paths, queries, and
+/// near misses.
+fn probe_urls() -> Vec<String> {
+    let bases = [
+        "evil.example/gallery/",
+        "files.example.org/users/123/",
+        "evil.example/gallery/deep/x.html",
+        "cdn.bad.test/a/b/c/",
+        "192.0.2.44/share/",
+        "xn--bcher-kva.example/",
+        "bücher.example/",
+        "evil.example/q.php?id=9",
+        "a.b.c.d.e.deep.example/x/",
+    ];
+    let mut urls = Vec::new();
+    for b in bases {
+        let (host, path) = b.split_once('/').expect("has a path");
+        let path = format!("/{path}");
+        for sub in ["", "www.", "a.b.", "x.y.z.w.", "1.2.3.4.5.6."] {
+            for tail in ["", "1.jpg", "sub/dir/2.jpg?x=1", "?id=9", "../other/"] {
+                for scheme in ["http://", "HTTPS://"] {
+                    urls.push(format!("{scheme}{sub}{host}{path}{tail}"));
+                }
+            }
+            urls.push(format!("http://{sub}{host}/"));
+            urls.push(format!("http://{sub}{host}{}", path.to_uppercase()));
+            urls.push(format!("http://{sub}{host}.evil.test{path}"));
+            urls.push(format!("http://{sub}not{host}{path}"));
+        }
+    }
+    urls.push("http://evil.example/%67allery/1.jpg".into());
+    urls.push("http://EVIL.example:8080/gallery/./a/../b.jpg#frag".into());
+    urls.push("http://evil.example/q.php?id=10".into());
+    urls
+}
+
+/// The hashed export blocks exactly the URLs the plaintext `url-prefix`
+/// entries block, and holds no plaintext.
+#[test]
+fn export_hashed_blocks_the_same_urls() {
+    use hashwall::{ListConfig, Snapshot};
+    use hashwall_lists::List;
+
+    let dir = scratch("export_hashed");
+    let out = dir.join("hashed.list");
+    let o = export("hashed", "prefixes.list", &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("exported 8 url-sha256 entries"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&out).expect("output");
+    assert!(
+        entries(&text).iter().all(|l| l.starts_with("url-sha256 ")),
+        "{text}"
+    );
+    for plain in ["evil", "files", "bad.test", "192.0.2", "bcher", "q.php"] {
+        assert!(
+            !entries(&text).join("\n").contains(plain),
+            "{plain} in\n{text}"
+        );
+    }
+    assert!(text.contains("# issuer: Example Hotline") && text.contains("# sequence: 3"));
+
+    let original = List::read_file(Path::new(&data("prefixes.list"))).expect("original");
+    let hashed = List::read_file(&out).expect("hashed");
+    let config = ListConfig::default();
+    let a = Snapshot::builder()
+        .add_list(&original, &config)
+        .expect("adds")
+        .build();
+    let b = Snapshot::builder()
+        .add_list(&hashed, &config)
+        .expect("adds")
+        .build();
+    let (mut blocked, mut passed) = (0, 0);
+    for url in probe_urls() {
+        let (va, vb) = (a.check_url(&url), b.check_url(&url));
+        let (va, vb) = match (va, vb) {
+            (Ok(va), Ok(vb)) => (va, vb),
+            (Err(_), Err(_)) => continue,
+            (x, y) => panic!("{url}: {x:?} vs {y:?}"),
+        };
+        assert_eq!(va.action(), vb.action(), "{url}");
+        let refs = |v: &hashwall::Verdict| {
+            let mut r: Vec<String> = v
+                .matches()
+                .iter()
+                .map(|m| m.reference().unwrap_or("-").to_owned())
+                .collect();
+            r.sort();
+            r
+        };
+        assert_eq!(refs(&va), refs(&vb), "{url}");
+        if va.is_blocked() {
+            blocked += 1;
+        } else {
+            passed += 1;
+        }
+    }
+    assert!(
+        blocked > 100 && passed > 100,
+        "{blocked} blocked, {passed} passed"
+    );
+}
+
+#[test]
+fn export_hashed_domains_and_urls_through_check() {
+    let dir = scratch("export_hashed_check");
+    let out = dir.join("police-hashed.list");
+    let o = export("hashed", "police.list", &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("4 non-URL entries left out"),
+        "{}",
+        stderr(&o)
+    );
+    let check = |url: &str| {
+        let o = hashwall(&[
+            "check",
+            "--list",
+            out.to_str().expect("utf-8"),
+            "--url",
+            url,
+        ]);
+        stdout(&o).split('\t').next().unwrap_or_default().to_owned()
+    };
+    // domain bad.example → bad.example/: the host and subdomains.
+    assert_eq!(check("http://bad.example/x"), "block");
+    assert_eq!(check("http://a.b.c.d.e.bad.example/x"), "block");
+    // url → its full expression, which now also matches subdomains.
+    assert_eq!(check("http://evil.example/a/img-1.jpg?size=2"), "block");
+    assert_eq!(check("http://www.evil.example/a/img-1.jpg?size=2"), "block");
+    assert_eq!(check("http://evil.example/a/img-1.jpg"), "no-match");
+    assert_eq!(check("http://good.example/"), "no-match");
+}
+
+#[test]
+fn export_rpz_zone_is_valid() {
+    let dir = scratch("export_rpz");
+    let out = dir.join("police.rpz");
+    let o = export("rpz", "police.list", &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let zone = std::fs::read_to_string(&out).expect("zone");
+    assert!(
+        zone.contains("@ IN SOA localhost. hostmaster.localhost. 20260501 "),
+        "{zone}"
+    );
+    for rr in [
+        "\nbad.example CNAME .\n",
+        "\n*.bad.example CNAME .\n",
+        "\nxn--bcher-kva.example CNAME .\n",
+        "\n*.xn--bcher-kva.example CNAME .\n",
+    ] {
+        assert!(zone.contains(rr), "{rr} missing in\n{zone}");
+    }
+    assert!(!zone.contains("192.0.2.7"), "{zone}");
+    // The real validators, when installed.
+    match Command::new("named-checkzone")
+        .args(["rpz.hashwall.test", out.to_str().expect("utf-8")])
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "named-checkzone: {}{}",
+            stdout(&o),
+            stderr(&o)
+        ),
+        Err(_) => eprintln!("named-checkzone not installed: parser-level checks only"),
+    }
+    let conf = dir.join("unbound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "server:\n  module-config: \"respip validator iterator\"\n  chroot: \"\"\n  \
+             directory: \"{d}\"\n  username: \"\"\n  pidfile: \"\"\n\
+             rpz:\n  name: rpz.hashwall.test\n  zonefile: \"{z}\"\n",
+            d = dir.display(),
+            z = out.display()
+        ),
+    )
+    .expect("conf");
+    match Command::new("unbound-checkconf").arg(&conf).output() {
+        Ok(o) => assert!(
+            o.status.success(),
+            "unbound-checkconf: {}{}",
+            stdout(&o),
+            stderr(&o)
+        ),
+        Err(_) => eprintln!("unbound-checkconf not installed: parser-level checks only"),
+    }
+}
+
+#[test]
+fn export_bloom_and_bloom_check() {
+    let dir = scratch("export_bloom");
+    let out = dir.join("police.bloom");
+    let o = export("bloom", "police.list", &out, &["--fp-rate", "0.0001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Bloom filter of 9 items"),
+        "{}",
+        stderr(&o)
+    );
+    let bytes = std::fs::read(&out).expect("filter");
+    assert_eq!(&bytes[..8], b"HWBLOOM\0");
+    // Deterministic: the same list gives the same bytes.
+    let again = dir.join("again.bloom");
+    export("bloom", "police.list", &again, &["--fp-rate", "0.0001"]);
+    assert_eq!(std::fs::read(&again).expect("again"), bytes);
+
+    let empty = dir.join("empty.bin"); // MD5, SHA-1, SHA-256 of "" are listed
+    std::fs::write(&empty, b"").expect("write");
+    let other = dir.join("other.bin");
+    std::fs::write(&other, b"not listed").expect("write");
+    let inputs = [
+        ("http://www.evil.example/gallery/x.jpg", "maybe"),
+        ("https://files.example.org/users/123/a.png", "maybe"),
+        ("http://a.b.c.bad.example/", "maybe"),
+        ("http://bücher.example/", "maybe"),
+        ("http://evil.example/a/img-1.jpg?size=2", "maybe"),
+        ("http://evil.example/a/img-1.jpg", "no"),
+        ("http://example.org/", "no"),
+        (empty.to_str().expect("utf-8"), "maybe"),
+        (other.to_str().expect("utf-8"), "no"),
+    ];
+    let mut args = vec!["lists", "bloom-check", out.to_str().expect("utf-8")];
+    args.extend(inputs.iter().map(|(i, _)| *i));
+    let o = hashwall(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let got: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    let want: Vec<String> = inputs.iter().map(|(i, v)| format!("{v}\t{i}")).collect();
+    assert_eq!(got, want);
+    // Nothing listed: exit 0.
+    let o = hashwall(&[
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "http://example.org/",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    // A bad URL is an error line, exit 2.
+    let o = hashwall(&[
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "http://",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).starts_with("error\thttp://\t"), "{}", stdout(&o));
+    // A hostile filter: a giant declared size is a typed error, not an allocation.
+    let bad = dir.join("bad.bloom");
+    let mut h = bytes[..48].to_vec();
+    h[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&bad, &h).expect("write");
+    let o = hashwall(&[
+        "lists",
+        "bloom-check",
+        bad.to_str().expect("utf-8"),
+        "http://a.example/",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.bloom: bit count m ="),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn export_errors() {
+    let dir = scratch("export_errors");
+    let list = dir.join("bad.list");
+    std::fs::write(
+        &list,
+        "# id: bad\nurl-prefix ok.example/\n\ndomain bad.example:99\n",
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let o = hashwall(&[
+        "lists",
+        "export",
+        "--format",
+        "rpz",
+        list.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.list:4: list bad: domain entry"),
+        "{}",
+        stderr(&o)
+    );
+    let p = data("police.list");
+    let o = hashwall(&["lists", "export", "--format", "hashed", &p, &p]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = hashwall(&["lists", "export", "--format", "bloom", &p, "--fp-rate", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

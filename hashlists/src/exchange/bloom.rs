@@ -63,6 +63,30 @@ pub enum BloomTag {
 }
 
 impl BloomTag {
+    /// Every tag, in the order of their bits in the header's tag mask.
+    pub const ALL: [BloomTag; 7] = [
+        BloomTag::UrlExact,
+        BloomTag::UrlPrefix,
+        BloomTag::Domain,
+        BloomTag::UrlSha256,
+        BloomTag::Md5,
+        BloomTag::Sha1,
+        BloomTag::Sha256,
+    ];
+
+    /// The tag's bit in the header's tag mask.
+    pub const fn bit(self) -> u64 {
+        1 << match self {
+            BloomTag::UrlExact => 0,
+            BloomTag::UrlPrefix => 1,
+            BloomTag::Domain => 2,
+            BloomTag::UrlSha256 => 3,
+            BloomTag::Md5 => 4,
+            BloomTag::Sha1 => 5,
+            BloomTag::Sha256 => 6,
+        }
+    }
+
     /// The tag's bytes, hashed before a 0x00 byte and the item.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -95,6 +119,10 @@ pub struct BloomFilter {
     k: u32,
     n: u64,
     fp_rate: f64,
+    /// Which tags have been inserted ([`BloomTag::bit`]): a URL check
+    /// probes up to ~66 items, and skipping the tags a filter never holds
+    /// keeps its false-positive rate near that of the tags it does hold.
+    tags: u64,
     bits: Vec<u8>,
 }
 
@@ -105,6 +133,7 @@ impl std::fmt::Debug for BloomFilter {
             .field("k", &self.k)
             .field("n", &self.n)
             .field("fp_rate", &self.fp_rate)
+            .field("tags", &self.tags)
             .finish_non_exhaustive()
     }
 }
@@ -164,6 +193,7 @@ impl BloomFilter {
             k,
             n: 0,
             fp_rate,
+            tags: 0,
             bits: vec![0; len],
         })
     }
@@ -225,15 +255,22 @@ impl BloomFilter {
             }
         }
         self.n = self.n.saturating_add(1);
+        self.tags |= tag.bit();
+    }
+
+    /// Whether any item with this tag has been inserted.
+    pub fn has_tag(&self, tag: BloomTag) -> bool {
+        self.tags & tag.bit() != 0
     }
 
     /// Whether the item may have been inserted (`false`: certainly not).
     pub fn contains(&self, tag: BloomTag, item: &[u8]) -> bool {
-        self.indices(tag, item).all(|i| {
-            self.bits
-                .get((i / 8) as usize)
-                .is_some_and(|b| b & (1 << (i % 8)) != 0)
-        })
+        self.has_tag(tag)
+            && self.indices(tag, item).all(|i| {
+                self.bits
+                    .get((i / 8) as usize)
+                    .is_some_and(|b| b & (1 << (i % 8)) != 0)
+            })
     }
 
     /// The filter in the exchange format: header, bit array, checksum.
@@ -246,7 +283,7 @@ impl BloomFilter {
         out.extend_from_slice(&self.m.to_le_bytes());
         out.extend_from_slice(&self.n.to_le_bytes());
         out.extend_from_slice(&self.fp_rate.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes()); // reserved
+        out.extend_from_slice(&self.tags.to_le_bytes());
         debug_assert_eq!(out.len(), BLOOM_HEADER_LEN);
         out.extend_from_slice(&self.bits);
         let sum: [u8; 32] = Sha256::digest(&out).into();
@@ -269,7 +306,7 @@ impl BloomFilter {
                 bytes.len()
             ))
         })?;
-        let (m, k, n, fp_rate) = parse_header(header)?;
+        let (m, k, n, fp_rate, tags) = parse_header(header)?;
         let expected = BLOOM_HEADER_LEN as u64 + array_len(m) + CHECKSUM_LEN as u64;
         if bytes.len() as u64 != expected {
             return Err(bloom_error(format!(
@@ -289,6 +326,7 @@ impl BloomFilter {
             k,
             n,
             fp_rate,
+            tags,
             bits: bytes[BLOOM_HEADER_LEN..body_end].to_vec(),
         })
     }
@@ -312,7 +350,7 @@ impl BloomFilter {
                 Err(e) => return Err(Error::io(path, e)),
             }
         }
-        let (m, _, _, _) = parse_header(&header[..got]).map_err(|e| e.with_path(path))?;
+        let (m, ..) = parse_header(&header[..got]).map_err(|e| e.with_path(path))?;
         let expected = BLOOM_HEADER_LEN as u64 + array_len(m) + CHECKSUM_LEN as u64;
         let actual = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if actual != expected {
@@ -351,8 +389,8 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// Check a header and return (m, k, n, fp_rate).
-fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64), Error> {
+/// Check a header and return (m, k, n, fp_rate, tags).
+fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64, u64), Error> {
     if h.len() < BLOOM_HEADER_LEN {
         return Err(bloom_error(format!(
             "file is {} bytes, shorter than the {BLOOM_HEADER_LEN} byte header",
@@ -377,8 +415,13 @@ fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64), Error> {
     let n = le_u64(h, 24);
     let fp_rate = f64::from_bits(le_u64(h, 32));
     check_params(m, k)?;
-    if le_u64(h, 40) != 0 {
-        return Err(bloom_error("reserved header bytes are not zero"));
+    let tags = le_u64(h, 40);
+    let known = BloomTag::ALL.iter().fold(0, |acc, t| acc | t.bit());
+    if tags & !known != 0 {
+        return Err(bloom_error(format!(
+            "unknown tag bits {:#x}",
+            tags & !known
+        )));
     }
-    Ok((m, k, n, fp_rate))
+    Ok((m, k, n, fp_rate, tags))
 }
