@@ -550,3 +550,143 @@ fn export_errors() {
     let o = hashwall(&["lists", "export", "--format", "bloom", &p, "--fp-rate", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn lint(args: &[&str]) -> (Option<i32>, Vec<String>, String) {
+    let mut all = vec!["lists", "lint"];
+    all.extend_from_slice(args);
+    let o = hashwall(&all);
+    (
+        o.status.code(),
+        stdout(&o).lines().map(str::to_owned).collect(),
+        stderr(&o),
+    )
+}
+
+/// (line, severity, code) of each finding line `FILE:LINE: severity code: …`.
+fn findings(lines: &[String]) -> Vec<(usize, String, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            let (loc, rest) = l.split_once(": ").expect("location");
+            let line = loc
+                .rsplit(':')
+                .next()
+                .expect("line")
+                .parse()
+                .expect("number");
+            let mut words = rest.split_whitespace();
+            let severity = words.next().expect("severity").to_owned();
+            let code = words.next().expect("code").trim_end_matches(':').to_owned();
+            (line, severity, code)
+        })
+        .collect()
+}
+
+#[test]
+fn lint_finds_over_blocking() {
+    let bad = data("lint-bad.list");
+    let allow = data("allow.list");
+    let (code, out, err) = lint(&[&bad, "--cover-threshold", "3", "--allow", &allow]);
+    assert_eq!(code, Some(1), "{out:?}\n{err}");
+    let f = findings(&out);
+    let has = |line: usize, sev: &str, c: &str| {
+        f.iter().any(|(l, s, k)| *l == line && s == sev && k == c)
+    };
+    assert!(has(4, "error", "public-suffix"), "{out:#?}");
+    assert!(has(5, "error", "public-suffix"), "{out:#?}"); // github.io
+    assert!(has(6, "error", "never-block"), "{out:#?}"); // google.com, default list
+    assert!(has(9, "warning", "duplicate"), "{out:#?}");
+    assert!(has(10, "warning", "duplicate"), "{out:#?}"); // hashed form of line 8
+    assert!(has(11, "error", "allowed"), "{out:#?}");
+    assert!(has(8, "warning", "covers-many"), "{out:#?}");
+    assert!(has(14, "warning", "covers-many"), "{out:#?}");
+    assert!(has(14, "info", "covers-allowed"), "{out:#?}");
+    assert!(has(15, "error", "invalid"), "{out:#?}");
+    assert!(
+        !has(9, "warning", "covers-many"),
+        "duplicates are reported once: {out:#?}"
+    );
+    assert!(
+        out.iter().all(|l| l.starts_with(&format!("{bad}:"))),
+        "{out:#?}"
+    );
+    let allowed = out
+        .iter()
+        .find(|l| l.contains(": error allowed: "))
+        .expect("allowed");
+    assert!(allowed.ends_with("allow.list:4"), "{allowed}");
+    assert!(
+        err.contains("lint: 5 errors, 4 warnings, 3 notes in 1 lists"),
+        "{err}"
+    );
+
+    // A never-block file replaces the default list.
+    let nb = data("never-block.txt");
+    let (_, out, _) = lint(&[&bad, "--never-block", &nb]);
+    let f = findings(&out);
+    assert!(
+        f.iter().any(|(l, _, c)| *l == 7 && c == "never-block"),
+        "{out:#?}"
+    );
+    assert!(
+        !f.iter().any(|(l, _, c)| *l == 6 && c == "never-block"),
+        "{out:#?}"
+    );
+    // Below the threshold nothing covers "many".
+    assert!(!f.iter().any(|(_, _, c)| c == "covers-many"), "{out:#?}");
+}
+
+#[test]
+fn lint_clean_lists_exit_zero() {
+    let (code, out, err) = lint(&[&data("clean.list"), &data("prefixes.list")]);
+    assert_eq!(code, Some(0), "{out:?}\n{err}");
+    assert!(out.is_empty(), "{out:?}");
+    assert!(err.contains("0 errors, 0 warnings"), "{err}");
+    // Warnings alone do not fail.
+    let (code, out, _) = lint(&[&data("police.list")]);
+    assert_eq!(code, Some(0));
+    assert_eq!(findings(&out), [(19, "warning".into(), "duplicate".into())]);
+}
+
+#[test]
+fn lint_psl_file() {
+    let dir = scratch("lint_psl");
+    let psl = dir.join("psl.dat");
+    std::fs::write(&psl, "// test list\nexample\n*.bad.test\n!ok.bad.test\n").expect("write");
+    let list = dir.join("l.list");
+    std::fs::write(
+        &list,
+        "domain example\ndomain x.bad.test\ndomain ok.bad.test\ndomain y.x.bad.test\nurl-prefix co.uk/\n",
+    )
+    .expect("write");
+    let (code, out, _) = lint(&[
+        list.to_str().expect("utf-8"),
+        "--psl",
+        psl.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(1));
+    let f: Vec<usize> = findings(&out)
+        .into_iter()
+        .filter(|(_, _, c)| c == "public-suffix")
+        .map(|(l, _, _)| l)
+        .collect();
+    // co.uk is not in this small list: the file is used, not the fallback.
+    assert_eq!(f, [1, 2], "{out:#?}");
+    let (code, _, err) = lint(&[
+        list.to_str().expect("utf-8"),
+        "--psl",
+        "/nonexistent/psl.dat",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("/nonexistent/psl.dat"), "{err}");
+    // A bad never-block line names its file and line.
+    let nb = dir.join("nb.txt");
+    std::fs::write(&nb, "ok.example\nbad.example:80\n").expect("write");
+    let (code, _, err) = lint(&[
+        list.to_str().expect("utf-8"),
+        "--never-block",
+        nb.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("nb.txt:2: never-block domain"), "{err}");
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
+use hashwall::lint::{DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint};
 use hashwall::url::{CanonicalUrl, canonical_expression, canonical_host};
 use hashwall_lists::exchange::{
     BloomFilter, BloomTag, Canonicalize, ExportSource, ImportFormat, ImportOptions,
@@ -24,6 +25,9 @@ pub enum ExchangeCommand {
     Export(ExportArgs),
     /// Test URLs and files against a Bloom filter: `maybe` or `no` each.
     BloomCheck(BloomCheckArgs),
+    /// Catch over-blocking before a list ships: public suffixes, never-block
+    /// domains, allow-listed entries, duplicates, entries covering many others.
+    Lint(LintArgs),
 }
 
 /// Runs an exchange subcommand.
@@ -32,6 +36,7 @@ pub fn run(cmd: &ExchangeCommand) -> ExitCode {
         ExchangeCommand::Import(a) => run_import(a),
         ExchangeCommand::Export(a) => run_export(a),
         ExchangeCommand::BloomCheck(a) => run_bloom_check(a),
+        ExchangeCommand::Lint(a) => run_lint(a),
     }
 }
 
@@ -437,6 +442,159 @@ pub fn run_bloom_check(a: &BloomCheckArgs) -> ExitCode {
     if failed {
         ExitCode::from(2)
     } else if any_maybe {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `hashwall lists lint`
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The lists to lint.
+    #[arg(required = true)]
+    pub lists: Vec<PathBuf>,
+    /// Never-block domains, one per line (`#` comments), replacing the
+    /// built-in default (major platforms, CDNs, shared hosting).
+    #[arg(long, value_name = "FILE")]
+    pub never_block: Option<PathBuf>,
+    /// Trusted allow list(s): entries also on them are errors. Takes every
+    /// following argument, so put it after the lists.
+    #[arg(long, value_name = "LIST", num_args = 1..)]
+    pub allow: Vec<PathBuf>,
+    /// Public Suffix List file (default: Debian's, or an embedded fallback
+    /// of common suffixes with a warning when it is absent).
+    #[arg(long, value_name = "FILE")]
+    pub psl: Option<PathBuf>,
+    /// Report a `domain` or `url-prefix` covering at least this many other
+    /// entries of its list.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub cover_threshold: usize,
+}
+
+/// The Public Suffix List to lint with, and a warning if it is the fallback.
+fn load_psl(path: Option<&Path>) -> Result<(PublicSuffixList, Option<String>), String> {
+    let (path, explicit) = match path {
+        Some(p) => (p, true),
+        None => (Path::new(DEFAULT_PSL_PATH), false),
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((PublicSuffixList::parse(&text), None)),
+        Err(e) if explicit => Err(format!("{}: {e}", path.display())),
+        Err(_) => {
+            let psl = PublicSuffixList::fallback();
+            let warning = format!(
+                "warning	no Public Suffix List at {} (install Debian's publicsuffix package or pass --psl): using the embedded fallback of {} suffixes",
+                path.display(),
+                psl.len()
+            );
+            Ok((psl, Some(warning)))
+        }
+    }
+}
+
+/// Read a never-block file: one domain per line, `#` comments.
+fn load_never_block(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split_once('#').map_or(line, |(l, _)| l);
+        for d in line.split_whitespace() {
+            canonical_host(d).map_err(|e| {
+                format!(
+                    "{}:{}: never-block domain {d:?}: {e}",
+                    path.display(),
+                    i + 1
+                )
+            })?;
+            out.push(d.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `lists lint`: one `FILE:LINE: severity code: message` line per
+/// finding on standard output, a summary on standard error. Exit status 2 if
+/// a file could not be read, else 1 if any finding is an error, else 0.
+pub fn run_lint(a: &LintArgs) -> ExitCode {
+    let (psl, warning) = match load_psl(a.psl.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    let lists = match a
+        .lists
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let allows = match a
+        .allow
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let names: Vec<String> = lists
+        .iter()
+        .chain(&allows)
+        .map(|l| l.path.display().to_string())
+        .collect();
+    let mut config = LintConfig::new(psl);
+    config.cover_threshold = a.cover_threshold;
+    config.allow = allows
+        .iter()
+        .zip(&names[lists.len()..])
+        .map(|(l, name)| LintInput {
+            list: &l.list,
+            name: Some(name),
+            lines: Some(&l.lines),
+        })
+        .collect();
+    if let Some(p) = &a.never_block {
+        match load_never_block(p) {
+            Ok(domains) => {
+                config.set_never_block(domains.iter().map(String::as_str));
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut counts = [0usize; 3];
+    for (l, name) in lists.iter().zip(&names) {
+        let input = LintInput {
+            list: &l.list,
+            name: Some(name),
+            lines: Some(&l.lines),
+        };
+        for f in lint(&input, &config) {
+            counts[f.severity as usize] += 1;
+            let _ = writeln!(
+                out,
+                "{}: {} {}: {}",
+                input.location(f.entry),
+                f.severity,
+                f.code,
+                f.message
+            );
+        }
+    }
+    let _ = out.flush();
+    eprintln!(
+        "lint: {} errors, {} warnings, {} notes in {} lists",
+        counts[Severity::Error as usize],
+        counts[Severity::Warning as usize],
+        counts[Severity::Info as usize],
+        lists.len()
+    );
+    if counts[Severity::Error as usize] > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
