@@ -8,7 +8,7 @@
 //! | code | severity | finding |
 //! |---|---|---|
 //! | `invalid` | error | the engine cannot canonicalise the entry |
-//! | `public-suffix` | error | a `domain` (or a whole-host `url-prefix host/`) on a public suffix |
+//! | `public-suffix` | error | a `domain` (or a whole-host `url-prefix host/`, or its `url-sha256`) on a public suffix |
 //! | `never-block` | error | the entry blocks a never-block domain (or a parent of one) as a whole |
 //! | `allowed` | error | the same entry is on a trusted allow list |
 //! | `duplicate` | warning | the same entry (after canonicalisation) earlier in the list |
@@ -621,6 +621,21 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig<'_>) -> Vec<Finding> {
             }
         }
     }
+    // Hashed entries can hide a whole-host block: compare them with the
+    // hashes of `suffix/` (only when the list holds any, ~10 000 SHA-256).
+    let has_hashed = canon
+        .iter()
+        .any(|c| matches!(c, Some(Canon::Prefix(_, None))));
+    let suffix_hashes: HashMap<[u8; 32], &str> = if has_hashed {
+        config
+            .psl
+            .rules
+            .iter()
+            .map(|r| (sha256(&format!("{r}/")), r.as_str()))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let never_block_hashes: HashMap<[u8; 32], &str> = config
         .never_block
         .iter()
@@ -672,6 +687,18 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig<'_>) -> Vec<Finding> {
                     ),
                 );
             }
+        }
+        if let Canon::Prefix(d, None) = c
+            && let Some(ps) = suffix_hashes.get(d)
+        {
+            push(
+                Severity::Error,
+                "public-suffix",
+                format!(
+                    "url-sha256 {} is the hash of {ps}/, a public suffix: every site registered under it",
+                    e.value
+                ),
+            );
         }
         if let Canon::Prefix(d, None) = c
             && let Some(nb) = never_block_hashes.get(d)
@@ -818,6 +845,30 @@ mod tests {
         ] {
             assert!(!psl.is_public_suffix(h), "{h}");
         }
+    }
+
+    #[test]
+    fn hashed_whole_host_blocks_are_found() {
+        use std::fmt::Write as _;
+        let hex = |s: &str| {
+            sha256(s).iter().fold(String::new(), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+        };
+        let text = format!(
+            "url-sha256 {}\nurl-sha256 {}\nurl-sha256 {}\n",
+            hex("co.uk/"),
+            hex("google.com/"),
+            hex("fine.example/")
+        );
+        let list = List::from_text(text.as_bytes(), "h").expect("parses");
+        let f = lint(
+            &LintInput::new(&list),
+            &LintConfig::new(PublicSuffixList::fallback()),
+        );
+        let got: Vec<(usize, &str)> = f.iter().map(|f| (f.entry, f.code)).collect();
+        assert_eq!(got, [(0, "public-suffix"), (1, "never-block")]);
     }
 
     #[test]

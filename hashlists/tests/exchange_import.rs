@@ -183,6 +183,15 @@ fn csv_hash_lists() {
     )
     .expect("semicolons");
     assert_eq!(got.list.entries[0].value, SHA1_EMPTY);
+    // Spaces and hyphens in column names read as underscores.
+    let got = import(
+        b"\"MD5 Hash\"\tSHA-256\tCase ID\nd41d8cd98f00b204e9800998ecf8427e\t\tK-9\n",
+        ListMeta::with_defaults("t"),
+        &ImportOptions::new(ImportFormat::Csv),
+    )
+    .expect("tabs");
+    assert_eq!(got.list.entries[0].value, MD5_EMPTY);
+    assert_eq!(got.list.entries[0].reference.as_deref(), Some("K-9"));
 }
 
 #[test]

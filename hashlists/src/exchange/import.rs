@@ -481,7 +481,8 @@ fn te_line(line: &str, opts: &ImportOptions<'_>, entries: &mut Vec<Entry>) -> St
     }
 }
 
-/// Column names, matched after trimming and ASCII lower-casing. Order
+/// Column names, matched after trimming, ASCII lower-casing and reading
+/// spaces and `-` as `_`. Order
 /// matters for references: the first present wins.
 const COLUMN_ALIASES: &[(Column, &[&str])] = &[
     (
@@ -497,13 +498,13 @@ const COLUMN_ALIASES: &[(Column, &[&str])] = &[
     ),
     (
         Column::Hash(EntryKind::Sha1),
-        &["sha1", "sha-1", "sha1_hash", "sha1hash", "hash_sha1"],
+        &["sha1", "sha_1", "sha1_hash", "sha1hash", "hash_sha1"],
     ),
     (
         Column::Hash(EntryKind::Sha256),
         &[
             "sha256",
-            "sha-256",
+            "sha_256",
             "sha256_hash",
             "sha256hash",
             "hash_sha256",
@@ -583,7 +584,8 @@ impl CsvColumns {
         let names = split_csv(line, sep).map_err(import_error)?;
         let names: Vec<String> = names
             .iter()
-            .map(|n| n.trim().to_ascii_lowercase())
+            // `MD5 Hash`, `md5-hash` and `md5_hash` name the same column.
+            .map(|n| n.trim().to_ascii_lowercase().replace([' ', '-'], "_"))
             .collect();
         let find = |col: Column| -> Option<usize> {
             let aliases = COLUMN_ALIASES.iter().find(|(c, _)| *c == col)?.1;
