@@ -12,6 +12,7 @@
 //! | `never-block` | error | the entry blocks a never-block domain (or a parent of one) as a whole |
 //! | `allowed` | error | the same entry is on a trusted allow list |
 //! | `duplicate` | warning | the same entry (after canonicalisation) earlier in the list |
+//! | `deep-prefix` | warning | a `url-prefix` directory deeper than Safe Browsing looks up |
 //! | `covers-many` | warning | a `domain` or `url-prefix` that subsumes at least N other entries |
 //! | `covers-allowed` | info | the entry covers an entry of a trusted allow list |
 //!
@@ -334,7 +335,7 @@ pub struct Finding {
     /// How serious.
     pub severity: Severity,
     /// A stable code: `invalid`, `public-suffix`, `never-block`, `allowed`,
-    /// `duplicate`, `covers-many`, `covers-allowed`.
+    /// `duplicate`, `deep-prefix`, `covers-many`, `covers-allowed`.
     pub code: &'static str,
     /// Index of the entry in the list.
     pub entry: usize,
@@ -712,6 +713,26 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig<'_>) -> Vec<Finding> {
                 ),
             );
         }
+        if let Canon::Prefix(_, Some((x, at))) = c {
+            let path = &x[*at..];
+            let dirs = path
+                .split_once('?')
+                .map_or(path, |(p, _)| p)
+                .matches('/')
+                .count();
+            // `/a/b/c/` has 4 slashes: the deepest directory Safe Browsing
+            // looks up. Deeper prefixes only ever match their own URL.
+            if path.ends_with('/') && dirs > 4 {
+                push(
+                    Severity::Warning,
+                    "deep-prefix",
+                    format!(
+                        "{} {:?} is more than three directories deep: Safe Browsing lookups stop at three, so it matches only the URL {x} itself, nothing below it",
+                        e.kind, e.value
+                    ),
+                );
+            }
+        }
         if let Some(&(ai, ei)) = allow_keys.get(&c.key()) {
             push(
                 Severity::Error,
@@ -869,6 +890,21 @@ mod tests {
         );
         let got: Vec<(usize, &str)> = f.iter().map(|f| (f.entry, f.code)).collect();
         assert_eq!(got, [(0, "public-suffix"), (1, "never-block")]);
+    }
+
+    #[test]
+    fn deep_prefixes_are_reported() {
+        let list = List::from_text(
+            b"url-prefix a.example/1/2/3/\nurl-prefix a.example/1/2/3/4/\nurl-prefix a.example/1/2/3/4/x.html\n",
+            "d",
+        )
+        .expect("parses");
+        let f = lint(
+            &LintInput::new(&list),
+            &LintConfig::new(PublicSuffixList::fallback()),
+        );
+        let got: Vec<(usize, &str)> = f.iter().map(|f| (f.entry, f.code)).collect();
+        assert_eq!(got, [(1, "deep-prefix")]);
     }
 
     #[test]

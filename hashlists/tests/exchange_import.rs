@@ -106,6 +106,9 @@ fn squidguard_domains_and_urls() {
         [
             e(EntryKind::UrlPrefix, "bad.example/gallery/", None),
             e(EntryKind::UrlPrefix, "files.example.org/users/123/", None),
+            // No trailing `/`: the path and everything below it.
+            e(EntryKind::UrlPrefix, "evil.example/private", None),
+            e(EntryKind::UrlPrefix, "evil.example/private/", None),
         ]
     );
     let err = import(

@@ -137,7 +137,9 @@ fn import_hosts_and_squidguard() {
         entries(&stdout(&o)),
         [
             "url-prefix bad.example/gallery/",
-            "url-prefix files.example.org/users/123/"
+            "url-prefix files.example.org/users/123/",
+            "url-prefix evil.example/private",
+            "url-prefix evil.example/private/",
         ]
     );
 }

@@ -432,7 +432,26 @@ fn squid_url_line(line: &str, opts: &ImportOptions<'_>, entries: &mut Vec<Entry>
             "squidGuard urls entries are host/path without a scheme",
         ));
     }
-    push(entries, EntryKind::UrlPrefix, url, None, opts)
+    // squidGuard matches `host/dir` and everything below it. A Safe
+    // Browsing prefix without a trailing `/` matches only that path, so a
+    // path that does not end in `/` also gets its directory form.
+    let path = url.split_once('/').map_or("", |(_, p)| p);
+    if path.is_empty() || path.ends_with('/') || path.contains('?') {
+        return push(entries, EntryKind::UrlPrefix, url, None, opts);
+    }
+    let first = match make_entry(EntryKind::UrlPrefix, url, None, opts) {
+        Ok(e) => e,
+        Err(e) => return reject(e),
+    };
+    let dir = format!("{url}/");
+    match make_entry(EntryKind::UrlPrefix, &dir, None, opts) {
+        Ok(e) => {
+            entries.push(first);
+            entries.push(e);
+            Ok(())
+        }
+        Err(e) => reject(e),
+    }
 }
 
 /// Map a ThreatExchange / HMA signal type name (python-threatexchange
