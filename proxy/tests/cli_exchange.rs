@@ -692,3 +692,97 @@ fn lint_psl_file() {
     assert_eq!(code, Some(2));
     assert!(err.contains("nb.txt:2: never-block domain"), "{err}");
 }
+
+/// The DNS response code Unbound gives for `name` (A query over UDP to
+/// 127.0.0.1:`port`), or `None` on timeout.
+fn dns_rcode(port: u16, name: &str) -> Option<u8> {
+    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        q.push(u8::try_from(label.len()).expect("short label"));
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .expect("timeout");
+    sock.send_to(&q, ("127.0.0.1", port)).ok()?;
+    let mut buf = [0u8; 512];
+    let (n, _) = sock.recv_from(&mut buf).ok()?;
+    (n >= 4 && buf[..2] == [0x12, 0x34]).then_some(buf[3] & 0x0f)
+}
+
+/// End to end, when Unbound is installed: the exported zone loaded as an
+/// RPZ answers NXDOMAIN for listed domains and their subdomains. Loopback
+/// only, bounded in time; the resolver is stopped by its own handle.
+#[test]
+fn export_rpz_zone_blocks_in_unbound() {
+    if Command::new("unbound").arg("-V").output().is_err() {
+        eprintln!("unbound not installed: skipping the end-to-end RPZ test");
+        return;
+    }
+    let dir = scratch("export_rpz_unbound");
+    let zone = dir.join("police.rpz");
+    let o = export("rpz", "police.list", &zone, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("free port");
+        s.local_addr().expect("addr").port()
+    };
+    let conf = dir.join("unbound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-daemonize: no\n  use-syslog: no\n  \
+             logfile: \"\"\n  chroot: \"\"\n  username: \"\"\n  pidfile: \"\"\n  directory: \"{d}\"\n  \
+             module-config: \"respip iterator\"\n  do-ip6: no\n\
+             rpz:\n  name: rpz.hashwall.test\n  zonefile: \"{z}\"\n",
+            d = dir.display(),
+            z = zone.display()
+        ),
+    )
+    .expect("conf");
+    let mut child = Command::new("unbound")
+        .args(["-d", "-c", conf.to_str().expect("utf-8")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("unbound starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut first = None;
+    while std::time::Instant::now() < deadline {
+        first = dns_rcode(port, "bad.example");
+        if first.is_some() {
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if first.is_none()
+        && let Ok(Some(status)) = child.try_wait()
+    {
+        // Unbound could not start here (environment, not the zone, which
+        // named-checkzone validates in export_rpz_zone_is_valid).
+        let out = child.wait_with_output().expect("unbound exited");
+        eprintln!(
+            "unbound exited with {status} before answering, skipping: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let results = [
+        first,
+        dns_rcode(port, "a.b.bad.example"),
+        dns_rcode(port, "xn--bcher-kva.example"),
+    ];
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("unbound exits");
+    const NXDOMAIN: u8 = 3;
+    assert_eq!(
+        results,
+        [Some(NXDOMAIN); 3],
+        "unbound: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
