@@ -568,6 +568,8 @@ const COLUMN_ALIASES: &[(Column, &[&str])] = &[
             "report_id",
             "content_id",
             "bank_content_id",
+            "bank_member_id",
+            "member_id",
             "descriptor_id",
             "td_id",
             "id",
