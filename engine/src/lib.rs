@@ -35,6 +35,7 @@ mod engine;
 mod error;
 pub mod image;
 pub mod index;
+pub mod lint;
 mod snapshot;
 pub mod url;
 mod verdict;

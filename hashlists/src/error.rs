@@ -41,6 +41,15 @@ pub enum ErrorKind {
     InvalidSequence,
     /// Some other header value (issuer, name) is empty or contains control characters.
     InvalidHeaderValue,
+    /// A line of a foreign list format (hosts file, CSV, squidGuard,
+    /// ThreatExchange) could not be imported; the message says why.
+    Import,
+    /// A list cannot be exported in the requested format (a value that has
+    /// no canonical form, a sequence that does not fit a DNS serial...).
+    Export,
+    /// A Bloom filter file is malformed: wrong magic, unsupported version,
+    /// parameters out of range, a length or checksum that does not match.
+    BloomFormat,
 }
 
 /// The error type of this crate.

@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod exchange;
 mod jurisdiction;
 mod kind;
 mod model;

@@ -28,6 +28,9 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
+    /// Import, export and lint lists; test Bloom filters.
+    #[command(subcommand)]
+    Lists(cli::exchange::ExchangeCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +52,6 @@ fn main() -> ExitCode {
         Command::Hash(args) => cli::hash::run(args),
         Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
+        Command::Lists(cmd) => cli::exchange::run(cmd),
     }
 }

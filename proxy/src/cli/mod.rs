@@ -1,6 +1,7 @@
 //! The command-line subcommands, one module each.
 
 pub mod check;
+pub mod exchange;
 pub mod hash;
 pub mod lists;
 pub mod matching;
