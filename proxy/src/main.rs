@@ -23,6 +23,8 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
+    /// Run the filtering HTTP proxy (the embedded default config without --config).
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +44,6 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
+        Command::Serve(args) => cli::serve::run(args),
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod lists;
+pub mod serve;
 pub mod url;
