@@ -29,7 +29,7 @@ use super::config::ListSourceConfig;
 use super::metrics::Metrics;
 
 /// What identifies one version of a source: for a file its modification
-/// time and size. A change means "load again".
+/// time, size, inode and change time. A change means "load again".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fingerprint(pub Vec<u8>);
 
@@ -69,6 +69,18 @@ impl ListSource for FileSource {
                     .map_or(0, |d| d.as_nanos());
                 fp.extend_from_slice(&mtime.to_le_bytes());
                 fp.extend_from_slice(&m.len().to_le_bytes());
+                // File times come from a coarse clock (a few ms): two
+                // same-size versions written quickly can share them. A
+                // replace-by-rename (how lists should be published) changes
+                // the inode; an in-place write changes the ctime too.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    fp.extend_from_slice(&m.ino().to_le_bytes());
+                    fp.extend_from_slice(&m.dev().to_le_bytes());
+                    fp.extend_from_slice(&m.ctime().to_le_bytes());
+                    fp.extend_from_slice(&m.ctime_nsec().to_le_bytes());
+                }
             }
             // A missing file is a state too: its reappearance is a change.
             Err(_) => fp.push(0),
