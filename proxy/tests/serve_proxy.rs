@@ -63,6 +63,11 @@ async fn allowed_page_passes_with_proxy_semantics() {
     let (status, _, body) = c.get(&format!("http://{up}/second")).await.unwrap();
     assert_eq!(status, 200);
     assert!(body.starts_with("GET /second\n"), "{body}");
+    // Userinfo in the URL is neither in Host nor sent on.
+    let (status, _, body) = c.get(&format!("http://user:pw@{up}/ui")).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains(&format!("host: {up}\n")), "{body}");
+    assert!(!body.contains("pw"), "{body}");
     // A POST body is streamed through.
     let req = Request::post(format!("http://{up}/post"))
         .body(Full::new(Bytes::from(vec![b'x'; 100_000])))

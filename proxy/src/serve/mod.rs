@@ -177,7 +177,11 @@ where
     }
     let admin_task =
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
-    tracing::info!(proxy = %proxy_addr, admin = ?admin_addr, "hashwall serve listening");
+    tracing::info!(
+        proxy = %proxy_addr,
+        admin = %admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        "hashwall serve listening"
+    );
     let grace = secs(shared.config.timeouts.shutdown_grace_secs);
     let done = tokio::spawn(async move {
         accept_loop(Arc::clone(&shared), proxy_listener, stop_rx).await;

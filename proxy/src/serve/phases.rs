@@ -285,7 +285,9 @@ async fn forward(
     remove_hop_by_hop(&mut parts.headers);
     add_via(&mut parts.headers, &config.proxy.via_pseudonym);
     // The target's authority is the Host (RFC 9112 §3.2.2): a different
-    // Host from the client is ignored.
+    // Host from the client is ignored. Userinfo (`user:pw@`) is never part
+    // of Host, nor sent on.
+    let uri = without_userinfo(uri);
     if let Some(a) = uri.authority()
         && let Ok(v) = HeaderValue::from_str(a.as_str())
     {
@@ -319,6 +321,20 @@ async fn forward(
         outcome,
         Response::from_parts(parts, stream_body(body, deadline)),
     ))
+}
+
+/// `http://user:pw@host/x` → `http://host/x`.
+fn without_userinfo(uri: Uri) -> Uri {
+    let Some(at) = uri.authority().and_then(|a| a.as_str().rfind('@')) else {
+        return uri;
+    };
+    let mut parts = uri.into_parts();
+    if let Some(a) = parts.authority.take() {
+        parts.authority = a.as_str()[at + 1..].parse().ok();
+    }
+    // The authority stays valid after dropping userinfo; fall back to a
+    // harmless URI if not (the request then fails as a bad gateway).
+    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://invalid./"))
 }
 
 /// Phase 5: the response on its way back.
