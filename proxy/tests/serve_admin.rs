@@ -193,6 +193,22 @@ fn check_config_good_and_bad() {
 }
 
 #[test]
+fn readme_main_command_is_serve_with_the_default() {
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains("cargo run --release -p hashwall-proxy -- serve\n"),
+        "README's main command changed: update this test"
+    );
+    // What the README promises the default does.
+    let (code, out, _) = hashwall(&["serve", "--check-config"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("proxy=127.0.0.1:3128 admin=127.0.0.1:9128"),
+        "{out}"
+    );
+}
+
+#[test]
 fn print_default_config_is_the_embedded_file() {
     let (code, out, _) = hashwall(&["serve", "--print-default-config"]);
     assert_eq!(code, 0);
