@@ -328,43 +328,44 @@ async fn poll_lists(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 /// `hashwall serve`: starts, reloads lists on SIGHUP, and drains on SIGTERM
 /// or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServeError> {
-    let running = start(config, shutdown_signal()).await?;
+    // Signal handlers are installed before anything is announced: a SIGHUP's
+    // default action is to terminate, so one sent just after the "listening"
+    // line must already find the handler.
+    #[cfg(unix)]
+    let (hup, term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hup = signal(SignalKind::hangup())
+            .map_err(|e| ServeError(format!("cannot listen for SIGHUP: {e}")))?;
+        let term = signal(SignalKind::terminate())
+            .map_err(|e| ServeError(format!("cannot listen for SIGTERM: {e}")))?;
+        (hup, term)
+    };
+    #[cfg(unix)]
+    let shutdown = async move {
+        let mut term = term;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
+        }
+    };
+    #[cfg(not(unix))]
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("interrupted: draining");
+    };
+    let running = start(config, shutdown).await?;
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
         let lists = Arc::clone(&running.lists);
-        match signal(SignalKind::hangup()) {
-            Ok(mut hup) => {
-                tokio::spawn(async move {
-                    while hup.recv().await.is_some() {
-                        lists.reload("sighup").await;
-                    }
-                });
+        let mut hup = hup;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                lists.reload("sighup").await;
             }
-            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
-        }
+        });
     }
     running.wait().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM: draining"),
-                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
-                }
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM"),
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("interrupted: draining");
 }
 
 /// Resolves once the stop flag is set (or its sender is gone). Drops the
