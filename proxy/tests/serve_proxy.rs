@@ -436,15 +436,25 @@ async fn transparent_mode_routes_by_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_url_fails_closed_by_default_and_open_when_configured() {
+    // A target hyper accepts but the canonicaliser refuses (a malformed IPv6
+    // literal).
+    let req = b"GET http://[1:2::3:4::5]/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let dir = TempDir::new("invalid");
-    let proxy = Proxy::start(&base_config(&dir, "[proxy]\ntransparent = true\n")).await;
-    // A host the canonicaliser rejects.
-    let (status, head, _) = raw(
-        proxy.addr,
-        b"GET / HTTP/1.1\r\nHost: a..b..%%\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let proxy = Proxy::start(&base_config(&dir, "")).await;
+    let (status, head, body) = raw(proxy.addr, req).await;
     assert_eq!(status, 400, "{head}");
+    assert!(body.contains("not a valid URL"), "{body}");
+    let (_, metrics) = admin_request(proxy.admin.unwrap(), "GET", "/metrics", None).await;
+    assert!(
+        metrics.contains("hashwall_requests_total{method=\"GET\",outcome=\"invalid_url\"} 1"),
+        "{metrics}"
+    );
+    proxy.stop().await;
+
+    // Fail-open: forwarded unchecked (and here unreachable: 502, not 400).
+    let proxy = Proxy::start(&base_config(&dir, "[proxy]\non_invalid_url = \"open\"\n")).await;
+    let (status, head, _) = raw(proxy.addr, req).await;
+    assert_eq!(status, 502, "{head}");
     proxy.stop().await;
 }
 

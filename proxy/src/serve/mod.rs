@@ -257,7 +257,9 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     let allowed = shared.config.client_allowed(peer.ip());
     if !allowed {
-        tracing::info!(
+        // Debug only: a scan from outside must not flood the log; refusals
+        // are counted in hashwall_requests_total{outcome="client_denied"}.
+        tracing::debug!(
             client = shared
                 .config
                 .log
