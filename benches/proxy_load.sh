@@ -86,7 +86,8 @@ hw_load=$(( ($(date +%s%N) - start) / 1000000 ))
 SQ_PORT="$(free_port)"
 cat > "$WORK/squid.conf" <<CONF
 http_port 127.0.0.1:$SQ_PORT
-acl blocked dstdomain "$WORK/domains.txt"
+# -n: never resolve an IP destination to match the ACL (no DNS at all).
+acl blocked dstdomain -n "$WORK/domains.txt"
 acl localnet src 127.0.0.1/32
 http_access deny blocked
 http_access allow localnet
@@ -99,6 +100,9 @@ pid_filename $WORK/squid.pid
 coredump_dir $WORK
 workers 1
 shutdown_lifetime 1 seconds
+# Loopback only: no DNS server off this machine, no ICMP pinger.
+dns_nameservers 127.0.0.1
+pinger_enable off
 CONF
 start=$(date +%s%N)
 "$SQUID" -N -f "$WORK/squid.conf" 2> "$WORK/squid.log" &

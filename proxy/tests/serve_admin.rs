@@ -10,6 +10,7 @@ use serve_support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_endpoints_and_token() {
     let dir = TempDir::new("admin");
+    let up = upstream().await;
     let proxy = Proxy::start(&base_config(&dir, "[admin]\ntoken = \"sesame\"\n")).await;
     let admin = proxy.admin.unwrap();
     // /healthz is open on loopback.
@@ -37,7 +38,8 @@ async fn admin_endpoints_and_token() {
     // A block and a monitor match show in /stats and /metrics.
     let mut c = ProxyConn::open(proxy.addr).await;
     assert_eq!(c.get("http://blocked.example/").await.unwrap().0, 451);
-    let _ = c.get("http://watched.example/").await;
+    let (status, _, _) = c.get(&format!("http://{up}/monitored/x")).await.unwrap();
+    assert_eq!(status, 200);
     let (_, body) = admin_request(admin, "GET", "/stats", Some("sesame")).await;
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["retention_hours"], 720);

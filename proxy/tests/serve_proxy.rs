@@ -63,6 +63,19 @@ async fn allowed_page_passes_with_proxy_semantics() {
     let (status, _, body) = c.get(&format!("http://{up}/second")).await.unwrap();
     assert_eq!(status, 200);
     assert!(body.starts_with("GET /second\n"), "{body}");
+    // Keep-alive upstream: sequential requests, even from other client
+    // connections, reuse pooled upstream connections.
+    let mut upstream_conns = std::collections::HashSet::new();
+    for i in 0..5 {
+        let mut other = ProxyConn::open(proxy.addr).await;
+        let (status, headers, _) = other.get(&format!("http://{up}/pool/{i}")).await.unwrap();
+        assert_eq!(status, 200);
+        upstream_conns.insert(headers["x-upstream-conn"].to_str().unwrap().to_owned());
+    }
+    assert!(
+        upstream_conns.len() < 5,
+        "no upstream connection reused: {upstream_conns:?}"
+    );
     // Userinfo in the URL is neither in Host nor sent on.
     let (status, _, body) = c.get(&format!("http://user:pw@{up}/ui")).await.unwrap();
     assert_eq!(status, 200);
@@ -436,9 +449,9 @@ async fn transparent_mode_routes_by_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_url_fails_closed_by_default_and_open_when_configured() {
-    // A target hyper accepts but the canonicaliser refuses (a malformed IPv6
-    // literal).
-    let req = b"GET http://[1:2::3:4::5]/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    // A target hyper accepts but the canonicaliser refuses (a port above
+    // 65535). An IP literal: no test ever makes a DNS query.
+    let req = b"GET http://127.0.0.1:99999/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let dir = TempDir::new("invalid");
     let proxy = Proxy::start(&base_config(&dir, "")).await;
     let (status, head, body) = raw(proxy.addr, req).await;
@@ -517,4 +530,68 @@ async fn graceful_shutdown_finishes() {
     let started = std::time::Instant::now();
     proxy.stop().await;
     assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_an_answer_and_break_nothing() {
+    let dir = TempDir::new("hostile");
+    let up = upstream().await;
+    let proxy = Proxy::start(&base_config(&dir, "[acl]\nconnect_ports = [443]\n")).await;
+    // Anything forwarded goes to a closed local port: no DNS, no traffic
+    // off this machine.
+    let dead = dead_addr().await.to_string();
+    let long_uri = format!(
+        "GET http://{up}/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let cases: Vec<Vec<u8>> = vec![
+        b"\x00\x01\x02garbage\r\n\r\n".to_vec(),
+        b"GET\r\n\r\n".to_vec(),
+        b"GET * HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"CONNECT blocked.example HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"CONNECT [::1 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"CONNECT :443 HTTP/1.1\r\n\r\n".to_vec(),
+        b"CONNECT /path HTTP/1.1\r\n\r\n".to_vec(),
+        format!("GET ftp://{dead}/ HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+        format!("GET https://{dead}/ HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+        b"GET http:/// HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        b"GET http://a b/ HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        format!("GET http://{dead}/ HTTP/9.9\r\nHost: x\r\n\r\n").into_bytes(),
+        format!("GET http://{dead}/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n").into_bytes(),
+        [
+            &b"GET http://"[..],
+            dead.as_bytes(),
+            &b"/ HTTP/1.1\r\nHost: x\r\nX: \x01\x7f\r\n\r\n"[..],
+        ]
+        .concat(),
+        [
+            &b"GET http://"[..],
+            dead.as_bytes(),
+            &b"/ HTTP/1.1\r\nVia: \xff\xfe\r\nProxy-Authorization: Basic \xff\r\n\r\n"[..],
+        ]
+        .concat(),
+        format!("POST http://{dead}/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n").into_bytes(),
+        format!("POST http://{dead}/ HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")
+            .into_bytes(),
+        format!("POST http://{dead}/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            .into_bytes(),
+        format!("GET http://{dead}/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n").into_bytes(),
+        long_uri.into_bytes(),
+    ];
+    for case in &cases {
+        let (status, head, _) = raw(proxy.addr, case).await;
+        // An error status or a closed connection; never a success, never a
+        // crash.
+        assert!(
+            status == 0 || (400..600).contains(&status),
+            "{:?} -> {head}",
+            String::from_utf8_lossy(&case[..case.len().min(80)])
+        );
+    }
+    // The proxy still serves.
+    let mut c = ProxyConn::open(proxy.addr).await;
+    let (status, _, _) = c.get(&format!("http://{up}/after")).await.unwrap();
+    assert_eq!(status, 200);
+    proxy.stop().await;
 }

@@ -79,12 +79,15 @@ pub async fn upstream() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
+        let mut conn_id = 0u64;
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            conn_id += 1;
+            let id = conn_id;
             tokio::spawn(async move {
-                let svc = service_fn(|req: Request<Incoming>| async move {
+                let svc = service_fn(move |req: Request<Incoming>| async move {
                     let (parts, body) = req.into_parts();
                     let body = body
                         .collect()
@@ -102,6 +105,7 @@ pub async fn upstream() -> SocketAddr {
                         .header("keep-alive", "timeout=5")
                         .header("proxy-connection", "keep-alive")
                         .header("x-upstream-kept", "1")
+                        .header("x-upstream-conn", id.to_string())
                         .header("content-type", "text/plain")
                         .body(Full::new(Bytes::from(text)))
                         .unwrap();
