@@ -152,3 +152,65 @@ fn binary_reloads_on_sighup_and_drains_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_tunnel_is_closed() {
+    let dir = TempDir::new("tunnelidle");
+    let echo = echo_server().await;
+    let proxy = Proxy::start(&base_config(
+        &dir,
+        &format!(
+            "[acl]\nconnect_ports = [{}]\n[timeouts]\nidle_secs = 0.5\n",
+            echo.port()
+        ),
+    ))
+    .await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    s.write_all(format!("CONNECT {echo} HTTP/1.1\r\nHost: {echo}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut head = [0u8; 19];
+    tokio::time::timeout(STEP, s.read_exact(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 200"));
+    // Nothing is sent through the tunnel: the proxy closes it.
+    expect_closed(&mut s).await;
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_the_exchange_in_flight_finish() {
+    let dir = TempDir::new("drain");
+    let (up, open, mut seen) = gated_upstream().await;
+    let proxy = Proxy::start(&base_config(&dir, "[timeouts]\nshutdown_grace_secs = 60\n")).await;
+    let addr = proxy.addr;
+    let mut c = ProxyConn::open(addr).await;
+    let in_flight = tokio::spawn(async move { c.get(&format!("http://{up}/slow")).await });
+    // The upstream has the request: the exchange is in flight.
+    tokio::time::timeout(STEP, seen.wait_for(|n| *n == 1))
+        .await
+        .unwrap()
+        .unwrap();
+    // Shut down while the exchange waits on the upstream...
+    let stopping = tokio::spawn(proxy.stop());
+    // ...new connections are refused once the listener is closed...
+    let refused_deadline = std::time::Instant::now() + STEP;
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < refused_deadline,
+            "still accepting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // ...and the exchange in flight still completes.
+    open.send(true).unwrap();
+    let (status, _, body) = tokio::time::timeout(STEP, in_flight)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    tokio::time::timeout(STEP, stopping).await.unwrap().unwrap();
+}

@@ -347,3 +347,41 @@ pub async fn admin_request(
     let (status, _, body) = raw(admin, req.as_bytes()).await;
     (status, body)
 }
+
+/// An upstream that answers `ok` only once the returned sender says
+/// `true`; the receiver counts the requests that arrived. Lets a test hold
+/// an exchange in flight deterministically.
+pub async fn gated_upstream() -> (
+    SocketAddr,
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<usize>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (open_tx, open_rx) = tokio::sync::watch::channel(false);
+    let (seen_tx, seen_rx) = tokio::sync::watch::channel(0usize);
+    let seen_tx = std::sync::Arc::new(seen_tx);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let open_rx = open_rx.clone();
+            let seen_tx = std::sync::Arc::clone(&seen_tx);
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req: Request<Incoming>| {
+                    let mut open_rx = open_rx.clone();
+                    seen_tx.send_modify(|n| *n += 1);
+                    async move {
+                        let _ = open_rx.wait_for(|open| *open).await;
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, open_tx, seen_rx)
+}
