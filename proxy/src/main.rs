@@ -31,6 +31,8 @@ enum Command {
     /// Import, export and lint lists; test Bloom filters.
     #[command(subcommand)]
     Lists(cli::exchange::ExchangeCommand),
+    /// Run the filtering HTTP proxy (the embedded default config without --config).
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +55,6 @@ fn main() -> ExitCode {
         Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
         Command::Lists(cmd) => cli::exchange::run(cmd),
+        Command::Serve(args) => cli::serve::run(args),
     }
 }

@@ -5,4 +5,5 @@ pub mod exchange;
 pub mod hash;
 pub mod lists;
 pub mod matching;
+pub mod serve;
 pub mod url;

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Keep-alive HTTP load, three ways, on this machine (loopback only):
+#   1. wrk → upstream directly (the ceiling),
+#   2. wrk → hashwall serve (a 1 M-entry list loaded) → upstream,
+#   3. wrk → Squid (the same 1 M domains as a dstdomain ACL) → upstream.
+# Prints requests/s and latency for each. Installs wrk and squid with apt-get
+# when absent. Figures go in benches/README.md ("Proxy throughput").
+#
+# Usage: benches/proxy_load.sh [SECONDS] [CONNECTIONS]   (defaults 10, 32)
+# Needs: cargo, apt-get (root) if wrk/squid are missing. Bounded: each run
+# lasts SECONDS; every process started here is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${1:-10}"
+CONNS="${2:-32}"
+ENTRIES=1000000
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need squid; then
+  apt-get update -qq && apt-get install -y -qq wrk squid >/dev/null
+fi
+SQUID="$(command -v squid || echo /usr/sbin/squid)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 600); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "port $1 never opened" >&2; return 1
+}
+
+echo "== building (release)"
+cargo build -q --release -p hashwall-proxy --bin hashwall --example bench_upstream
+
+echo "== generating a ${ENTRIES}-entry list"
+# Half domains, half URL prefixes; Squid gets the same domains (and the
+# prefixes' hosts) as a dstdomain ACL.
+awk -v n="$ENTRIES" 'BEGIN {
+  print "# issuer: bench\n# category: other\n# policy: block\n# sequence: 1";
+  for (i = 0; i < n; i++) {
+    if (i % 2) printf "url-prefix h%07d.bench.example/path/%d/ B%d\n", i, i, i;
+    else printf "domain d%07d.bench.example B%d\n", i, i;
+  }
+}' > "$WORK/bench.list"
+awk -v n="$ENTRIES" 'BEGIN {
+  for (i = 0; i < n; i++) {
+    if (i % 2) printf ".h%07d.bench.example\n", i; else printf ".d%07d.bench.example\n", i;
+  }
+}' > "$WORK/domains.txt"
+
+UP_PORT="$(free_port)"
+./target/release/examples/bench_upstream "127.0.0.1:$UP_PORT" > /dev/null &
+PIDS+=($!)
+wait_port "$UP_PORT"
+UP="127.0.0.1:$UP_PORT"
+
+HW_PORT="$(free_port)"
+cat > "$WORK/serve.toml" <<TOML
+[proxy]
+listen = "127.0.0.1:$HW_PORT"
+[admin]
+enabled = false
+[lists]
+poll_secs = 0
+[log]
+level = "warn"
+[[list]]
+path = "$WORK/bench.list"
+TOML
+start=$(date +%s%N)
+./target/release/hashwall serve --config "$WORK/serve.toml" 2> "$WORK/hashwall.log" &
+PIDS+=($!)
+wait_port "$HW_PORT"
+hw_load=$(( ($(date +%s%N) - start) / 1000000 ))
+
+SQ_PORT="$(free_port)"
+cat > "$WORK/squid.conf" <<CONF
+http_port 127.0.0.1:$SQ_PORT
+# -n: never resolve an IP destination to match the ACL (no DNS at all).
+acl blocked dstdomain -n "$WORK/domains.txt"
+acl localnet src 127.0.0.1/32
+http_access deny blocked
+http_access allow localnet
+http_access deny all
+cache deny all
+cache_mem 8 MB
+access_log none
+cache_log $WORK/squid-cache.log
+pid_filename $WORK/squid.pid
+coredump_dir $WORK
+workers 1
+shutdown_lifetime 1 seconds
+# Loopback only: no DNS server off this machine, no ICMP pinger.
+dns_nameservers 127.0.0.1
+pinger_enable off
+CONF
+start=$(date +%s%N)
+"$SQUID" -N -f "$WORK/squid.conf" 2> "$WORK/squid.log" &
+PIDS+=($!)
+wait_port "$SQ_PORT"
+sq_load=$(( ($(date +%s%N) - start) / 1000000 ))
+
+# wrk sends `GET <path>`: an absolute URL as the path makes it a proxy request.
+cat > "$WORK/absolute.lua" <<LUA
+wrk.path = "http://$UP/page.html"
+LUA
+cat > "$WORK/blocked.lua" <<LUA
+wrk.path = "http://d0000042.bench.example/x.jpg"
+LUA
+
+run() {
+  local name="$1"; shift
+  local out
+  out="$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@")"
+  local rps lat p99 non2xx
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  lat="$(awk '/Latency/ && !/Distribution/ {print $2; exit}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+  printf '%-34s %12s req/s   mean %8s   p99 %8s   non-2xx %s\n' "$name" "$rps" "$lat" "$p99" "${non2xx:-0}"
+}
+
+echo "== load: ${DURATION}s, ${CONNS} keep-alive connections, 1 wrk thread, $(nproc) cores"
+echo "   list load: hashwall ${hw_load} ms, squid ${sq_load} ms (start to listening)"
+run "direct (no proxy)" "http://$UP/page.html"
+run "hashwall serve, allowed URL" -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT"
+run "squid 5 dstdomain, allowed URL" -s "$WORK/absolute.lua" "http://127.0.0.1:$SQ_PORT"
+run "hashwall serve, blocked (451)" -s "$WORK/blocked.lua" "http://127.0.0.1:$HW_PORT"
+run "squid 5 dstdomain, blocked (403)" -s "$WORK/blocked.lua" "http://127.0.0.1:$SQ_PORT"
+echo "   hashwall RSS: $(ps -o rss= -p "${PIDS[1]}") KiB; squid RSS: $(ps -o rss= -p "${PIDS[2]}") KiB"

@@ -1,0 +1,484 @@
+//! The `hashwall serve` configuration: a TOML file, every limit and timeout
+//! named. The defaults are the embedded default configuration
+//! (`assets/default-config.toml`), so a value left out of an operator's file
+//! means the same as in `hashwall serve` with no flag.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hashwall_lists::Policy;
+use serde::Deserialize;
+
+use super::acl::Cidr;
+
+/// The embedded default configuration (documented TOML).
+pub const DEFAULT_CONFIG: &str = include_str!("../../assets/default-config.toml");
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The proxy listener and its request handling.
+    pub proxy: ProxyConfig,
+    /// Who may use the proxy.
+    pub acl: AclConfig,
+    /// Optional Basic proxy authentication.
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
+    /// Timeouts.
+    pub timeouts: TimeoutConfig,
+    /// Size and count limits.
+    pub limits: LimitConfig,
+    /// The 451 stop page.
+    pub stop_page: StopPageConfig,
+    /// Reload behaviour for the lists.
+    pub lists: ListsConfig,
+    /// The lists to load, in order (`[[list]]`).
+    #[serde(default, rename = "list")]
+    pub list: Vec<ListSourceConfig>,
+    /// The admin listener.
+    pub admin: AdminConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Match statistics.
+    pub stats: StatsConfig,
+}
+
+/// `[proxy]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Address the proxy listens on.
+    pub listen: SocketAddr,
+    /// Also accept origin-form requests (`GET /path` with `Host`), as sent to
+    /// an interception (transparent) proxy.
+    pub transparent: bool,
+    /// The pseudonym in the `Via` header this proxy adds (and recognises to
+    /// refuse forwarding loops).
+    pub via_pseudonym: String,
+    /// Add `X-Forwarded-For` with the subscriber's address. Off by default:
+    /// subscribers' privacy.
+    pub forwarded_for: bool,
+    /// What to do with a URL that cannot be canonicalised: `closed` (400) or
+    /// `open` (forward it unchecked).
+    pub on_invalid_url: FailMode,
+}
+
+/// Fail-open or fail-closed.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FailMode {
+    /// Refuse (400).
+    Closed,
+    /// Let through unchecked (and count it).
+    Open,
+}
+
+/// `[acl]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AclConfig {
+    /// Client networks allowed to use the proxy (CIDR).
+    pub allow_clients: Vec<Cidr>,
+    /// Ports `CONNECT` may reach.
+    pub connect_ports: Vec<u16>,
+}
+
+/// `[auth]`: Basic proxy authentication (RFC 7235 `Proxy-Authorization`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The realm in `Proxy-Authenticate`.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Accepted users.
+    pub users: Vec<UserConfig>,
+}
+
+fn default_realm() -> String {
+    "hashwall".to_owned()
+}
+
+/// One proxy user.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// User name (no `:`).
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for UserConfig {
+    // Never print a password, not even in a debug log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[timeouts]`, all in seconds (fractions allowed).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutConfig {
+    /// Connecting to an upstream server (HTTP or CONNECT target).
+    pub connect_secs: f64,
+    /// Reading a client's request head.
+    pub request_header_secs: f64,
+    /// A connection (client, tunnel) with no byte in either direction is closed.
+    pub idle_secs: f64,
+    /// A whole HTTP exchange: request sent, response head and body received.
+    pub exchange_secs: f64,
+    /// Idle pooled upstream connections are closed after this.
+    pub upstream_pool_idle_secs: f64,
+    /// Graceful shutdown waits this long for connections to finish.
+    pub shutdown_grace_secs: f64,
+}
+
+/// `[limits]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitConfig {
+    /// Largest request head (request line and headers) in bytes; larger gets 431.
+    pub max_request_header_bytes: usize,
+    /// Most headers in a request; more gets 431.
+    pub max_request_headers: usize,
+    /// Most client connections open at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Most idle pooled connections kept per upstream host.
+    pub upstream_pool_max_idle_per_host: usize,
+}
+
+/// `[stop_page]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopPageConfig {
+    /// An HTML template file; empty for the built-in one.
+    pub template: Option<PathBuf>,
+    /// Who operates the proxy (shown on the page).
+    pub operator: String,
+    /// Where to appeal a block.
+    pub appeal_url: String,
+    /// The national reporting point for illegal content.
+    pub reporting_url: String,
+    /// The `Link: <…>; rel="blocked-by"` target (RFC 7725): the entity
+    /// implementing the block.
+    pub blocked_by_url: String,
+}
+
+/// `[lists]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListsConfig {
+    /// Poll list files for changes (mtime and size) every this many seconds;
+    /// 0 turns polling off.
+    pub poll_secs: f64,
+}
+
+/// One `[[list]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSourceConfig {
+    /// A list file in the text format.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// A list built into the binary (`demo`).
+    #[serde(default)]
+    pub builtin: Option<String>,
+    /// Override the issuer's policy: `block`, `monitor` or `allow`.
+    #[serde(default, deserialize_with = "de_policy")]
+    pub policy: Option<Policy>,
+    /// Skip (and count) entries that cannot be compiled instead of refusing
+    /// the list.
+    #[serde(default)]
+    pub skip_invalid: bool,
+}
+
+fn de_policy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Policy>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    s.map(|s| s.parse::<Policy>().map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// `[admin]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Run the admin listener.
+    pub enabled: bool,
+    /// Address of the admin listener.
+    pub listen: SocketAddr,
+    /// Bearer token required by admin endpoints (except `/healthz` from
+    /// loopback). Prefer `token_env`.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Name of an environment variable holding the token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+}
+
+/// `[log]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// Put the subscriber's address in log events. Off by default.
+    pub client_address: bool,
+    /// Minimum level: `error`, `warn`, `info`, `debug`, `trace`.
+    pub level: String,
+}
+
+/// `[stats]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsConfig {
+    /// Keep hourly match counts this many days.
+    pub retention_days: u32,
+}
+
+/// A configuration that could not be read or is invalid.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Merges `over` into `base`: tables recursively, everything else replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// The embedded default configuration.
+    pub fn default_config() -> Config {
+        // The embedded file is checked by a unit test; fall back to nothing
+        // is impossible, so parse errors here are a build defect.
+        match Config::from_toml(DEFAULT_CONFIG, None) {
+            Ok(c) => c,
+            Err(e) => unreachable!("embedded default config is invalid: {e}"),
+        }
+    }
+
+    /// Parses a configuration file's text over the embedded defaults. Paths
+    /// in it are resolved against `base_dir` when relative.
+    ///
+    /// `[[list]]` in the file replaces the default list set entirely (the
+    /// demo list is only there when no list is configured).
+    pub fn from_toml(text: &str, base_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut base: toml::Table = DEFAULT_CONFIG
+            .parse()
+            .map_err(|e| ConfigError(format!("embedded default config: {e}")))?;
+        let over: toml::Table = text.parse().map_err(|e| ConfigError(format!("{e}")))?;
+        merge(&mut base, over);
+        let mut config: Config = base
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(format!("{e}")))?;
+        if let Some(dir) = base_dir {
+            for l in &mut config.list {
+                if let Some(p) = &mut l.path
+                    && p.is_relative()
+                {
+                    *p = dir.join(&*p);
+                }
+            }
+            if let Some(p) = &mut config.stop_page.template
+                && p.is_relative()
+            {
+                *p = dir.join(&*p);
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a configuration file.
+    pub fn read_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        Config::from_toml(&text, path.parent())
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    /// Checks values serde cannot: ranges, mutual exclusions.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        let t = &self.timeouts;
+        for (name, v) in [
+            ("timeouts.connect_secs", t.connect_secs),
+            ("timeouts.request_header_secs", t.request_header_secs),
+            ("timeouts.idle_secs", t.idle_secs),
+            ("timeouts.exchange_secs", t.exchange_secs),
+            (
+                "timeouts.upstream_pool_idle_secs",
+                t.upstream_pool_idle_secs,
+            ),
+            ("timeouts.shutdown_grace_secs", t.shutdown_grace_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 86_400.0 * 7.0) {
+                return err(format!("{name} must be > 0 and at most a week, got {v}"));
+            }
+        }
+        if !(self.lists.poll_secs.is_finite() && (0.0..=86_400.0).contains(&self.lists.poll_secs)) {
+            return err(format!(
+                "lists.poll_secs must be in 0..=86400, got {}",
+                self.lists.poll_secs
+            ));
+        }
+        let l = &self.limits;
+        // hyper's HTTP/1 reader refuses (panics on) buffers under 8 KiB.
+        if !(8192..=1 << 20).contains(&l.max_request_header_bytes) {
+            return err(format!(
+                "limits.max_request_header_bytes must be in 8192..=1048576, got {}",
+                l.max_request_header_bytes
+            ));
+        }
+        if !(1..=10_000).contains(&l.max_request_headers) {
+            return err("limits.max_request_headers must be in 1..=10000".into());
+        }
+        if l.max_connections == 0 || l.max_connections > 1 << 20 {
+            return err("limits.max_connections must be in 1..=1048576".into());
+        }
+        if self.acl.allow_clients.is_empty() {
+            return err("acl.allow_clients is empty: nobody could use the proxy".into());
+        }
+        if self.proxy.via_pseudonym.is_empty()
+            || !self
+                .proxy
+                .via_pseudonym
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            return err("proxy.via_pseudonym must be a non-empty token (A-Z a-z 0-9 - . _)".into());
+        }
+        if let Some(a) = &self.auth {
+            if a.users.is_empty() {
+                return err("[auth] needs at least one user".into());
+            }
+            if a.users
+                .iter()
+                .any(|u| u.name.is_empty() || u.name.contains(':'))
+            {
+                return err("auth user names must be non-empty and hold no ':'".into());
+            }
+            if a.realm.contains(['"', '\\']) || a.realm.chars().any(char::is_control) {
+                return err("auth.realm must not contain quotes, backslashes or controls".into());
+            }
+        }
+        if self.list.is_empty() {
+            return err("no [[list]] configured".into());
+        }
+        for (i, l) in self.list.iter().enumerate() {
+            match (&l.path, &l.builtin) {
+                (Some(_), None) => {}
+                (None, Some(b)) if b == "demo" => {}
+                (None, Some(b)) => {
+                    return err(format!("[[list]] #{}: unknown builtin {b:?}", i + 1));
+                }
+                _ => {
+                    return err(format!(
+                        "[[list]] #{}: give exactly one of `path` and `builtin`",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        if self.admin.enabled
+            && self.admin.listen == self.proxy.listen
+            && self.proxy.listen.port() != 0
+        {
+            return err("admin.listen and proxy.listen are the same address".into());
+        }
+        let blocked_by = &self.stop_page.blocked_by_url;
+        if blocked_by.is_empty()
+            || blocked_by
+                .bytes()
+                .any(|b| b <= b' ' || b == b'>' || b == b'<' || b >= 0x7f)
+        {
+            return err("stop_page.blocked_by_url must be a URL without spaces or <>".into());
+        }
+        if self.stats.retention_days == 0 || self.stats.retention_days > 3660 {
+            return err("stats.retention_days must be in 1..=3660".into());
+        }
+        if tracing_level(&self.log.level).is_none() {
+            return err(format!("log.level {:?} is not a level", self.log.level));
+        }
+        Ok(())
+    }
+
+    /// The admin token: `admin.token`, else the variable `admin.token_env`
+    /// names (unset or empty means no token).
+    pub fn admin_token(&self) -> Option<String> {
+        if let Some(t) = &self.admin.token
+            && !t.is_empty()
+        {
+            return Some(t.clone());
+        }
+        let var = self.admin.token_env.as_deref()?;
+        std::env::var(var).ok().filter(|t| !t.is_empty())
+    }
+
+    /// Whether `ip` may use the proxy.
+    pub fn client_allowed(&self, ip: IpAddr) -> bool {
+        self.acl.allow_clients.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// The tracing level for a `log.level` value.
+pub fn tracing_level(s: &str) -> Option<tracing::Level> {
+    s.parse().ok()
+}
+
+/// Seconds (validated finite and positive) as a `Duration`.
+pub fn secs(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v).unwrap_or(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid_and_safe() {
+        let c = Config::from_toml("", None).map_err(|e| e.0);
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.proxy.listen.to_string(), "127.0.0.1:3128");
+        assert!(c.client_allowed("127.0.0.1".parse().unwrap_or(IpAddr::from([0; 4]))));
+        assert!(!c.client_allowed(IpAddr::from([192, 0, 2, 1])));
+        assert_eq!(c.acl.connect_ports, vec![443]);
+        assert_eq!(c.proxy.on_invalid_url, FailMode::Closed);
+        assert!(!c.proxy.forwarded_for);
+        assert_eq!(c.list.len(), 1);
+        assert_eq!(c.list[0].builtin.as_deref(), Some("demo"));
+        assert_eq!(c.stats.retention_days, 30);
+    }
+
+    #[test]
+    fn file_overrides_and_rejects_unknown_keys() {
+        let c = Config::from_toml(
+            "[proxy]\nlisten = \"127.0.0.1:0\"\n[[list]]\npath = \"a.list\"\npolicy = \"monitor\"\n",
+            Some(Path::new("/etc/hw")),
+        );
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.proxy.via_pseudonym, "hashwall");
+        assert_eq!(c.list.len(), 1);
+        assert_eq!(c.list[0].path.as_deref(), Some(Path::new("/etc/hw/a.list")));
+        assert_eq!(c.list[0].policy, Some(Policy::Monitor));
+        assert!(Config::from_toml("[proxy]\nlisen = 1\n", None).is_err());
+        assert!(Config::from_toml("[limits]\nmax_request_header_bytes = 10\n", None).is_err());
+        assert!(Config::from_toml("[[list]]\npolicy = \"block\"\n", None).is_err());
+        assert!(Config::from_toml("[[list]]\npath = \"x\"\npolicy = \"deny\"\n", None).is_err());
+    }
+}

@@ -1,0 +1,316 @@
+//! Lists while serving: the first load at start, then reloads (SIGHUP, list
+//! file changes, `POST /reload`). A new snapshot is built on the blocking
+//! pool, off the request path, and swapped into the [`Engine`] atomically:
+//! requests in flight finish on the snapshot they started with. A failed
+//! load keeps the last good snapshot and is reported (log, metrics, the
+//! admin answer).
+//!
+//! # Extension point: other sources
+//!
+//! Where a list comes from is a [`ListSource`]. Files and the built-in demo
+//! list are the two sources here. A subscription to a publisher (signed
+//! full lists and deltas, being built in `hashlists`) is another
+//! implementation: its [`ListSource::load`] returns the verified current
+//! list, its [`ListSource::fingerprint`] changes when a new sequence has been
+//! applied (so the poller picks it up), and it may also call
+//! [`Lists::reload`] itself when a delta arrives.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use hashwall::{Engine, ListConfig, Snapshot};
+use hashwall_lists::{List, Timestamp};
+use serde_json::{Value, json};
+
+use super::config::ListSourceConfig;
+use super::metrics::Metrics;
+
+/// What identifies one version of a source: for a file its modification
+/// time, size, inode and change time. A change means "load again".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint(pub Vec<u8>);
+
+/// Somewhere a list comes from.
+pub trait ListSource: Send + Sync + fmt::Debug {
+    /// A short description for logs and errors (a path, `builtin:demo`).
+    fn describe(&self) -> String;
+    /// Reads and parses the current version (blocking I/O allowed: called on
+    /// the blocking pool).
+    fn load(&self) -> Result<List, String>;
+    /// The current version's fingerprint, cheaply (no parse); `None` when
+    /// the source never changes.
+    fn fingerprint(&self) -> Option<Fingerprint>;
+}
+
+/// A list file in the text format.
+#[derive(Debug)]
+pub struct FileSource(pub PathBuf);
+
+impl ListSource for FileSource {
+    fn describe(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    fn load(&self) -> Result<List, String> {
+        List::read_file(&self.0).map_err(|e| e.to_string())
+    }
+
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        let mut fp = Vec::with_capacity(24);
+        match std::fs::metadata(&self.0) {
+            Ok(m) => {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                fp.extend_from_slice(&mtime.to_le_bytes());
+                fp.extend_from_slice(&m.len().to_le_bytes());
+                // File times come from a coarse clock (a few ms): two
+                // same-size versions written quickly can share them. A
+                // replace-by-rename (how lists should be published) changes
+                // the inode; an in-place write changes the ctime too.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    fp.extend_from_slice(&m.ino().to_le_bytes());
+                    fp.extend_from_slice(&m.dev().to_le_bytes());
+                    fp.extend_from_slice(&m.ctime().to_le_bytes());
+                    fp.extend_from_slice(&m.ctime_nsec().to_le_bytes());
+                }
+            }
+            // A missing file is a state too: its reappearance is a change.
+            Err(_) => fp.push(0),
+        }
+        Some(Fingerprint(fp))
+    }
+}
+
+/// The list built into the binary.
+#[derive(Debug)]
+pub struct DemoSource;
+
+impl ListSource for DemoSource {
+    fn describe(&self) -> String {
+        "builtin:demo".to_owned()
+    }
+
+    fn load(&self) -> Result<List, String> {
+        crate::demo::demo_list().map_err(|e| format!("built-in demo list: {e}"))
+    }
+
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        None
+    }
+}
+
+/// The sources for a configuration's `[[list]]` entries.
+pub fn sources_from_config(configs: &[ListSourceConfig]) -> Vec<(Box<dyn ListSource>, ListConfig)> {
+    configs
+        .iter()
+        .map(|c| {
+            let source: Box<dyn ListSource> = match &c.path {
+                Some(p) => Box::new(FileSource(p.clone())),
+                None => Box::new(DemoSource),
+            };
+            let mut lc = ListConfig::default();
+            if let Some(p) = c.policy {
+                lc = lc.with_policy(p);
+            }
+            if c.skip_invalid {
+                lc = lc.skipping_invalid();
+            }
+            (source, lc)
+        })
+        .collect()
+}
+
+/// The outcome of the last load, for `/readyz` and `POST /reload`.
+#[derive(Clone, Debug)]
+pub struct LoadReport {
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// Why it was loaded (`start`, `sighup`, `file-change`, `admin`).
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+    /// Milliseconds it took.
+    pub millis: f64,
+    /// The error, when it failed.
+    pub error: Option<String>,
+    /// Lists and sequences now served.
+    pub lists: Vec<(String, u64, usize)>,
+}
+
+impl LoadReport {
+    /// As JSON for the admin API.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "ok": self.ok,
+            "reason": self.reason,
+            "at": self.at.to_string(),
+            "millis": self.millis,
+            "error": self.error,
+            "lists": self.lists.iter().map(|(id, seq, n)| json!({"id": id, "sequence": seq, "entries": n})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The configured sources, the engine they feed, and the reload machinery.
+#[derive(Debug)]
+pub struct Lists {
+    engine: Arc<Engine>,
+    sources: Vec<(Box<dyn ListSource>, ListConfig)>,
+    metrics: Arc<Metrics>,
+    /// Fingerprints of the last attempted load (successful or not), so a
+    /// broken file is not retried every poll until it changes again.
+    attempted: Mutex<Vec<Option<Fingerprint>>>,
+    last: Mutex<Option<LoadReport>>,
+    /// One load at a time: concurrent triggers queue here.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl Lists {
+    /// Loads every source once (blocking) and returns the manager with an
+    /// engine serving the result.
+    pub fn load_initial(
+        sources: Vec<(Box<dyn ListSource>, ListConfig)>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Lists>, String> {
+        let start = Instant::now();
+        let fps: Vec<_> = sources.iter().map(|(s, _)| s.fingerprint()).collect();
+        let snapshot = build(&sources)?;
+        let report = report_ok("start", &snapshot, start);
+        metrics.reloads_ok.fetch_add(1, Relaxed);
+        metrics
+            .last_reload_ok
+            .store(report.at.unix_seconds(), Relaxed);
+        Ok(Arc::new(Lists {
+            engine: Arc::new(Engine::new(snapshot)),
+            sources,
+            metrics,
+            attempted: Mutex::new(fps),
+            last: Mutex::new(Some(report)),
+            reloading: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// The engine requests check against.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The last load's report.
+    pub fn last_report(&self) -> Option<LoadReport> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// Whether any source changed since the last attempt.
+    pub fn changed(&self) -> bool {
+        let now: Vec<_> = self.sources.iter().map(|(s, _)| s.fingerprint()).collect();
+        self.attempted.lock().map(|a| *a != now).unwrap_or(true)
+    }
+
+    /// Builds a new snapshot on the blocking pool and swaps it in; on
+    /// failure keeps the current one. Always reports (log and metrics).
+    pub async fn reload(self: &Arc<Self>, reason: &str) -> LoadReport {
+        let _one_at_a_time = self.reloading.lock().await;
+        let start = Instant::now();
+        let this = Arc::clone(self);
+        let joined = tokio::task::spawn_blocking(move || {
+            let fps: Vec<_> = this.sources.iter().map(|(s, _)| s.fingerprint()).collect();
+            let built = build(&this.sources);
+            if let Ok(mut a) = this.attempted.lock() {
+                *a = fps;
+            }
+            built
+        })
+        .await;
+        let built = match joined {
+            Ok(b) => b,
+            Err(e) => Err(format!("list load task failed: {e}")),
+        };
+        let report = match built {
+            Ok(snapshot) => {
+                let report = report_ok(reason, &snapshot, start);
+                // The old snapshot is dropped when the last request holding
+                // it finishes.
+                drop(self.engine.swap(snapshot));
+                self.metrics.reloads_ok.fetch_add(1, Relaxed);
+                self.metrics
+                    .last_reload_ok
+                    .store(report.at.unix_seconds(), Relaxed);
+                tracing::info!(
+                    reason,
+                    millis = report.millis,
+                    lists = %lists_summary(&report.lists),
+                    "lists reloaded"
+                );
+                report
+            }
+            Err(error) => {
+                self.metrics.reloads_failed.fetch_add(1, Relaxed);
+                let at = Timestamp::now();
+                self.metrics
+                    .last_reload_failed
+                    .store(at.unix_seconds(), Relaxed);
+                tracing::error!(reason, %error, "list reload failed; keeping the previous snapshot");
+                LoadReport {
+                    ok: false,
+                    reason: reason.to_owned(),
+                    at,
+                    millis: start.elapsed().as_secs_f64() * 1e3,
+                    error: Some(error),
+                    lists: served(&self.engine.snapshot()),
+                }
+            }
+        };
+        if let Ok(mut l) = self.last.lock() {
+            *l = Some(report.clone());
+        }
+        report
+    }
+}
+
+fn served(s: &Snapshot) -> Vec<(String, u64, usize)> {
+    s.lists()
+        .iter()
+        .map(|l| (l.id().to_owned(), l.sequence(), l.entries()))
+        .collect()
+}
+
+fn lists_summary(lists: &[(String, u64, usize)]) -> String {
+    lists
+        .iter()
+        .map(|(id, seq, n)| format!("{id}@{seq}({n})"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn report_ok(reason: &str, snapshot: &Snapshot, start: Instant) -> LoadReport {
+    LoadReport {
+        ok: true,
+        reason: reason.to_owned(),
+        at: Timestamp::now(),
+        millis: start.elapsed().as_secs_f64() * 1e3,
+        error: None,
+        lists: served(snapshot),
+    }
+}
+
+/// Reads every source and compiles the snapshot (blocking).
+pub fn build(sources: &[(Box<dyn ListSource>, ListConfig)]) -> Result<Snapshot, String> {
+    let mut builder = Snapshot::builder();
+    for (source, config) in sources {
+        let list = source
+            .load()
+            .map_err(|e| format!("{}: {e}", source.describe()))?;
+        builder
+            .add_list(&list, config)
+            .map_err(|e| format!("{}: {e}", source.describe()))?;
+    }
+    Ok(builder.build())
+}

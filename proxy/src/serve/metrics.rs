@@ -1,0 +1,241 @@
+//! Prometheus metrics, rendered as text by hand (a handful of counters does
+//! not need a metrics framework and its dependencies).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use hashwall::Snapshot;
+use hyper::Method;
+
+/// Latency histogram bucket bounds, seconds.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// What happened to a request (the `outcome` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Forwarded upstream and answered.
+    Forwarded,
+    /// CONNECT tunnel opened.
+    Tunnel,
+    /// Blocked by a list (451).
+    Blocked,
+    /// Client address not allowed (403).
+    ClientDenied,
+    /// CONNECT port not allowed, or a forwarding loop (403).
+    Forbidden,
+    /// Proxy authentication required (407).
+    AuthRequired,
+    /// Malformed or unsupported request (400, 501).
+    BadRequest,
+    /// URL could not be canonicalised and was refused (fail-closed, 400).
+    InvalidUrl,
+    /// URL could not be canonicalised and was forwarded (fail-open).
+    InvalidUrlOpen,
+    /// Upstream unreachable or failed (502).
+    UpstreamError,
+    /// Upstream too slow (504).
+    UpstreamTimeout,
+}
+
+impl Outcome {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Forwarded => "forwarded",
+            Outcome::Tunnel => "tunnel",
+            Outcome::Blocked => "blocked",
+            Outcome::ClientDenied => "client_denied",
+            Outcome::Forbidden => "forbidden",
+            Outcome::AuthRequired => "auth_required",
+            Outcome::BadRequest => "bad_request",
+            Outcome::InvalidUrl => "invalid_url",
+            Outcome::InvalidUrlOpen => "invalid_url_open",
+            Outcome::UpstreamError => "upstream_error",
+            Outcome::UpstreamTimeout => "upstream_timeout",
+        }
+    }
+}
+
+/// The method label: known methods by name, the rest as `other` (a client
+/// must not be able to create unbounded label values).
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Every metric the proxy exports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, Outcome), u64>>,
+    decisions: Mutex<BTreeMap<(String, String, &'static str), u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_nanos: AtomicU64,
+    /// Successful list reloads.
+    pub reloads_ok: AtomicU64,
+    /// Failed list reloads (the previous snapshot stayed).
+    pub reloads_failed: AtomicU64,
+    /// Unix time of the last successful load.
+    pub last_reload_ok: AtomicI64,
+    /// Unix time of the last failed load (0: never).
+    pub last_reload_failed: AtomicI64,
+    /// Client connections open now.
+    pub connections_open: AtomicI64,
+    /// Client connections accepted.
+    pub connections_total: AtomicU64,
+    /// CONNECT tunnels open now.
+    pub tunnels_open: AtomicI64,
+}
+
+impl Metrics {
+    /// Counts one request and its handling time.
+    pub fn request(&self, method: &Method, outcome: Outcome, elapsed: Duration) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((method_label(method), outcome)).or_default() += 1;
+        }
+        let secs = elapsed.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_sum_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// Counts a list match and the action it asked for.
+    pub fn decision(&self, list: &str, category: &str, action: &'static str) {
+        if let Ok(mut m) = self.decisions.lock() {
+            *m.entry((list.to_owned(), category.to_owned(), action))
+                .or_default() += 1;
+        }
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render(&self, snapshot: Option<&Snapshot>) -> String {
+        let mut o = String::with_capacity(4096);
+        o.push_str("# HELP hashwall_requests_total Requests handled, by method and outcome.\n# TYPE hashwall_requests_total counter\n");
+        if let Ok(m) = self.requests.lock() {
+            for ((method, outcome), n) in m.iter() {
+                let _ = writeln!(
+                    o,
+                    "hashwall_requests_total{{method=\"{method}\",outcome=\"{}\"}} {n}",
+                    outcome.as_str()
+                );
+            }
+        }
+        o.push_str("# HELP hashwall_decisions_total List matches, by list, category and the action the list asked for.\n# TYPE hashwall_decisions_total counter\n");
+        if let Ok(m) = self.decisions.lock() {
+            for ((list, category, action), n) in m.iter() {
+                let _ = writeln!(
+                    o,
+                    "hashwall_decisions_total{{list=\"{}\",category=\"{}\",action=\"{action}\"}} {n}",
+                    label(list),
+                    label(category)
+                );
+            }
+        }
+        o.push_str("# HELP hashwall_request_duration_seconds Time from request head to response head.\n# TYPE hashwall_request_duration_seconds histogram\n");
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "hashwall_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                self.buckets[i].load(Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "hashwall_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\nhashwall_request_duration_seconds_sum {}\nhashwall_request_duration_seconds_count {count}",
+            self.latency_sum_nanos.load(Relaxed) as f64 / 1e9
+        );
+        if let Some(s) = snapshot {
+            o.push_str("# HELP hashwall_list_sequence Sequence number of each list in the current snapshot.\n# TYPE hashwall_list_sequence gauge\n");
+            for l in s.lists() {
+                let _ = writeln!(
+                    o,
+                    "hashwall_list_sequence{{list=\"{}\"}} {}",
+                    label(l.id()),
+                    l.sequence()
+                );
+            }
+            o.push_str("# HELP hashwall_list_entries URL entries of each list in the current snapshot.\n# TYPE hashwall_list_entries gauge\n");
+            for l in s.lists() {
+                let _ = writeln!(
+                    o,
+                    "hashwall_list_entries{{list=\"{}\"}} {}",
+                    label(l.id()),
+                    l.entries()
+                );
+            }
+        }
+        let _ = write!(
+            o,
+            "# HELP hashwall_reloads_total List loads, by result.\n# TYPE hashwall_reloads_total counter\n\
+             hashwall_reloads_total{{result=\"success\"}} {}\nhashwall_reloads_total{{result=\"failure\"}} {}\n\
+             # HELP hashwall_last_reload_success_timestamp_seconds Unix time of the last successful list load.\n# TYPE hashwall_last_reload_success_timestamp_seconds gauge\n\
+             hashwall_last_reload_success_timestamp_seconds {}\n\
+             # HELP hashwall_last_reload_failure_timestamp_seconds Unix time of the last failed list load (0: none).\n# TYPE hashwall_last_reload_failure_timestamp_seconds gauge\n\
+             hashwall_last_reload_failure_timestamp_seconds {}\n\
+             # HELP hashwall_connections_open Client connections open.\n# TYPE hashwall_connections_open gauge\nhashwall_connections_open {}\n\
+             # HELP hashwall_connections_total Client connections accepted.\n# TYPE hashwall_connections_total counter\nhashwall_connections_total {}\n\
+             # HELP hashwall_tunnels_open CONNECT tunnels open.\n# TYPE hashwall_tunnels_open gauge\nhashwall_tunnels_open {}\n",
+            self.reloads_ok.load(Relaxed),
+            self.reloads_failed.load(Relaxed),
+            self.last_reload_ok.load(Relaxed),
+            self.last_reload_failed.load(Relaxed),
+            self.connections_open.load(Relaxed),
+            self.connections_total.load(Relaxed),
+            self.tunnels_open.load(Relaxed),
+        );
+        o
+    }
+}
+
+/// A label value escaped as the exposition format requires.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histogram() {
+        let m = Metrics::default();
+        m.request(&Method::GET, Outcome::Blocked, Duration::from_millis(2));
+        m.request(
+            &Method::from_bytes(b"BREW").unwrap_or(Method::GET),
+            Outcome::BadRequest,
+            Duration::from_secs(20),
+        );
+        m.decision("po\"lice", "csam", "block");
+        let t = m.render(None);
+        assert!(t.contains("hashwall_requests_total{method=\"GET\",outcome=\"blocked\"} 1"));
+        assert!(t.contains("hashwall_requests_total{method=\"other\",outcome=\"bad_request\"} 1"));
+        assert!(t.contains(
+            "hashwall_decisions_total{list=\"po\\\"lice\",category=\"csam\",action=\"block\"} 1"
+        ));
+        assert!(t.contains("hashwall_request_duration_seconds_bucket{le=\"0.0025\"} 1"));
+        assert!(t.contains("hashwall_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
+    }
+}

@@ -1,0 +1,377 @@
+//! `hashwall serve`: the filtering HTTP forward proxy.
+//!
+//! [`start`] binds the listeners and returns their addresses at once (tests
+//! and embedders use it with port 0); [`run`] is the command: start, reload
+//! on SIGHUP, drain on SIGTERM/SIGINT.
+//!
+//! The request path is in [`phases`]; lists and reloads in [`lists`]; the
+//! admin API in [`admin`].
+
+pub mod acl;
+pub mod admin;
+pub mod config;
+pub mod headers;
+pub mod lists;
+pub mod metrics;
+pub mod phases;
+pub mod stats;
+pub mod stop_page;
+pub mod upstream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use config::{Config, secs};
+use lists::Lists;
+use metrics::Metrics;
+use phases::{ConnInfo, names_listener};
+use stats::Stats;
+use stop_page::StopPage;
+use upstream::{Activity, TrackedIo, UpstreamClient};
+
+/// Errors boxed for bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every response the proxy sends: streamed from upstream
+/// or written by the proxy.
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Everything the request path shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration in force.
+    pub config: Config,
+    /// The lists and the engine.
+    pub lists: Arc<Lists>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Hourly match counts.
+    pub stats: Stats,
+    /// The 451 page.
+    pub stop_page: StopPage,
+    /// The pooled upstream client.
+    pub client: UpstreamClient,
+    /// The proxy's bound address.
+    pub proxy_addr: SocketAddr,
+    /// The admin listener's bound address.
+    pub admin_addr: Option<SocketAddr>,
+    /// The admin bearer token, if any.
+    pub admin_token: Option<String>,
+    /// Held by every connection and tunnel; shutdown waits until all clones
+    /// are gone.
+    pub drain: mpsc::Sender<()>,
+}
+
+impl Shared {
+    /// Whether `host:port` is one of this process's listeners.
+    pub fn is_self(&self, host: &str, port: u16) -> bool {
+        names_listener(host, port, self.proxy_addr)
+            || self
+                .admin_addr
+                .is_some_and(|a| names_listener(host, port, a))
+    }
+}
+
+/// Why the proxy could not start.
+#[derive(Debug)]
+pub struct ServeError(pub String);
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// A started proxy.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the proxy listens (the real port when the config said 0).
+    pub proxy_addr: SocketAddr,
+    /// Where the admin API listens, if enabled.
+    pub admin_addr: Option<SocketAddr>,
+    /// The lists, to reload from the embedding program.
+    pub lists: Arc<Lists>,
+    done: JoinHandle<()>,
+}
+
+impl Running {
+    /// Waits until the proxy has shut down and drained.
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+}
+
+/// Loads the lists, binds the listeners and serves until `shutdown`
+/// resolves; then stops accepting, lets open connections finish (bounded by
+/// `timeouts.shutdown_grace_secs`) and ends.
+pub async fn start<F>(config: Config, shutdown: F) -> Result<Running, ServeError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
+    let metrics = Arc::new(Metrics::default());
+    let sources = lists::sources_from_config(&config.list);
+    let m = Arc::clone(&metrics);
+    let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m))
+        .await
+        .map_err(|e| ServeError(format!("loading lists: {e}")))?
+        .map_err(|e| ServeError(format!("loading lists: {e}")))?;
+    let proxy_listener = TcpListener::bind(config.proxy.listen)
+        .await
+        .map_err(|e| ServeError(format!("proxy.listen {}: {e}", config.proxy.listen)))?;
+    let proxy_addr = proxy_listener
+        .local_addr()
+        .map_err(|e| ServeError(e.to_string()))?;
+    let admin_listener = if config.admin.enabled {
+        Some(
+            TcpListener::bind(config.admin.listen)
+                .await
+                .map_err(|e| ServeError(format!("admin.listen {}: {e}", config.admin.listen)))?,
+        )
+    } else {
+        None
+    };
+    let admin_addr = admin_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .map_err(|e| ServeError(e.to_string()))?;
+    let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
+    let shared = Arc::new(Shared {
+        client: upstream::client(&config),
+        stats: Stats::new(config.stats.retention_days),
+        admin_token: config.admin_token(),
+        stop_page,
+        lists: Arc::clone(&lists),
+        metrics,
+        proxy_addr,
+        admin_addr,
+        drain: drain_tx,
+        config,
+    });
+    if shared.config.auth.is_none() && !all_loopback(&shared.config) {
+        tracing::warn!(
+            "clients outside loopback are allowed and [auth] is off: make sure acl.allow_clients only names your subscribers"
+        );
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    if shared.config.lists.poll_secs > 0.0 {
+        tokio::spawn(poll_lists(Arc::clone(&shared), stop_rx.clone()));
+    }
+    let admin_task =
+        admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
+    tracing::info!(
+        proxy = %proxy_addr,
+        admin = %admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        "hashwall serve listening"
+    );
+    let grace = secs(shared.config.timeouts.shutdown_grace_secs);
+    let done = tokio::spawn(async move {
+        accept_loop(Arc::clone(&shared), proxy_listener, stop_rx).await;
+        // Only connections and tunnels hold senders now.
+        drop(shared);
+        if tokio::time::timeout(grace, drain_rx.recv()).await.is_err() {
+            tracing::warn!("shutdown grace period over; closing remaining connections");
+        }
+        if let Some(t) = admin_task {
+            t.abort();
+        }
+        tracing::info!("hashwall serve stopped");
+    });
+    Ok(Running {
+        proxy_addr,
+        admin_addr,
+        lists,
+        done,
+    })
+}
+
+fn all_loopback(config: &Config) -> bool {
+    config
+        .acl
+        .allow_clients
+        .iter()
+        .all(acl::Cidr::is_loopback_only)
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
+    loop {
+        // Wait for a free slot before accepting: over the limit, clients
+        // wait in the kernel's backlog instead of being dropped.
+        let permit = tokio::select! {
+            p = Arc::clone(&limit).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            () = stopped(&mut stop) => return,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => return,
+        };
+        let shared = Arc::clone(&shared);
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            serve_connection(shared, stream, peer, stop).await;
+        });
+    }
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _drain = shared.drain.clone();
+    let metrics = Arc::clone(&shared.metrics);
+    metrics.connections_total.fetch_add(1, Relaxed);
+    metrics.connections_open.fetch_add(1, Relaxed);
+    let _ = stream.set_nodelay(true);
+    let allowed = shared.config.client_allowed(peer.ip());
+    if !allowed {
+        // Debug only: a scan from outside must not flood the log; refusals
+        // are counted in hashwall_requests_total{outcome="client_denied"}.
+        tracing::debug!(
+            client = shared
+                .config
+                .log
+                .client_address
+                .then(|| peer.ip().to_string()),
+            "client not in acl.allow_clients"
+        );
+    }
+    let conn_info = Arc::new(ConnInfo { peer, allowed });
+    let activity = Activity::new();
+    let io = TokioIo::new(TrackedIo::new(stream, Arc::clone(&activity)));
+    let limits = &shared.config.limits;
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(secs(shared.config.timeouts.request_header_secs))
+        .max_buf_size(limits.max_request_header_bytes.max(8192))
+        .max_header_size(limits.max_request_header_bytes)
+        .max_headers(limits.max_request_headers)
+        .keep_alive(true);
+    let svc_shared = Arc::clone(&shared);
+    let service =
+        service_fn(move |req| phases::handle(Arc::clone(&svc_shared), Arc::clone(&conn_info), req));
+    let conn = builder.serve_connection(io, service).with_upgrades();
+    tokio::pin!(conn);
+    let idle = secs(shared.config.timeouts.idle_secs);
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "client connection ended with an error");
+                }
+                break;
+            }
+            () = stopped(&mut stop), if !draining => {
+                draining = true;
+                // Finish the exchange in progress, then close.
+                conn.as_mut().graceful_shutdown();
+            }
+            () = activity.idle_for(idle) => {
+                tracing::debug!("client connection idle, closed");
+                break;
+            }
+        }
+    }
+    metrics.connections_open.fetch_sub(1, Relaxed);
+}
+
+async fn poll_lists(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let every = secs(shared.config.lists.poll_secs);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stopped(&mut stop) => return,
+        }
+        let lists = Arc::clone(&shared.lists);
+        // Stat calls are blocking I/O: keep them off the async workers.
+        let changed = tokio::task::spawn_blocking(move || lists.changed())
+            .await
+            .unwrap_or(false);
+        if changed {
+            shared.lists.reload("file-change").await;
+        }
+    }
+}
+
+/// `hashwall serve`: starts, reloads lists on SIGHUP, and drains on SIGTERM
+/// or SIGINT.
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    // Signal handlers are installed before anything is announced: a SIGHUP's
+    // default action is to terminate, so one sent just after the "listening"
+    // line must already find the handler.
+    #[cfg(unix)]
+    let (hup, term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hup = signal(SignalKind::hangup())
+            .map_err(|e| ServeError(format!("cannot listen for SIGHUP: {e}")))?;
+        let term = signal(SignalKind::terminate())
+            .map_err(|e| ServeError(format!("cannot listen for SIGTERM: {e}")))?;
+        (hup, term)
+    };
+    #[cfg(unix)]
+    let shutdown = async move {
+        let mut term = term;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
+        }
+    };
+    #[cfg(not(unix))]
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("interrupted: draining");
+    };
+    let running = start(config, shutdown).await?;
+    #[cfg(unix)]
+    {
+        let lists = Arc::clone(&running.lists);
+        let mut hup = hup;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                lists.reload("sighup").await;
+            }
+        });
+    }
+    running.wait().await;
+    Ok(())
+}
+
+/// Resolves once the stop flag is set (or its sender is gone). Drops the
+/// watch guard before returning, so callers stay `Send`.
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

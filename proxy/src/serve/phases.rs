@@ -1,0 +1,434 @@
+//! The proxy as explicit phases, each a small function (as in pingora):
+//!
+//! 1. **accept** — the client's address against the ACL (per connection, in
+//!    `mod.rs`; a refused client gets 403 on every request);
+//! 2. **request filter** — proxy authentication, the request target
+//!    (absolute-form, CONNECT authority, or `Host` in transparent mode),
+//!    loops, CONNECT ports, framing sanity;
+//! 3. **decide** — the URL against the current snapshot: block (451),
+//!    monitor (count, pass), allow / no match (pass), invalid (fail closed or
+//!    open);
+//! 4. **upstream** — the pooled client for HTTP, a TCP tunnel for CONNECT;
+//! 5. **response filter** — hop-by-hop removal and `Via` on the way back.
+//!    Image hashing plugs in here: once `hashwall::image` lands, an image
+//!    response body is hashed here (bounded, on the blocking pool) before it
+//!    is released to the client.
+
+// A phase's `Err` is the early response itself (403, 407, 451…): returning
+// it by value keeps the phases plain functions and costs no allocation.
+#![allow(clippy::result_large_err)]
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use bytes::Bytes;
+use hashwall::{Action, Verdict};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use super::acl::{AuthOutcome, check_auth};
+use super::config::{FailMode, secs};
+use super::headers::{add_via, remove_hop_by_hop, via_has};
+use super::metrics::Outcome;
+use super::stop_page::{error_page, full};
+use super::upstream::{Activity, TrackedIo, is_timeout, stream_body};
+use super::{ProxyBody, Shared};
+
+/// What the proxy knows about one client connection.
+#[derive(Debug)]
+pub struct ConnInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// Whether the client ACL allows it (decided once, at accept).
+    pub allowed: bool,
+}
+
+/// Where a request goes.
+#[derive(Debug)]
+enum Target {
+    /// A CONNECT tunnel to `host:port`.
+    Connect { host: String, port: u16 },
+    /// An HTTP request to this absolute `http://` URI.
+    Http(Uri),
+}
+
+/// An early answer from a phase, with its outcome for the metrics.
+type Early = (Outcome, Response<ProxyBody>);
+
+/// Handles one request through every phase. Never fails: every error
+/// becomes a response.
+pub async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let (outcome, resp) = match run_phases(&shared, &conn, req).await {
+        Ok(done) | Err(done) => done,
+    };
+    shared.metrics.request(&method, outcome, start.elapsed());
+    Ok(resp)
+}
+
+async fn run_phases(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    req: Request<Incoming>,
+) -> Result<Early, Early> {
+    if !conn.allowed {
+        let mut resp = error_page(
+            StatusCode::FORBIDDEN,
+            "This proxy does not serve your network.",
+        );
+        // Do not keep a refused client's connection open.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Err((Outcome::ClientDenied, resp));
+    }
+    let target = request_filter(shared, &req)?;
+    let url = match &target {
+        Target::Connect { host, port: 443 } => format!("https://{host}/"),
+        Target::Connect { host, port } => format!("https://{host}:{port}/"),
+        Target::Http(uri) => uri.to_string(),
+    };
+    let unchecked = decide(shared, conn, &url)?;
+    match target {
+        Target::Connect { host, port } => tunnel(shared, req, host, port).await,
+        Target::Http(uri) => forward(shared, conn, req, uri, unchecked).await,
+    }
+}
+
+/// Phase 2: authentication, the target, loops, ports, framing.
+fn request_filter(shared: &Shared, req: &Request<Incoming>) -> Result<Target, Early> {
+    let config = &shared.config;
+    if let AuthOutcome::Required = check_auth(config.auth.as_ref(), req.headers()) {
+        let realm = config
+            .auth
+            .as_ref()
+            .map_or("hashwall", |a| a.realm.as_str());
+        let mut resp = error_page(
+            StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+            "This proxy needs a user name and password.",
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
+        {
+            resp.headers_mut().insert(header::PROXY_AUTHENTICATE, v);
+        }
+        return Err((Outcome::AuthRequired, resp));
+    }
+    let bad = |status: StatusCode, msg: &str| (Outcome::BadRequest, error_page(status, msg));
+    // Both framings is how request smuggling starts. hyper 1 already removes
+    // the Content-Length when Transfer-Encoding is present, reads the chunked
+    // body and closes the connection after the exchange (RFC 9112 §6.3);
+    // this refuses the request should a future hyper let both through.
+    if req.headers().contains_key(header::TRANSFER_ENCODING)
+        && req.headers().contains_key(header::CONTENT_LENGTH)
+    {
+        return Err(bad(
+            StatusCode::BAD_REQUEST,
+            "Both Content-Length and Transfer-Encoding.",
+        ));
+    }
+    if via_has(req.headers(), &config.proxy.via_pseudonym) {
+        return Err(forbidden(
+            "Forwarding loop: this request has already been through this proxy.",
+        ));
+    }
+    let target = if req.method() == Method::CONNECT {
+        let Some(auth) = req.uri().authority() else {
+            return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
+        };
+        let Some(port) = auth.port_u16() else {
+            return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
+        };
+        if !config.acl.connect_ports.contains(&port) {
+            return Err(forbidden("CONNECT to this port is not allowed."));
+        }
+        Target::Connect {
+            host: auth.host().to_owned(),
+            port,
+        }
+    } else if let Some(scheme) = req.uri().scheme_str() {
+        if !scheme.eq_ignore_ascii_case("http") {
+            return Err(bad(
+                StatusCode::NOT_IMPLEMENTED,
+                "Only http:// is forwarded; use CONNECT for https.",
+            ));
+        }
+        if req.uri().authority().is_none() {
+            return Err(bad(
+                StatusCode::BAD_REQUEST,
+                "No host in the request target.",
+            ));
+        }
+        Target::Http(req.uri().clone())
+    } else if config.proxy.transparent {
+        origin_form_target(req).map_err(|m| bad(StatusCode::BAD_REQUEST, m))?
+    } else {
+        return Err(bad(
+            StatusCode::BAD_REQUEST,
+            "This is a proxy: send the full URL (absolute-form) or CONNECT.",
+        ));
+    };
+    let (host, port) = match &target {
+        Target::Connect { host, port } => (host.as_str(), *port),
+        Target::Http(uri) => (uri.host().unwrap_or(""), uri.port_u16().unwrap_or(80)),
+    };
+    if shared.is_self(host, port) {
+        return Err(forbidden("Forwarding loop: the target is this proxy."));
+    }
+    Ok(target)
+}
+
+/// Transparent mode: `GET /path` with `Host: name[:port]`.
+fn origin_form_target(req: &Request<Incoming>) -> Result<Target, &'static str> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .ok_or("No Host header.")?;
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    if !pq.starts_with('/') {
+        return Err("Unsupported request target.");
+    }
+    let uri: Uri = format!("http://{host}{pq}")
+        .parse()
+        .map_err(|_| "Invalid Host header.")?;
+    Ok(Target::Http(uri))
+}
+
+fn forbidden(msg: &str) -> Early {
+    (Outcome::Forbidden, error_page(StatusCode::FORBIDDEN, msg))
+}
+
+/// Phase 3: the verdict. `Ok(true)` lets an invalid URL through unchecked
+/// (fail-open), `Ok(false)` passes a checked one.
+fn decide(shared: &Shared, conn: &ConnInfo, url: &str) -> Result<bool, Early> {
+    let snapshot = shared.lists.engine().snapshot();
+    let verdict = match snapshot.check_url(url) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(error = %e, "URL does not canonicalise");
+            return match shared.config.proxy.on_invalid_url {
+                FailMode::Open => Ok(true),
+                FailMode::Closed => Err((
+                    Outcome::InvalidUrl,
+                    error_page(StatusCode::BAD_REQUEST, "The address is not a valid URL."),
+                )),
+            };
+        }
+    };
+    if verdict.is_empty() {
+        return Ok(false);
+    }
+    record(shared, conn, &verdict);
+    if verdict.action() == Action::Block
+        && let Some(m) = verdict
+            .matches()
+            .iter()
+            .find(|m| m.action() == Action::Block)
+    {
+        return Err((Outcome::Blocked, shared.stop_page.response(m)));
+    }
+    Ok(false)
+}
+
+/// Counts and logs every match of a verdict.
+fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict) {
+    let action = verdict.action();
+    let client = shared
+        .config
+        .log
+        .client_address
+        .then(|| conn.peer.ip().to_string());
+    for m in verdict.matches() {
+        let l = m.list();
+        let category = l.category().to_string();
+        let asked = m.action().as_str();
+        shared.metrics.decision(l.id(), &category, asked);
+        shared.stats.record(l.id(), &category, asked);
+        // The reference goes to the operator's log (never to the page).
+        tracing::info!(
+            target: "hashwall::decision",
+            decision = action.as_str(),
+            list = l.id(),
+            issuer = l.issuer(),
+            category = %category,
+            list_action = asked,
+            kind = m.kind().as_str(),
+            reference = m.reference(),
+            client = client.as_deref(),
+            "list match"
+        );
+    }
+}
+
+/// Phase 4a: an HTTP exchange through the pooled client.
+async fn forward(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    req: Request<Incoming>,
+    uri: Uri,
+    unchecked: bool,
+) -> Result<Early, Early> {
+    let config = &shared.config;
+    let deadline = tokio::time::Instant::now() + secs(config.timeouts.exchange_secs);
+    let (mut parts, body) = req.into_parts();
+    remove_hop_by_hop(&mut parts.headers);
+    add_via(&mut parts.headers, &config.proxy.via_pseudonym);
+    // The target's authority is the Host (RFC 9112 §3.2.2): a different
+    // Host from the client is ignored. Userinfo (`user:pw@`) is never part
+    // of Host, nor sent on.
+    let uri = without_userinfo(uri);
+    if let Some(a) = uri.authority()
+        && let Ok(v) = HeaderValue::from_str(a.as_str())
+    {
+        parts.headers.insert(header::HOST, v);
+    }
+    if config.proxy.forwarded_for
+        && let Ok(v) = HeaderValue::from_str(&conn.peer.ip().to_string())
+    {
+        parts.headers.append("x-forwarded-for", v);
+    }
+    parts.uri = uri;
+    parts.version = Version::HTTP_11;
+    let upstream_req = Request::from_parts(parts, body);
+    let result = tokio::time::timeout_at(deadline, shared.client.request(upstream_req)).await;
+    let resp = match result {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "upstream request failed");
+            return Err(upstream_failure(is_timeout(&e)));
+        }
+        Err(_) => return Err(upstream_failure(true)),
+    };
+    let (mut parts, body) = resp.into_parts();
+    response_filter(shared, &mut parts);
+    let outcome = if unchecked {
+        Outcome::InvalidUrlOpen
+    } else {
+        Outcome::Forwarded
+    };
+    Ok((
+        outcome,
+        Response::from_parts(parts, stream_body(body, deadline)),
+    ))
+}
+
+/// `http://user:pw@host/x` → `http://host/x`.
+fn without_userinfo(uri: Uri) -> Uri {
+    let Some(at) = uri.authority().and_then(|a| a.as_str().rfind('@')) else {
+        return uri;
+    };
+    let mut parts = uri.into_parts();
+    if let Some(a) = parts.authority.take() {
+        parts.authority = a.as_str()[at + 1..].parse().ok();
+    }
+    // The authority stays valid after dropping userinfo; fall back to a
+    // harmless URI if not (the request then fails as a bad gateway).
+    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://invalid./"))
+}
+
+/// Phase 5: the response on its way back.
+fn response_filter(shared: &Shared, parts: &mut hyper::http::response::Parts) {
+    remove_hop_by_hop(&mut parts.headers);
+    add_via(&mut parts.headers, &shared.config.proxy.via_pseudonym);
+}
+
+fn upstream_failure(timeout: bool) -> Early {
+    if timeout {
+        (
+            Outcome::UpstreamTimeout,
+            error_page(
+                StatusCode::GATEWAY_TIMEOUT,
+                "The server did not answer in time.",
+            ),
+        )
+    } else {
+        (
+            Outcome::UpstreamError,
+            error_page(StatusCode::BAD_GATEWAY, "The server could not be reached."),
+        )
+    }
+}
+
+/// Phase 4b: CONNECT. The target is connected first, so an unreachable one
+/// gets 502/504 instead of a tunnel that closes at once; then 200, and the
+/// bytes are copied both ways until either side closes or the tunnel idles.
+async fn tunnel(
+    shared: &Arc<Shared>,
+    mut req: Request<Incoming>,
+    host: String,
+    port: u16,
+) -> Result<Early, Early> {
+    let connect = TcpStream::connect((strip_brackets(&host), port));
+    let stream =
+        match tokio::time::timeout(secs(shared.config.timeouts.connect_secs), connect).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "CONNECT target unreachable");
+                return Err(upstream_failure(e.kind() == std::io::ErrorKind::TimedOut));
+            }
+            Err(_) => return Err(upstream_failure(true)),
+        };
+    let _ = stream.set_nodelay(true);
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let idle = secs(shared.config.timeouts.idle_secs);
+    let metrics = Arc::clone(&shared.metrics);
+    let drain = shared.drain.clone();
+    tokio::spawn(async move {
+        // Shutdown waits (bounded) for tunnels too.
+        let _drain = drain;
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "CONNECT upgrade failed");
+                return;
+            }
+        };
+        metrics.tunnels_open.fetch_add(1, Relaxed);
+        let activity = Activity::new();
+        let mut client = TokioIo::new(upgraded);
+        let mut server = TrackedIo::new(stream, Arc::clone(&activity));
+        tokio::select! {
+            r = tokio::io::copy_bidirectional(&mut client, &mut server) => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "tunnel ended with an error");
+                }
+            }
+            () = activity.idle_for(idle) => tracing::debug!("tunnel idle, closed"),
+        }
+        metrics.tunnels_open.fetch_sub(1, Relaxed);
+    });
+    Ok((Outcome::Tunnel, Response::new(full(Bytes::new()))))
+}
+
+/// `[::1]` → `::1` for the socket API.
+fn strip_brackets(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Whether `host:port` names one of our own listeners (a loop).
+pub fn names_listener(host: &str, port: u16, listener: SocketAddr) -> bool {
+    if port != listener.port() {
+        return false;
+    }
+    let host = strip_brackets(host);
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ip == listener.ip() || ip.is_loopback() || ip.is_unspecified(),
+        Err(_) => false,
+    }
+}
