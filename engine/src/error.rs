@@ -91,8 +91,6 @@ impl Error {
         }
     }
 
-    // Used by the URL canonicaliser (on other branches of the workspace).
-    #[allow(dead_code)]
     pub(crate) fn url(kind: UrlErrorKind, detail: impl Into<Cow<'static, str>>) -> Error {
         Error::new(ErrorKind::Url(kind), detail)
     }

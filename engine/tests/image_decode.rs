@@ -379,3 +379,28 @@ fn dihedral_variants_match_transformed_files() {
         }
     }
 }
+
+#[test]
+fn degenerate_sizes_hash_without_panicking() {
+    for (w, h) in [
+        (1, 1),
+        (4, 4),
+        (5, 5),
+        (4, 300),
+        (64, 64),
+        (1, 3000),
+        (3000, 2),
+        (129, 5),
+    ] {
+        let img = DynamicImage::ImageRgb8(picture(w, h));
+        let png = encode(&img, ImageFormat::Png);
+        let all = HashOptions::new().algorithms(Algorithm::ALL).dihedral(true);
+        let got = hash_image(&png, &all).unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+        let pdq = got.pdq(Algorithm::Pdq, Dihedral::Original).expect("pdq");
+        if w < 5 || h < 5 {
+            // The reference's rule: too small to hash.
+            assert_eq!(pdq.hash, PdqHash::ZERO, "{w}x{h}");
+            assert_eq!(pdq.quality, 0);
+        }
+    }
+}
