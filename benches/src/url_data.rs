@@ -169,6 +169,7 @@ pub fn url_list(n: usize, real: &RealData, seed: u64) -> List {
         kind,
         value,
         reference: Some(format!("B{i}")),
+        added: None,
     };
     for h in real.hosts.iter().take(n) {
         entries.push(mk(EntryKind::Domain, h.clone(), entries.len()));

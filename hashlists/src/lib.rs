@@ -47,12 +47,19 @@ mod error;
 mod jurisdiction;
 mod kind;
 mod model;
+mod sign;
 mod text;
 mod time;
+mod trust;
 
 pub use error::{Error, ErrorKind};
 pub use jurisdiction::Jurisdiction;
 pub use kind::{EntryKind, MAX_URL_LEN};
 pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
+pub use sign::{DELTA_DOMAIN, KeyId, LIST_DOMAIN, PublicKey, SecretKey, Signature};
 pub use text::{FORMAT_VERSION, MAX_LINE_LEN};
 pub use time::Timestamp;
+pub use trust::{
+    ExpiredPolicy, LoadOptions, MAX_CLOCK_SKEW_SECS, TrustStore, TrustedKey, Verification,
+    Verified, check_list, load_verified, trust_line,
+};

@@ -34,9 +34,11 @@ enum Key {
     Sequence,
     Created,
     Expires,
+    Entries,
+    Signature,
 }
 
-const KEYS: [(&str, Key); 10] = [
+const KEYS: [(&str, Key); 12] = [
     ("hashwall-list", Key::Version),
     ("id", Key::Id),
     ("issuer", Key::Issuer),
@@ -47,6 +49,8 @@ const KEYS: [(&str, Key); 10] = [
     ("sequence", Key::Sequence),
     ("created", Key::Created),
     ("expires", Key::Expires),
+    ("entries", Key::Entries),
+    ("signature", Key::Signature),
 ];
 
 /// Header parsing state.
@@ -55,6 +59,8 @@ struct Header {
     name: Option<String>,
     /// Bit `i` set when `KEYS[i]` has been seen.
     seen: u32,
+    /// The `entries` header: how many entries the file must hold.
+    declared: Option<u64>,
 }
 
 fn is_blank(c: char) -> bool {
@@ -137,24 +143,30 @@ impl Header {
             Key::Jurisdiction => m.jurisdiction = v.parse()?,
             Key::Category => m.category = v.parse()?,
             Key::Policy => m.policy = v.parse()?,
-            Key::Sequence => {
-                m.sequence = v
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                    .then(|| v.parse::<u64>().ok())
-                    .flatten()
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::InvalidSequence,
-                            format!("invalid sequence {:?}: expected a decimal u64", clip(v)),
-                        )
-                    })?;
-            }
+            Key::Sequence => m.sequence = parse_u64(v, ErrorKind::InvalidSequence, "sequence")?,
             Key::Created => m.created = v.parse()?,
             Key::Expires => m.expires = Some(v.parse()?),
+            Key::Entries => {
+                self.declared = Some(parse_u64(v, ErrorKind::InvalidHeaderValue, "entries")?);
+            }
+            Key::Signature => m.signature = Some(v.parse()?),
         }
         Ok(())
     }
+}
+
+/// A decimal `u64` of digits only (no sign, no blanks).
+pub(crate) fn parse_u64(v: &str, kind: ErrorKind, what: &str) -> Result<u64, Error> {
+    v.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| v.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::new(
+                kind,
+                format!("invalid {what} {:?}: expected a decimal u64", clip(v)),
+            )
+        })
 }
 
 /// Split at the first space or tab: (token, rest starting at the separator).
@@ -172,7 +184,16 @@ fn trim_blank_start(s: &str) -> &str {
     s.get(n..).unwrap_or("")
 }
 
-fn parse_entry(line: &str) -> Result<Entry, Error> {
+pub(crate) fn parse_entry(line: &str) -> Result<Entry, Error> {
+    // Optional `@<RFC 3339 time>` prefix: when the issuer added the entry.
+    // No kind starts with `@`, so files without it read as before.
+    let (added, line) = match line.strip_prefix('@') {
+        Some(rest) => {
+            let (t, rest) = split_token(rest);
+            (Some(t.parse()?), trim_blank_start(rest))
+        }
+        None => (None, line),
+    };
     let (kind_tok, rest) = split_token(line);
     let kind =
         EntryKind::from_token(kind_tok.as_bytes()).ok_or_else(|| EntryKind::unknown(kind_tok))?;
@@ -200,6 +221,7 @@ fn parse_entry(line: &str) -> Result<Entry, Error> {
         kind,
         value,
         reference,
+        added,
     })
 }
 
@@ -278,6 +300,7 @@ pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
         meta: ListMeta::with_defaults(&ListMeta::sanitise_id(default_id)),
         name: None,
         seen: 0,
+        declared: None,
     };
     // One cheap vectorised pass to size the entry vector: avoids the copies
     // and the 2x peak memory of growing a multi-GB vector. Capped by the
@@ -322,13 +345,31 @@ pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
     if entries.capacity() - entries.len() > entries.len() / 4 {
         entries.shrink_to_fit();
     }
+    if let Some(n) = header.declared {
+        let have = entries.len() as u64;
+        if have < n {
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!(
+                    "the header declares {n} entries but the file holds only {have}: it was cut short"
+                ),
+            ));
+        }
+        if have > n {
+            return Err(Error::new(
+                ErrorKind::InvalidHeaderValue,
+                format!("the header declares {n} entries but the file holds {have}"),
+            ));
+        }
+    }
     let mut meta = header.meta;
     meta.name = header.name.unwrap_or_else(|| meta.id.clone());
     Ok(List { meta, entries })
 }
 
-/// Write the header block, ending with a blank line.
-pub(crate) fn write_header(m: &ListMeta, out: &mut String) {
+/// Write the header block, ending with a blank line. A signed list also
+/// gets `entries` (so a cut file is reported as such) and `signature`.
+pub(crate) fn write_header(m: &ListMeta, entries: usize, out: &mut String) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "# hashwall-list: {FORMAT_VERSION}");
     let _ = writeln!(out, "# id: {}", m.id);
@@ -342,11 +383,18 @@ pub(crate) fn write_header(m: &ListMeta, out: &mut String) {
     if let Some(e) = m.expires {
         let _ = writeln!(out, "# expires: {e}");
     }
+    if let Some(s) = &m.signature {
+        let _ = writeln!(out, "# entries: {entries}");
+        let _ = writeln!(out, "# signature: {s}");
+    }
     out.push('\n');
 }
 
 /// Write one entry line.
 pub(crate) fn write_entry(e: &Entry, out: &mut String) {
+    if let Some(t) = e.added {
+        let _ = write!(out, "@{t} ");
+    }
     out.push_str(e.kind.as_str());
     out.push(' ');
     out.push_str(&e.value);
