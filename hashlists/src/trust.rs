@@ -172,10 +172,10 @@ fn parse_line(line: &str) -> Result<TrustedKey, Error> {
         }
     };
     let (not_before, not_after) = (time(nb)?, time(na)?);
-    if let (Some(b), Some(a)) = (not_before, not_after) {
-        if a < b {
-            return Err(bad("not-after is before not-before"));
-        }
+    if let (Some(b), Some(a)) = (not_before, not_after)
+        && a < b
+    {
+        return Err(bad("not-after is before not-before"));
     }
     let issuer = rest.trim_matches([' ', '\t']);
     if issuer.is_empty() || issuer.chars().any(|c| c.is_control() && c != '\t') {
@@ -346,16 +346,16 @@ pub fn check_list(
     } else {
         Some(list.verify(trust, now)?)
     };
-    if let Some(min) = opts.min_sequence {
-        if list.meta.sequence < min {
-            return Err(Error::new(
-                ErrorKind::Rollback,
-                format!(
-                    "list {} has sequence {}, older than the {min} already accepted",
-                    list.meta.id, list.meta.sequence
-                ),
-            ));
-        }
+    if let Some(min) = opts.min_sequence
+        && list.meta.sequence < min
+    {
+        return Err(Error::new(
+            ErrorKind::Rollback,
+            format!(
+                "list {} has sequence {}, older than the {min} already accepted",
+                list.meta.id, list.meta.sequence
+            ),
+        ));
     }
     let expired = list.is_expired(now);
     if expired && opts.expired == ExpiredPolicy::Refuse {
