@@ -63,21 +63,22 @@ pub fn write_atomic_with(
     let dir = parent(path);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!("{}{}.{n}", temp_prefix(path), std::process::id()));
-    let io = |p: &Path| move |e| Error::io(p, e);
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .map_err(io(&tmp))?;
+        .map_err(|e| Error::io(&tmp, e))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    write(&mut w).map_err(io(&tmp))?;
-    let file = w.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
-    hook(AtomicStep::Written).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
+    write(&mut w).map_err(|e| Error::io(&tmp, e))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(&tmp, e.into_error()))?;
+    hook(AtomicStep::Written).map_err(|e| Error::io(&tmp, e))?;
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
-    hook(AtomicStep::Synced).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    hook(AtomicStep::Renamed).map_err(io(path))?;
+    hook(AtomicStep::Synced).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    hook(AtomicStep::Renamed).map_err(|e| Error::io(path, e))?;
     sync_dir(&dir)
 }
 

@@ -43,6 +43,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic;
+pub mod audit;
+mod delta;
 mod error;
 mod jurisdiction;
 mod kind;
@@ -52,6 +55,9 @@ mod text;
 mod time;
 mod trust;
 
+pub use atomic::write_atomic;
+pub use audit::{AuditOp, AuditRecord, audit_path};
+pub use delta::{Applied, Delta, apply_file};
 pub use error::{Error, ErrorKind};
 pub use jurisdiction::Jurisdiction;
 pub use kind::{EntryKind, MAX_URL_LEN};

@@ -340,7 +340,24 @@ pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
             continue;
         }
         in_header = false;
-        entries.push(parse_entry(line).map_err(|e| e.at_line(lineno))?);
+        match parse_entry(line) {
+            Ok(e) => entries.push(e),
+            // A list that declares its entry count (every signed list) and
+            // ends mid-line was cut short: say so rather than report the
+            // fragment as a malformed entry.
+            Err(_) if header.declared.is_some() && !bytes.ends_with(b"\n") && lineno == lines => {
+                return Err(Error::new(
+                    ErrorKind::Truncated,
+                    format!(
+                        "the file ends in the middle of an entry after {} of the {} declared entries: it was cut short",
+                        entries.len(),
+                        header.declared.unwrap_or_default()
+                    ),
+                )
+                .at_line(lineno));
+            }
+            Err(e) => return Err(e.at_line(lineno)),
+        }
     }
     if entries.capacity() - entries.len() > entries.len() / 4 {
         entries.shrink_to_fit();

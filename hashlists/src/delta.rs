@@ -1,0 +1,603 @@
+//! Deltas: the entries an issuer removed and added between two sequences of
+//! a list, signed like lists (with their own domain-separation tag).
+//!
+//! A delta also carries the issuer's signature of the list it produces
+//! (`list-signature`), so the list on disk after applying it is an ordinary
+//! signed list that [`load_verified`](crate::load_verified) accepts, without
+//! the issuer having to ship the whole list again. The produced list is
+//! defined exactly: the old entries in order with each removed entry's first
+//! equal occurrence taken out, then the added entries in delta order;
+//! header as before except `sequence` = `to`, `created` and `expires` from
+//! the delta.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+use crate::audit::{AuditOp, AuditRecord};
+use crate::error::{Error, ErrorKind};
+use crate::model::{Entry, List, ListMeta};
+use crate::sign::{Canon, DELTA_DOMAIN, SecretKey, Signature, canon_meta};
+use crate::text::{FORMAT_VERSION, MAX_LINE_LEN, clip, parse_entry, parse_u64, write_entry};
+use crate::time::Timestamp;
+use crate::trust::{TrustStore, Verified, check_window, trusted_key, verify_signed};
+
+/// A signed change from one sequence of a list to a later one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    /// The list's id.
+    pub list_id: String,
+    /// The list's issuer.
+    pub issuer: String,
+    /// The sequence the delta applies to.
+    pub from: u64,
+    /// The sequence the list has after applying it.
+    pub to: u64,
+    /// When the issuer made it; becomes the list's `created`.
+    pub created: Timestamp,
+    /// Becomes the list's `expires`.
+    pub expires: Option<Timestamp>,
+    /// Entries to remove (each removes one equal entry: kind, value,
+    /// reference and added-at).
+    pub removed: Vec<Entry>,
+    /// Entries to append.
+    pub added: Vec<Entry>,
+    /// The issuer's signature of the resulting list.
+    pub list_signature: Option<Signature>,
+    /// The issuer's signature of this delta.
+    pub signature: Option<Signature>,
+}
+
+impl Delta {
+    /// The delta that turns `old` into a list with `new`'s entries (as a
+    /// multiset; the produced list orders them as described in the module
+    /// docs) and `new`'s `sequence`, `created` and `expires`. Unsigned; see
+    /// [`Delta::sign`].
+    pub fn diff(old: &List, new: &List) -> Delta {
+        let mut counts: HashMap<&Entry, isize> = HashMap::with_capacity(new.entries.len());
+        for e in &new.entries {
+            *counts.entry(e).or_default() += 1;
+        }
+        let mut removed = Vec::new();
+        for e in &old.entries {
+            match counts.get_mut(e) {
+                Some(c) if *c > 0 => *c -= 1,
+                _ => removed.push(e.clone()),
+            }
+        }
+        // What is left in `counts` is added, in `new`'s order.
+        let mut added = Vec::new();
+        for e in &new.entries {
+            if let Some(c) = counts.get_mut(e)
+                && *c > 0
+            {
+                *c -= 1;
+                added.push(e.clone());
+            }
+        }
+        Delta {
+            list_id: old.meta.id.clone(),
+            issuer: old.meta.issuer.clone(),
+            from: old.meta.sequence,
+            to: new.meta.sequence,
+            created: new.meta.created,
+            expires: new.meta.expires,
+            removed,
+            added,
+            list_signature: None,
+            signature: None,
+        }
+    }
+
+    /// SHA-256 of the delta's canonical form (`FORMAT.md`, "Deltas").
+    pub fn signed_digest(&self) -> [u8; 32] {
+        let mut c = Canon::new(DELTA_DOMAIN);
+        c.str(&FORMAT_VERSION.to_string());
+        c.str(&self.list_id);
+        c.str(&self.issuer);
+        c.str(&self.from.to_string());
+        c.str(&self.to.to_string());
+        c.str(&self.created.to_string());
+        c.opt_time(self.expires);
+        c.str(
+            &self
+                .list_signature
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+        c.str(&self.removed.len().to_string());
+        for e in &self.removed {
+            c.entry(e);
+        }
+        c.str(&self.added.len().to_string());
+        for e in &self.added {
+            c.entry(e);
+        }
+        c.finish()
+    }
+
+    /// Sign the delta, and the list it produces from `old`, with `key`.
+    /// Fails if the delta does not apply to `old`.
+    pub fn sign(&mut self, old: &List, key: &SecretKey) -> Result<(), Error> {
+        let plan = Plan::new(old, self)?;
+        let meta = self.result_meta(&old.meta);
+        let d = plan.digest(old, &meta, self);
+        self.list_signature = Some(key.sign_digest(&d));
+        self.signature = None;
+        let d = self.signed_digest();
+        self.signature = Some(key.sign_digest(&d));
+        Ok(())
+    }
+
+    /// Check the delta's own signature: signed by a key the store trusts for
+    /// its issuer, valid at its `created` time.
+    pub fn verify(&self, trust: &TrustStore, now: Timestamp) -> Result<Verified, Error> {
+        let sig = self.signature.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsigned,
+                format!("delta {} -> {} is not signed", self.from, self.to),
+            )
+        })?;
+        let tk = trusted_key(trust, &self.issuer, sig.key_id)?;
+        tk.key.verify_digest(&self.signed_digest(), &sig)?;
+        check_window(tk, &self.issuer, self.created, now)?;
+        Ok(Verified {
+            issuer: self.issuer.clone(),
+            key_id: sig.key_id,
+        })
+    }
+
+    /// The header of the list this delta produces from one with header `m`.
+    fn result_meta(&self, m: &ListMeta) -> ListMeta {
+        ListMeta {
+            sequence: self.to,
+            created: self.created,
+            expires: self.expires,
+            signature: self.list_signature,
+            ..m.clone()
+        }
+    }
+
+    /// Check the delta against `list` and apply it in memory. On any error
+    /// `list` is unchanged. Checks, in order: the delta's signature; list id
+    /// and issuer ([`ErrorKind::WrongList`]); `to > from`
+    /// ([`ErrorKind::Rollback`]); `to > list.sequence`
+    /// ([`ErrorKind::Replay`]); `from == list.sequence`
+    /// ([`ErrorKind::SequenceGap`]); every removed entry present; the
+    /// issuer's signature of the produced list.
+    pub fn apply_to(
+        &self,
+        list: &mut List,
+        trust: &TrustStore,
+        now: Timestamp,
+    ) -> Result<Verified, Error> {
+        let signer = self.verify(trust, now)?;
+        let m = &list.meta;
+        if self.list_id != m.id || self.issuer != m.issuer {
+            return Err(Error::new(
+                ErrorKind::WrongList,
+                format!(
+                    "delta is for list {:?} of {:?}, not {:?} of {:?}",
+                    clip(&self.list_id),
+                    clip(&self.issuer),
+                    m.id,
+                    clip(&m.issuer)
+                ),
+            ));
+        }
+        if self.to <= self.from {
+            return Err(Error::new(
+                ErrorKind::Rollback,
+                format!("delta goes from sequence {} back to {}", self.from, self.to),
+            ));
+        }
+        if self.to <= m.sequence {
+            return Err(Error::new(
+                ErrorKind::Replay,
+                format!(
+                    "delta {} -> {} is already applied: the list is at sequence {}",
+                    self.from, self.to, m.sequence
+                ),
+            ));
+        }
+        if self.from != m.sequence {
+            return Err(Error::new(
+                ErrorKind::SequenceGap,
+                format!(
+                    "delta starts at sequence {} but the list is at {}: apply the deltas in between first",
+                    self.from, m.sequence
+                ),
+            ));
+        }
+        let plan = Plan::new(list, self)?;
+        let meta = self.result_meta(m);
+        verify_signed(&meta, || plan.digest(list, &meta, self), trust, now)?;
+        plan.apply(list, meta, self);
+        Ok(signer)
+    }
+
+    /// Parse the delta text format (`FORMAT.md`, "Deltas").
+    pub fn from_text(bytes: &[u8]) -> Result<Delta, Error> {
+        parse(bytes)
+    }
+
+    /// Read and parse a delta file; errors carry the path.
+    pub fn read_file(path: &Path) -> Result<Delta, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Delta::from_text(&bytes).map_err(|e| e.with_path(path))
+    }
+
+    /// The delta in its text format.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(512 + 48 * (self.added.len() + self.removed.len()));
+        let _ = writeln!(out, "# hashwall-delta: {FORMAT_VERSION}");
+        let _ = writeln!(out, "# id: {}", self.list_id);
+        let _ = writeln!(out, "# issuer: {}", self.issuer);
+        let _ = writeln!(out, "# from: {}", self.from);
+        let _ = writeln!(out, "# to: {}", self.to);
+        let _ = writeln!(out, "# created: {}", self.created);
+        if let Some(e) = self.expires {
+            let _ = writeln!(out, "# expires: {e}");
+        }
+        let _ = writeln!(out, "# changes: {}", self.removed.len() + self.added.len());
+        if let Some(s) = self.list_signature {
+            let _ = writeln!(out, "# list-signature: {s}");
+        }
+        if let Some(s) = self.signature {
+            let _ = writeln!(out, "# signature: {s}");
+        }
+        out.push('\n');
+        for (op, entries) in [("- ", &self.removed), ("+ ", &self.added)] {
+            for e in entries {
+                out.push_str(op);
+                write_entry(e, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Audit records for applying this delta: removals then additions.
+    pub fn audit_records(&self, reason: &str, now: Timestamp) -> Vec<AuditRecord> {
+        let key_id = self.signature.map(|s| s.key_id);
+        let rec = |op, e: &Entry| AuditRecord {
+            time: now,
+            list_id: self.list_id.clone(),
+            list_sequence: self.to,
+            op,
+            kind: e.kind,
+            value: e.value.clone(),
+            reference: e.reference.clone().unwrap_or_default(),
+            reason: reason.to_owned(),
+            key_id,
+        };
+        self.removed
+            .iter()
+            .map(|e| rec(AuditOp::Remove, e))
+            .chain(self.added.iter().map(|e| rec(AuditOp::Add, e)))
+            .collect()
+    }
+}
+
+/// A fast non-cryptographic hasher for the removal pre-filter: probing 10 M
+/// entries with SipHash costs more than the rest of applying a delta. The
+/// hash only picks candidates; equality is then checked exactly.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(K);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        }
+        let mut w = [0u8; 8];
+        let rem = chunks.remainder();
+        w[..rem.len()].copy_from_slice(rem);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+        self.0 = h;
+    }
+}
+
+fn value_hash(v: &str) -> u64 {
+    let mut h = FoldHasher::default();
+    h.write(v.as_bytes());
+    h.finish()
+}
+
+/// Which entries of a list a delta removes, found without changing it.
+struct Plan {
+    /// Sorted indices of the entries to remove.
+    remove: Vec<usize>,
+}
+
+impl Plan {
+    fn new(list: &List, delta: &Delta) -> Result<Plan, Error> {
+        if delta.removed.is_empty() {
+            return Ok(Plan { remove: Vec::new() });
+        }
+        let hashes: HashSet<u64, BuildHasherDefault<FoldHasher>> =
+            delta.removed.iter().map(|e| value_hash(&e.value)).collect();
+        let mut wanted: HashMap<&Entry, usize> = HashMap::with_capacity(delta.removed.len());
+        for e in &delta.removed {
+            *wanted.entry(e).or_default() += 1;
+        }
+        let mut remove = Vec::with_capacity(delta.removed.len());
+        for (i, e) in list.entries.iter().enumerate() {
+            if !hashes.contains(&value_hash(&e.value)) {
+                continue;
+            }
+            if let Some(c) = wanted.get_mut(e)
+                && *c > 0
+            {
+                *c -= 1;
+                remove.push(i);
+            }
+        }
+        if let Some((e, _)) = wanted.iter().find(|(_, c)| **c > 0) {
+            return Err(Error::new(
+                ErrorKind::WrongList,
+                format!(
+                    "delta removes `{} {}`, which is not in list {}",
+                    e.kind,
+                    clip(&e.value),
+                    list.meta.id
+                ),
+            ));
+        }
+        Ok(Plan { remove })
+    }
+
+    /// The canonical digest of the produced list, without building it.
+    fn digest(&self, list: &List, meta: &ListMeta, delta: &Delta) -> [u8; 32] {
+        let n = list.entries.len() - self.remove.len() + delta.added.len();
+        let mut c = Canon::new(crate::sign::LIST_DOMAIN);
+        canon_meta(&mut c, meta, n);
+        let mut skip = self.remove.iter().peekable();
+        for (i, e) in list.entries.iter().enumerate() {
+            if skip.peek() == Some(&&i) {
+                skip.next();
+                continue;
+            }
+            c.entry(e);
+        }
+        for e in &delta.added {
+            c.entry(e);
+        }
+        c.finish()
+    }
+
+    fn apply(self, list: &mut List, meta: ListMeta, delta: &Delta) {
+        if !self.remove.is_empty() {
+            let mut skip = self.remove.iter().peekable();
+            let mut i = 0usize;
+            list.entries.retain(|_| {
+                let keep = skip.peek() != Some(&&i);
+                if !keep {
+                    skip.next();
+                }
+                i += 1;
+                keep
+            });
+        }
+        list.entries.extend(delta.added.iter().cloned());
+        list.meta = meta;
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Delta, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        Error::new(ErrorKind::InvalidUtf8, "invalid UTF-8").at_line(line)
+    })?;
+    let mut d = Delta {
+        list_id: String::new(),
+        issuer: String::new(),
+        from: 0,
+        to: 0,
+        created: Timestamp::UNIX_EPOCH,
+        expires: None,
+        removed: Vec::new(),
+        added: Vec::new(),
+        list_signature: None,
+        signature: None,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    let mut changes: Option<u64> = None;
+    let mut in_header = true;
+    let mut last_line = 0;
+    for (i, raw) in text.split('\n').enumerate() {
+        let lineno = i + 1;
+        last_line = lineno;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.len() > MAX_LINE_LEN {
+            return Err(Error::new(ErrorKind::LineTooLong, "line too long").at_line(lineno));
+        }
+        let line = raw.trim_matches([' ', '\t']);
+        if line.is_empty() {
+            continue;
+        }
+        let at = |e: Error| e.at_line(lineno);
+        if let Some(body) = line.strip_prefix('#') {
+            if !in_header {
+                continue;
+            }
+            let Some((key, value)) = body.split_once(':') else {
+                continue;
+            };
+            let key = key.trim_matches([' ', '\t']).to_ascii_lowercase();
+            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                continue;
+            }
+            let v = value.trim_matches([' ', '\t']);
+            if key.starts_with("x-") {
+                continue;
+            }
+            const KEYS: [&str; 10] = [
+                "hashwall-delta",
+                "id",
+                "issuer",
+                "from",
+                "to",
+                "created",
+                "expires",
+                "changes",
+                "list-signature",
+                "signature",
+            ];
+            let Some(k) = KEYS.iter().find(|k| **k == key) else {
+                return Err(at(Error::new(
+                    ErrorKind::UnknownHeaderKey,
+                    format!("unknown delta header key {:?}", clip(&key)),
+                )));
+            };
+            if seen.contains(k) {
+                return Err(at(Error::new(
+                    ErrorKind::DuplicateHeaderKey,
+                    format!("duplicate header key {k:?}"),
+                )));
+            }
+            seen.push(k);
+            match *k {
+                "hashwall-delta" if v != "1" => {
+                    return Err(at(Error::new(
+                        ErrorKind::UnsupportedVersion,
+                        format!("unsupported hashwall-delta version {:?}", clip(v)),
+                    )));
+                }
+                "hashwall-delta" => {}
+                "id" => {
+                    if !ListMeta::is_valid_id(v) {
+                        return Err(at(Error::new(
+                            ErrorKind::InvalidId,
+                            format!("invalid id {:?}", clip(v)),
+                        )));
+                    }
+                    d.list_id = v.to_owned();
+                }
+                "issuer" => {
+                    if v.is_empty() || v.chars().any(|c| c.is_control() && c != '\t') {
+                        return Err(at(Error::new(
+                            ErrorKind::InvalidHeaderValue,
+                            "issuer must be non-empty text",
+                        )));
+                    }
+                    d.issuer = v.to_owned();
+                }
+                "from" => d.from = parse_u64(v, ErrorKind::InvalidSequence, "from").map_err(at)?,
+                "to" => d.to = parse_u64(v, ErrorKind::InvalidSequence, "to").map_err(at)?,
+                "created" => d.created = v.parse().map_err(at)?,
+                "expires" => d.expires = Some(v.parse().map_err(at)?),
+                "changes" => {
+                    changes =
+                        Some(parse_u64(v, ErrorKind::InvalidHeaderValue, "changes").map_err(at)?);
+                }
+                "list-signature" => d.list_signature = Some(v.parse().map_err(at)?),
+                _ => d.signature = Some(v.parse().map_err(at)?),
+            }
+            continue;
+        }
+        in_header = false;
+        let (op, rest) = match line.as_bytes().first() {
+            Some(b'+') => (AuditOp::Add, &line[1..]),
+            Some(b'-') => (AuditOp::Remove, &line[1..]),
+            _ => {
+                return Err(at(Error::new(
+                    ErrorKind::InvalidValue,
+                    "delta lines must start with `+ ` (add) or `- ` (remove)",
+                )));
+            }
+        };
+        let e = parse_entry(rest.trim_start_matches([' ', '\t'])).map_err(at)?;
+        match op {
+            AuditOp::Add => d.added.push(e),
+            AuditOp::Remove => d.removed.push(e),
+        }
+    }
+    for required in ["hashwall-delta", "id", "issuer", "from", "to", "changes"] {
+        if !seen.contains(&required) {
+            return Err(Error::new(
+                ErrorKind::InvalidHeaderValue,
+                format!("delta header lacks `# {required}:`"),
+            ));
+        }
+    }
+    let have = (d.added.len() + d.removed.len()) as u64;
+    match changes {
+        Some(n) if have < n => Err(Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "the header declares {n} changes but the file holds only {have}: it was cut short"
+            ),
+        )
+        .at_line(last_line)),
+        Some(n) if have > n => Err(Error::new(
+            ErrorKind::InvalidHeaderValue,
+            format!("the header declares {n} changes but the file holds {have}"),
+        )),
+        _ => Ok(d),
+    }
+}
+
+/// What [`apply_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Who signed the delta.
+    pub signer: Verified,
+    /// The list's sequence before and after.
+    pub from: u64,
+    /// The list's sequence after.
+    pub to: u64,
+    /// Entries removed and added.
+    pub removed: usize,
+    /// Entries added.
+    pub added: usize,
+    /// The audit log's head hash after the records were appended.
+    pub audit_head: String,
+}
+
+/// Apply the delta file `delta_path` to the signed list file `list_path`:
+/// verify both, write the new list atomically
+/// ([`write_atomic`](crate::write_atomic)), then append one audit record
+/// per change to the list's audit log ([`audit_path`](crate::audit_path)).
+pub fn apply_file(
+    list_path: &Path,
+    delta_path: &Path,
+    trust: &TrustStore,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Applied, Error> {
+    let mut list = List::read_file(list_path)?;
+    // The list we start from must itself be trusted: applying a genuine
+    // delta to a forged base would launder it.
+    list.verify(trust, now)
+        .map_err(|e| e.with_path(list_path))?;
+    let delta = Delta::read_file(delta_path)?;
+    let signer = delta
+        .apply_to(&mut list, trust, now)
+        .map_err(|e| e.with_path(delta_path))?;
+    crate::atomic::write_atomic(list_path, |mut w| list.write_text(&mut w))?;
+    let audit = crate::audit::audit_path(list_path);
+    let head = crate::audit::append(&audit, &delta.audit_records(reason, now))?;
+    Ok(Applied {
+        signer,
+        from: delta.from,
+        to: delta.to,
+        removed: delta.removed.len(),
+        added: delta.added.len(),
+        audit_head: head,
+    })
+}
