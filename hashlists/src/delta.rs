@@ -419,6 +419,7 @@ fn parse(bytes: &[u8]) -> Result<Delta, Error> {
     let mut changes: Option<u64> = None;
     let mut in_header = true;
     let mut last_line = 0;
+    let total = text.bytes().filter(|&b| b == b'\n').count() + 1;
     for (i, raw) in text.split('\n').enumerate() {
         let lineno = i + 1;
         last_line = lineno;
@@ -521,7 +522,18 @@ fn parse(bytes: &[u8]) -> Result<Delta, Error> {
                 )));
             }
         };
-        let e = parse_entry(rest.trim_start_matches([' ', '\t'])).map_err(at)?;
+        let e = match parse_entry(rest.trim_start_matches([' ', '\t'])) {
+            Ok(e) => e,
+            // The writer ends every line with LF: a bad fragment at the very
+            // end of a file without one is a cut file, not a bad entry.
+            Err(_) if !text.ends_with('\n') && lineno == total => {
+                return Err(at(Error::new(
+                    ErrorKind::Truncated,
+                    "the delta ends in the middle of a change line: it was cut short",
+                )));
+            }
+            Err(e) => return Err(at(e)),
+        };
         match op {
             AuditOp::Add => d.added.push(e),
             AuditOp::Remove => d.removed.push(e),
@@ -589,7 +601,7 @@ pub fn apply_file(
     let signer = delta
         .apply_to(&mut list, trust, now)
         .map_err(|e| e.with_path(delta_path))?;
-    crate::atomic::write_atomic(list_path, |mut w| list.write_text(&mut w))?;
+    crate::atomic::write_atomic(list_path, |w| list.write_text(w))?;
     let audit = crate::audit::audit_path(list_path);
     let head = crate::audit::append(&audit, &delta.audit_records(reason, now))?;
     Ok(Applied {

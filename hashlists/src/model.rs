@@ -264,7 +264,7 @@ impl List {
     }
 
     /// Like [`List::to_text`], written to `w` in chunks.
-    pub fn write_text(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn write_text<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
         const CHUNK: usize = 64 * 1024;
         let mut buf = String::with_capacity(CHUNK + 1024);
         crate::text::write_header(&self.meta, self.entries.len(), &mut buf);
