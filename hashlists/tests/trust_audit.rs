@@ -13,7 +13,7 @@ fn rec(i: u64, reason: &str) -> AuditRecord {
         time: at(i as i64),
         list_id: "bka".into(),
         list_sequence: i,
-        op: if i % 3 == 0 {
+        op: if i.is_multiple_of(3) {
             AuditOp::Remove
         } else {
             AuditOp::Add
@@ -22,7 +22,7 @@ fn rec(i: u64, reason: &str) -> AuditRecord {
         value: format!("http://bad{i}.example/a"),
         reference: format!("CASE {i}"),
         reason: reason.into(),
-        key_id: (i % 2 == 0).then(|| key(1).public_key().key_id()),
+        key_id: i.is_multiple_of(2).then(|| key(1).public_key().key_id()),
     }
 }
 

@@ -63,7 +63,7 @@ pub fn list(id: &str, issuer: &str, seq: u64, day: i64, n: usize) -> List {
             &format!("bad{i}.example/gallery/"),
             Some(&format!("CASE-{i}")),
         );
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             e.added = Some(at(day - 1));
         }
         entries.push(e);
