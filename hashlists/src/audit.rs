@@ -223,6 +223,16 @@ pub fn verify(path: &Path) -> Result<AuditSummary, Error> {
     verify_bytes(&bytes).map_err(|e| e.with_path(path))
 }
 
+/// [`verify`] that also returns the records.
+pub fn read_file(path: &Path) -> Result<(AuditSummary, Vec<AuditRecord>), Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    read_records(&bytes).map_err(|e| e.with_path(path))
+}
+
 /// [`verify`] on the log's bytes; also returns the records.
 pub fn read_records(bytes: &[u8]) -> Result<(AuditSummary, Vec<AuditRecord>), Error> {
     let mut records = Vec::new();

@@ -403,6 +403,16 @@ fn parse(bytes: &[u8]) -> Result<Delta, Error> {
             + 1;
         Error::new(ErrorKind::InvalidUtf8, "invalid UTF-8").at_line(line)
     })?;
+    // Deltas are machine-written and every line ends with LF: a file that
+    // does not was cut short, whatever line the cut fell in (a cut header
+    // line would otherwise show up as, say, a bad timestamp).
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(Error::new(
+            ErrorKind::Truncated,
+            "the delta ends without a line end: it was cut short",
+        )
+        .at_line(text.bytes().filter(|&b| b == b'\n').count() + 1));
+    }
     let mut d = Delta {
         list_id: String::new(),
         issuer: String::new(),

@@ -55,6 +55,9 @@ pub enum ErrorKind {
     /// The signing key was not valid when the list says it was signed
     /// (before its not-before or after its not-after: a retired key).
     RetiredKey,
+    /// A signed `created` time lies in the future (beyond the allowed clock
+    /// skew): a pre-dated list cannot be checked against key windows.
+    FutureDated,
     /// The list is not signed and unsigned lists were not allowed.
     Unsigned,
     /// The list is past its `expires` time.

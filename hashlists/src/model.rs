@@ -116,6 +116,15 @@ pub struct Entry {
     pub added: Option<Timestamp>,
 }
 
+impl Entry {
+    /// Parse one entry line of the text format (`[@added] kind value
+    /// [reference]`), validating and normalising the value as the list
+    /// parser does.
+    pub fn from_line(line: &str) -> Result<Entry, Error> {
+        crate::text::parse_entry(line.trim_matches([' ', '\t']))
+    }
+}
+
 /// What to do when something matches a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Policy {

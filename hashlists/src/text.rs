@@ -364,6 +364,16 @@ pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
     }
     if let Some(n) = header.declared {
         let have = entries.len() as u64;
+        // The writer ends every line with LF; a file that declares its
+        // count but ends without one was cut inside its last line (the
+        // fragment may still parse as an entry, such as a shortened URL).
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!("the file ends without a line end in its last entry ({have} of {n} declared entries): it was cut short"),
+            )
+            .at_line(lines));
+        }
         if have < n {
             return Err(Error::new(
                 ErrorKind::Truncated,

@@ -279,7 +279,7 @@ pub(crate) fn check_window(
     }
     if created.unix_seconds() > now.unix_seconds().saturating_add(MAX_CLOCK_SKEW_SECS) {
         return Err(Error::new(
-            ErrorKind::InvalidTimestamp,
+            ErrorKind::FutureDated,
             format!("created {created} is in the future (now {now})"),
         ));
     }

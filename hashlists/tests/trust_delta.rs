@@ -207,6 +207,8 @@ fn delta_cut() {
     let cut = text.find("# changes").unwrap();
     let e = Delta::from_text(&text.as_bytes()[..cut]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidHeaderValue);
+    let e = Delta::from_text(&text.as_bytes()[..cut - 3]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Truncated);
 }
 
 #[test]

@@ -70,6 +70,8 @@ fn reformatted_file_still_verifies() {
     out.push_str(&header.join("\r\n"));
     out.push_str("\r\n\r\n# comment between entries\r\n");
     out.push_str(&body.join("\r\n\r\n"));
+    // A file that declares its entry count must end with a line end.
+    out.push_str("\r\n");
     let back = List::from_text(out.as_bytes(), "x").unwrap();
     assert_eq!(back, l);
     back.verify(&trust, at(11)).unwrap();
@@ -295,7 +297,12 @@ fn rollback_below_min_sequence() {
 fn truncated_list_cut_mid_file() {
     let k = key(1);
     let text = signed(list("bka", "BKA", 1, 1, 20), &k).to_text();
-    for cut in [text.len() / 2, text.len() - 10, text.len() - 60] {
+    for cut in [
+        text.len() / 2,
+        text.len() - 1,
+        text.len() - 10,
+        text.len() - 60,
+    ] {
         let e = List::from_text(&text.as_bytes()[..cut], "x").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Truncated, "cut at {cut}: {e}");
     }

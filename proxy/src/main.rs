@@ -23,6 +23,9 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
+    /// List maintenance: keys, signing, verification, deltas, audit log.
+    #[command(subcommand)]
+    Lists(cli::lists_cmd::ListsCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +45,6 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
+        Command::Lists(cmd) => cli::lists_cmd::run(cmd),
     }
 }

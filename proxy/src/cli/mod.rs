@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod lists;
+pub mod lists_cmd;
 pub mod url;
