@@ -216,10 +216,7 @@ fn future_dated_list_refused() {
     let k = key(1);
     let trust = store(vec![trusted("BKA", &k, None, None)]);
     let l = signed(list("bka", "BKA", 1, 10, 3), &k);
-    assert_eq!(
-        kind_of(l.verify(&trust, at(9))),
-        ErrorKind::InvalidTimestamp
-    );
+    assert_eq!(kind_of(l.verify(&trust, at(9))), ErrorKind::FutureDated);
 }
 
 #[test]
