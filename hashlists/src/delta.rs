@@ -10,9 +10,8 @@
 //! header as before except `sequence` = `to`, `created` and `expires` from
 //! the delta.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
 use crate::audit::{AuditOp, AuditRecord};
@@ -21,7 +20,7 @@ use crate::model::{Entry, List, ListMeta};
 use crate::sign::{Canon, DELTA_DOMAIN, SecretKey, Signature, canon_meta};
 use crate::text::{FORMAT_VERSION, MAX_LINE_LEN, clip, parse_entry, parse_u64, write_entry};
 use crate::time::Timestamp;
-use crate::trust::{TrustStore, Verified, check_window, trusted_key, verify_signed};
+use crate::trust::{TrustStore, Verified, check_window, trusted_key};
 
 /// A signed change from one sequence of a list to a later one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,9 +119,8 @@ impl Delta {
     /// Sign the delta, and the list it produces from `old`, with `key`.
     /// Fails if the delta does not apply to `old`.
     pub fn sign(&mut self, old: &List, key: &SecretKey) -> Result<(), Error> {
-        let plan = Plan::new(old, self)?;
         let meta = self.result_meta(&old.meta);
-        let d = plan.digest(old, &meta, self);
+        let (_, d) = Plan::with_digest(old, self, &meta)?;
         self.list_signature = Some(key.sign_digest(&d));
         self.signature = None;
         let d = self.signed_digest();
@@ -210,9 +208,19 @@ impl Delta {
                 ),
             ));
         }
-        let plan = Plan::new(list, self)?;
         let meta = self.result_meta(m);
-        verify_signed(&meta, || plan.digest(list, &meta, self), trust, now)?;
+        // Trust first (cheap), then one pass over the list that finds the
+        // removed entries and hashes the produced list at the same time.
+        let sig = meta.signature.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsigned,
+                "delta carries no list-signature for the list it produces",
+            )
+        })?;
+        let tk = trusted_key(trust, &meta.issuer, sig.key_id)?;
+        let (plan, digest) = Plan::with_digest(list, self, &meta)?;
+        tk.key.verify_digest(&digest, &sig)?;
+        check_window(tk, &meta.issuer, meta.created, now)?;
         plan.apply(list, meta, self);
         Ok(signer)
     }
@@ -279,38 +287,64 @@ impl Delta {
     }
 }
 
-/// A fast non-cryptographic hasher for the removal pre-filter: probing 10 M
-/// entries with SipHash costs more than the rest of applying a delta. The
-/// hash only picks candidates; equality is then checked exactly.
-#[derive(Default)]
-struct FoldHasher(u64);
-
-impl Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(K);
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-        }
+/// A cheap hash of an entry value for the removal pre-filter: probing 10 M
+/// entries through SipHash costs more than the rest of applying a delta. It
+/// only selects candidates; equality is then checked exactly.
+fn value_hash(v: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = v.as_bytes();
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
         let mut w = [0u8; 8];
-        let rem = chunks.remainder();
-        w[..rem.len()].copy_from_slice(rem);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-        self.0 = h;
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(31);
     }
+    let mut w = [0u8; 8];
+    let rem = chunks.remainder();
+    w[..rem.len()].copy_from_slice(rem);
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    // Final avalanche so the high bits used below depend on every byte.
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^ (h >> 32)
 }
 
-fn value_hash(v: &str) -> u64 {
-    let mut h = FoldHasher::default();
-    h.write(v.as_bytes());
-    h.finish()
+/// A one-hash bit filter over the removed values: ~16 bits per value, so
+/// about 6 % of kept entries reach the exact check.
+struct BitFilter {
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl BitFilter {
+    fn new(values: impl ExactSizeIterator<Item = u64>) -> BitFilter {
+        let want = (values.len().max(1) * 16).next_power_of_two().max(64);
+        let log2 = want.trailing_zeros();
+        let mut f = BitFilter {
+            bits: vec![0; want / 64],
+            shift: 64 - log2,
+        };
+        for h in values {
+            let i = f.index(h);
+            if let Some(w) = f.bits.get_mut(i / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+        f
+    }
+
+    fn index(&self, h: u64) -> usize {
+        // The top `log2` bits; the shift is < 64 since `want >= 64`.
+        (h >> self.shift) as usize
+    }
+
+    fn may_contain(&self, h: u64) -> bool {
+        let i = self.index(h);
+        self.bits
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
 }
 
 /// Which entries of a list a delta removes, found without changing it.
@@ -320,29 +354,34 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(list: &List, delta: &Delta) -> Result<Plan, Error> {
-        if delta.removed.is_empty() {
-            return Ok(Plan { remove: Vec::new() });
-        }
-        let hashes: HashSet<u64, BuildHasherDefault<FoldHasher>> =
-            delta.removed.iter().map(|e| value_hash(&e.value)).collect();
+    /// Find the entries `delta` removes from `list` and, in the same pass,
+    /// the canonical digest of the list it produces with header `meta`.
+    fn with_digest(list: &List, delta: &Delta, meta: &ListMeta) -> Result<(Plan, [u8; 32]), Error> {
+        let filter = BitFilter::new(delta.removed.iter().map(|e| value_hash(&e.value)));
         let mut wanted: HashMap<&Entry, usize> = HashMap::with_capacity(delta.removed.len());
         for e in &delta.removed {
             *wanted.entry(e).or_default() += 1;
         }
+        // If some removed entry is missing we fail below, so the count
+        // only matters when every removal is found.
+        let n = (list.entries.len() + delta.added.len()).saturating_sub(delta.removed.len());
+        let mut c = Canon::new(crate::sign::LIST_DOMAIN);
+        canon_meta(&mut c, meta, n);
         let mut remove = Vec::with_capacity(delta.removed.len());
+        let check = !delta.removed.is_empty();
         for (i, e) in list.entries.iter().enumerate() {
-            if !hashes.contains(&value_hash(&e.value)) {
+            if check
+                && filter.may_contain(value_hash(&e.value))
+                && let Some(k) = wanted.get_mut(e)
+                && *k > 0
+            {
+                *k -= 1;
+                remove.push(i);
                 continue;
             }
-            if let Some(c) = wanted.get_mut(e)
-                && *c > 0
-            {
-                *c -= 1;
-                remove.push(i);
-            }
+            c.entry(e);
         }
-        if let Some((e, _)) = wanted.iter().find(|(_, c)| **c > 0) {
+        if let Some((e, _)) = wanted.iter().find(|(_, k)| **k > 0) {
             return Err(Error::new(
                 ErrorKind::WrongList,
                 format!(
@@ -353,26 +392,10 @@ impl Plan {
                 ),
             ));
         }
-        Ok(Plan { remove })
-    }
-
-    /// The canonical digest of the produced list, without building it.
-    fn digest(&self, list: &List, meta: &ListMeta, delta: &Delta) -> [u8; 32] {
-        let n = list.entries.len() - self.remove.len() + delta.added.len();
-        let mut c = Canon::new(crate::sign::LIST_DOMAIN);
-        canon_meta(&mut c, meta, n);
-        let mut skip = self.remove.iter().peekable();
-        for (i, e) in list.entries.iter().enumerate() {
-            if skip.peek() == Some(&&i) {
-                skip.next();
-                continue;
-            }
-            c.entry(e);
-        }
         for e in &delta.added {
             c.entry(e);
         }
-        c.finish()
+        Ok((Plan { remove }, c.finish()))
     }
 
     fn apply(self, list: &mut List, meta: ListMeta, delta: &Delta) {
