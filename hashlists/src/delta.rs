@@ -17,7 +17,10 @@ use std::path::Path;
 use crate::audit::{AuditOp, AuditRecord};
 use crate::error::{Error, ErrorKind};
 use crate::model::{Entry, List, ListMeta};
-use crate::sign::{Canon, DELTA_DOMAIN, SecretKey, Signature, canon_meta};
+use crate::sign::{
+    CHUNK_ENTRIES, Canon, DELTA_DOMAIN, EntrySeq, SecretKey, Signature, canon_meta,
+    finish_list_digest,
+};
 use crate::text::{FORMAT_VERSION, MAX_LINE_LEN, clip, parse_entry, parse_u64, write_entry};
 use crate::time::Timestamp;
 use crate::trust::{TrustStore, Verified, check_window, trusted_key};
@@ -353,33 +356,105 @@ struct Plan {
     remove: Vec<usize>,
 }
 
+/// The list a delta produces, as a view: `old` without the entries at the
+/// sorted indices `removed`, then `added`.
+struct Produced<'a> {
+    old: &'a [Entry],
+    removed: &'a [usize],
+    added: &'a [Entry],
+}
+
+impl EntrySeq for Produced<'_> {
+    fn len(&self) -> usize {
+        self.old.len() - self.removed.len() + self.added.len()
+    }
+
+    fn visit(&self, start: usize, end: usize, f: &mut dyn FnMut(&Entry)) {
+        let kept = self.old.len() - self.removed.len();
+        if start < kept {
+            // Old index of the `start`-th kept entry: start plus the removed
+            // indices at or below it.
+            let mut k = self.removed.partition_point(|&x| x < start);
+            let mut o = start + k;
+            while k < self.removed.len() && self.removed[k] <= o {
+                o += 1;
+                k += 1;
+            }
+            let mut left = end.min(kept) - start;
+            while left > 0 && o < self.old.len() {
+                if k < self.removed.len() && self.removed[k] == o {
+                    k += 1;
+                } else {
+                    f(&self.old[o]);
+                    left -= 1;
+                }
+                o += 1;
+            }
+        }
+        let a = start.max(kept) - kept;
+        let b = end.max(kept) - kept;
+        for e in self.added.get(a..b).unwrap_or_default() {
+            f(e);
+        }
+    }
+}
+
 impl Plan {
-    /// Find the entries `delta` removes from `list` and, in the same pass,
-    /// the canonical digest of the list it produces with header `meta`.
+    /// Find the entries `delta` removes from `list` (in parallel: this
+    /// touches every entry) and the canonical digest of the list it
+    /// produces with header `meta`.
     fn with_digest(list: &List, delta: &Delta, meta: &ListMeta) -> Result<(Plan, [u8; 32]), Error> {
         let filter = BitFilter::new(delta.removed.iter().map(|e| value_hash(&e.value)));
         let mut wanted: HashMap<&Entry, usize> = HashMap::with_capacity(delta.removed.len());
         for e in &delta.removed {
             *wanted.entry(e).or_default() += 1;
         }
-        // If some removed entry is missing we fail below, so the count
-        // only matters when every removal is found.
-        let n = (list.entries.len() + delta.added.len()).saturating_sub(delta.removed.len());
-        let mut c = Canon::new(crate::sign::LIST_DOMAIN);
-        canon_meta(&mut c, meta, n);
+        let entries = list.entries.as_slice();
+        let candidates = |lo: usize, hi: usize| -> Vec<usize> {
+            let mut v = Vec::new();
+            for (i, e) in entries.iter().enumerate().take(hi).skip(lo) {
+                if filter.may_contain(value_hash(&e.value)) && wanted.contains_key(e) {
+                    v.push(i);
+                }
+            }
+            v
+        };
+        let mut cand = Vec::new();
+        if !delta.removed.is_empty() {
+            let threads = std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .clamp(1, 8);
+            if threads == 1 || entries.len() < 2 * CHUNK_ENTRIES {
+                cand = candidates(0, entries.len());
+            } else {
+                let per = entries.len().div_ceil(threads);
+                let parts: Vec<Option<Vec<usize>>> = std::thread::scope(|s| {
+                    let hs: Vec<_> = (0..threads)
+                        .map(|t| {
+                            let c = &candidates;
+                            s.spawn(move || c(t * per, ((t + 1) * per).min(entries.len())))
+                        })
+                        .collect();
+                    hs.into_iter().map(|h| h.join().ok()).collect()
+                });
+                for p in parts {
+                    // A scan thread cannot panic; if one did, refuse rather
+                    // than produce a wrong list.
+                    let p = p.ok_or_else(|| Error::new(ErrorKind::Io, "delta scan failed"))?;
+                    cand.extend(p);
+                }
+            }
+        }
+        // First equal occurrences win, in list order.
         let mut remove = Vec::with_capacity(delta.removed.len());
-        let check = !delta.removed.is_empty();
-        for (i, e) in list.entries.iter().enumerate() {
-            if check
-                && filter.may_contain(value_hash(&e.value))
+        for i in cand {
+            if let Some(e) = entries.get(i)
                 && let Some(k) = wanted.get_mut(e)
                 && *k > 0
             {
                 *k -= 1;
                 remove.push(i);
-                continue;
             }
-            c.entry(e);
         }
         if let Some((e, _)) = wanted.iter().find(|(_, k)| **k > 0) {
             return Err(Error::new(
@@ -392,10 +467,15 @@ impl Plan {
                 ),
             ));
         }
-        for e in &delta.added {
-            c.entry(e);
-        }
-        Ok((Plan { remove }, c.finish()))
+        let view = Produced {
+            old: entries,
+            removed: &remove,
+            added: &delta.added,
+        };
+        let mut c = Canon::new(crate::sign::LIST_DOMAIN);
+        canon_meta(&mut c, meta, view.len());
+        let digest = finish_list_digest(c, &view);
+        Ok((Plan { remove }, digest))
     }
 
     fn apply(self, list: &mut List, meta: ListMeta, delta: &Delta) {

@@ -411,6 +411,11 @@ impl Canon {
         self.opt_time(e.added);
     }
 
+    /// Raw bytes, no length prefix (chunk digests).
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     pub(crate) fn finish(mut self) -> [u8; 32] {
         self.sha.update(&self.buf);
         let d = self.sha.finalize();
@@ -435,16 +440,94 @@ pub(crate) fn canon_meta(c: &mut Canon, m: &ListMeta, entries: usize) {
     c.str(&entries.to_string());
 }
 
+/// Entries per chunk of the canonical form: each chunk is hashed on its
+/// own, so a large list is hashed on all cores.
+pub const CHUNK_ENTRIES: usize = 65_536;
+
+/// A sequence of entries the canonical digest can walk in ranges, from
+/// several threads.
+pub(crate) trait EntrySeq: Sync {
+    fn len(&self) -> usize;
+    /// Call `f` on entries `start..end`, in order.
+    fn visit(&self, start: usize, end: usize, f: &mut dyn FnMut(&Entry));
+}
+
+/// A slice of entries as an [`EntrySeq`].
+pub(crate) struct Slice<'a>(pub(crate) &'a [Entry]);
+
+impl EntrySeq for Slice<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn visit(&self, start: usize, end: usize, f: &mut dyn FnMut(&Entry)) {
+        for e in self.0.get(start..end).unwrap_or_default() {
+            f(e);
+        }
+    }
+}
+
+fn chunk_hash(seq: &dyn EntrySeq, j: usize) -> [u8; 32] {
+    let start = j.saturating_mul(CHUNK_ENTRIES);
+    let end = start.saturating_add(CHUNK_ENTRIES).min(seq.len());
+    let mut c = Canon::new(b"");
+    seq.visit(start, end, &mut |e| c.entry(e));
+    c.finish()
+}
+
+/// Finish a list digest: `c` holds the tag and header fields; append the
+/// SHA-256 of each chunk of [`CHUNK_ENTRIES`] entries, computed in parallel
+/// when the list has several chunks.
+pub(crate) fn finish_list_digest(mut c: Canon, seq: &dyn EntrySeq) -> [u8; 32] {
+    let chunks = seq.len().div_ceil(CHUNK_ENTRIES);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(chunks);
+    let hashes: Vec<[u8; 32]> = if threads <= 1 {
+        (0..chunks).map(|j| chunk_hash(seq, j)).collect()
+    } else {
+        // Contiguous runs of chunks per thread, joined in order. A thread
+        // that panicked (it cannot: hashing has no failure path) would
+        // yield an all-zero chunk hash, which fails verification.
+        let per = chunks.div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let lo = t * per;
+                        let hi = ((t + 1) * per).min(chunks);
+                        (lo..hi).map(|j| chunk_hash(seq, j)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(chunks);
+            for (t, h) in handles.into_iter().enumerate() {
+                match h.join() {
+                    Ok(v) => all.extend(v),
+                    Err(_) => {
+                        let lo = t * per;
+                        let hi = ((t + 1) * per).min(chunks);
+                        all.extend((lo..hi).map(|_| [0u8; 32]));
+                    }
+                }
+            }
+            all
+        })
+    };
+    for h in &hashes {
+        c.raw(h);
+    }
+    c.finish()
+}
+
 impl List {
     /// The SHA-256 of the list's canonical byte form (`FORMAT.md`,
     /// "Signatures"): what the issuer's ed25519 signature signs.
     pub fn signed_digest(&self) -> [u8; 32] {
         let mut c = Canon::new(LIST_DOMAIN);
         canon_meta(&mut c, &self.meta, self.entries.len());
-        for e in &self.entries {
-            c.entry(e);
-        }
-        c.finish()
+        finish_list_digest(c, &Slice(&self.entries))
     }
 
     /// Sign the list with `key`, replacing any previous signature. Change

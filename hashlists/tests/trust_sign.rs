@@ -118,12 +118,18 @@ fn canonical_form_matches_format_md() {
     ] {
         f(&mut c, s);
     }
+    // One chunk (fewer than 65 536 entries): its SHA-256 follows the header.
+    let mut chunk = Vec::new();
     for e in &l.entries {
-        f(&mut c, e.kind.as_str());
-        f(&mut c, &e.value);
-        f(&mut c, e.reference.as_deref().unwrap_or(""));
-        f(&mut c, &e.added.map(|t| t.to_string()).unwrap_or_default());
+        f(&mut chunk, e.kind.as_str());
+        f(&mut chunk, &e.value);
+        f(&mut chunk, e.reference.as_deref().unwrap_or(""));
+        f(
+            &mut chunk,
+            &e.added.map(|t| t.to_string()).unwrap_or_default(),
+        );
     }
+    c.extend_from_slice(&Sha256::digest(&chunk));
     let digest: [u8; 32] = Sha256::digest(&c).into();
     assert_eq!(digest, l.signed_digest());
     let sig = m.signature.unwrap();
@@ -386,4 +392,43 @@ fn signature_header_errors() {
     assert_eq!(e.kind(), ErrorKind::InvalidHeaderValue);
     let e = List::from_text(b"@yesterday url a\n", "x").unwrap_err();
     assert_eq!((e.kind(), e.line()), (ErrorKind::InvalidTimestamp, Some(1)));
+}
+
+/// Lists longer than one chunk: every chunk's hash, in order.
+#[test]
+fn canonical_form_multi_chunk() {
+    fn f(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let l = list("big", "BKA", 1, 1, 140_000);
+    let m = &l.meta;
+    let mut c = b"hashwall-list-v1\0".to_vec();
+    for s in [
+        "1",
+        &m.id,
+        &m.issuer,
+        &m.name,
+        "DE",
+        "csam",
+        "block",
+        "1",
+        "2026-01-02T00:00:00Z",
+        "",
+        &l.entries.len().to_string(),
+    ] {
+        f(&mut c, s);
+    }
+    for chunk in l.entries.chunks(65_536) {
+        let mut b = Vec::new();
+        for e in chunk {
+            f(&mut b, e.kind.as_str());
+            f(&mut b, &e.value);
+            f(&mut b, e.reference.as_deref().unwrap_or(""));
+            f(&mut b, &e.added.map(|t| t.to_string()).unwrap_or_default());
+        }
+        c.extend_from_slice(&Sha256::digest(&b));
+    }
+    let digest: [u8; 32] = Sha256::digest(&c).into();
+    assert_eq!(digest, l.signed_digest());
 }
