@@ -12,7 +12,7 @@ use hashwall::Snapshot;
 use hashwall_benches::url_data::{RealData, UBLOCK_DIR, url_list};
 use hashwall_lists::{
     Delta, Entry, EntryKind, List, LoadOptions, SecretKey, Timestamp, TrustStore, TrustedKey,
-    load_verified, write_atomic,
+    load_verified, load_verified_then, write_atomic,
 };
 
 const DELTA: usize = 100_000;
@@ -148,6 +148,12 @@ fn bench_lists(c: &mut Criterion) {
         g.bench_function("load_verify_compile", |b| {
             b.iter(|| match load_verified(&path, &trust, &opts) {
                 Ok((l, _)) => black_box(compile(&l)),
+                Err(e) => panic!("{e}"),
+            })
+        });
+        g.bench_function("load_verify_compile_overlapped", |b| {
+            b.iter(|| match load_verified_then(&path, &trust, &opts, compile) {
+                Ok((_, _, snap)) => black_box(snap),
                 Err(e) => panic!("{e}"),
             })
         });

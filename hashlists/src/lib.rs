@@ -98,5 +98,5 @@ pub use text::{FORMAT_VERSION, MAX_LINE_LEN};
 pub use time::Timestamp;
 pub use trust::{
     ExpiredPolicy, LoadOptions, MAX_CLOCK_SKEW_SECS, TrustStore, TrustedKey, Verification,
-    Verified, check_list, load_verified, trust_line,
+    Verified, check_list, load_verified, load_verified_then, trust_line,
 };

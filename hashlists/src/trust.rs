@@ -334,6 +334,29 @@ pub fn load_verified(
     Ok((list, v))
 }
 
+/// [`load_verified`], running `f` on the parsed list (such as compiling it
+/// into a snapshot) on this thread while the signature is checked on
+/// another. `f`'s result is returned only if the list verifies; on failure
+/// it is dropped and the error returned, so nothing built from an
+/// unverified list escapes.
+pub fn load_verified_then<T>(
+    path: &Path,
+    trust: &TrustStore,
+    opts: &LoadOptions,
+    f: impl FnOnce(&List) -> T,
+) -> Result<(List, Verification, T), Error> {
+    let list = List::read_file(path)?;
+    let (v, out) = std::thread::scope(|s| {
+        let h = s.spawn(|| check_list(&list, trust, opts));
+        let out = f(&list);
+        (h.join(), out)
+    });
+    let v = v
+        .map_err(|_| Error::new(ErrorKind::Io, "verification thread failed"))?
+        .map_err(|e| e.with_path(path))?;
+    Ok((list, v, out))
+}
+
 /// The checks of [`load_verified`] on a list already in memory.
 pub fn check_list(
     list: &List,

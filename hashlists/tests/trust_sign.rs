@@ -6,7 +6,7 @@
 mod trust_common;
 
 use hashwall_lists::{
-    ErrorKind, ExpiredPolicy, KeyId, List, LoadOptions, PublicKey, SecretKey, Signature,
+    EntryKind, ErrorKind, ExpiredPolicy, KeyId, List, LoadOptions, PublicKey, SecretKey, Signature,
     TrustStore, load_verified,
 };
 use sha2::{Digest as _, Sha256};
@@ -431,4 +431,57 @@ fn canonical_form_multi_chunk() {
     }
     let digest: [u8; 32] = Sha256::digest(&c).into();
     assert_eq!(digest, l.signed_digest());
+}
+
+/// Lists over 8 MiB of entries are parsed on several threads: the result,
+/// line numbers of errors and the first error are as if parsed in order.
+#[test]
+fn large_list_parses_in_parallel_like_sequentially() {
+    let k = key(1);
+    let trust = store(vec![trusted("BKA", &k, None, None)]);
+    let mut l = list("big", "BKA", 1, 1, 0);
+    l.entries = (0..300_000)
+        .map(|i| {
+            entry(
+                EntryKind::Url,
+                &format!("http://host-{i}.example.org/some/path/{i}.jpg"),
+                Some(&format!("CASE {i}")),
+            )
+        })
+        .collect();
+    l.sign(&k);
+    let text = l.to_text();
+    assert!(text.len() > 16 << 20, "{}", text.len());
+    let back = List::from_text(text.as_bytes(), "x").unwrap();
+    assert_eq!(back, l);
+    back.verify(&trust, at(2)).unwrap();
+    // Comments and blank lines in the body, CRLF.
+    let noisy = text
+        .replace("CASE 150000\n", "CASE 150000\n# comment\n\n")
+        .replace('\n', "\r\n");
+    assert_eq!(List::from_text(noisy.as_bytes(), "x").unwrap(), l);
+    // Errors late in the file name the right line; the first error wins.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|l| l.is_empty()).unwrap() + 1;
+    let bad_late = header + 280_000;
+    let bad_early = header + 20_000;
+    lines[bad_late] = "md5 xyz";
+    let one = lines.join("\n") + "\n";
+    let e = List::from_text(one.as_bytes(), "x").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.line()),
+        (ErrorKind::InvalidValue, Some(bad_late + 1))
+    );
+    lines[bad_early] = "nonsense here";
+    let two = lines.join("\n") + "\n";
+    let e = List::from_text(two.as_bytes(), "x").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.line()),
+        (ErrorKind::UnknownEntryKind, Some(bad_early + 1))
+    );
+    // Cut: truncated.
+    let e = List::from_text(&text.as_bytes()[..text.len() - 7], "x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Truncated);
+    let e = List::from_text(&text.as_bytes()[..text.len() / 2], "x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Truncated);
 }
