@@ -169,6 +169,7 @@ pub fn url_list(n: usize, real: &RealData, seed: u64) -> List {
         kind,
         value,
         reference: Some(format!("B{i}")),
+        added: None,
     };
     for h in real.hosts.iter().take(n) {
         entries.push(mk(EntryKind::Domain, h.clone(), entries.len()));
@@ -217,6 +218,7 @@ pub fn domain_list(n: usize, real: &RealData, seed: u64) -> List {
             kind: EntryKind::Domain,
             value: h.clone(),
             reference: Some(format!("H{i}")),
+            added: None,
         })
         .collect();
     while entries.len() < n {
@@ -225,6 +227,7 @@ pub fn domain_list(n: usize, real: &RealData, seed: u64) -> List {
             kind: EntryKind::Domain,
             value: gen_domain(&mut rng),
             reference: Some(format!("H{i}")),
+            added: None,
         });
     }
     List {

@@ -50,6 +50,43 @@ pub enum ErrorKind {
     /// A Bloom filter file is malformed: wrong magic, unsupported version,
     /// parameters out of range, a length or checksum that does not match.
     BloomFormat,
+
+    /// A key file, signature or trust store line is malformed (bad hex,
+    /// wrong length, unknown algorithm).
+    InvalidKey,
+    /// A secret key file is readable by its group or by others.
+    InsecureKeyFile,
+    /// A signature does not verify: the content was changed after signing or
+    /// it was signed with another key than the one named.
+    BadSignature,
+    /// The signing key is not in the trust store for the list's issuer, or
+    /// the issuer has no keys there.
+    UntrustedKey,
+    /// The signing key was not valid when the list says it was signed
+    /// (before its not-before or after its not-after: a retired key).
+    RetiredKey,
+    /// A signed `created` time lies in the future (beyond the allowed clock
+    /// skew): a pre-dated list cannot be checked against key windows.
+    FutureDated,
+    /// The list is not signed and unsigned lists were not allowed.
+    Unsigned,
+    /// The list is past its `expires` time.
+    Expired,
+    /// A delta does not start at the list's sequence (an update is missing).
+    SequenceGap,
+    /// A delta (or list) that is already applied: its target sequence is not
+    /// newer than the list's.
+    Replay,
+    /// A delta or list that would move the sequence backwards.
+    Rollback,
+    /// A delta's id or issuer differs from the list it is applied to.
+    WrongList,
+    /// A file ends early: fewer entries than its header declares, or a torn
+    /// last line in an audit log.
+    Truncated,
+    /// The audit log's hash chain or numbering is broken (edited, reordered
+    /// or with records missing in the middle).
+    AuditCorrupt,
 }
 
 /// The error type of this crate.

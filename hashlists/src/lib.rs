@@ -41,19 +41,63 @@
 //! assert_eq!(err.to_string(), "line 1: md5 value must be 32 hex digits, got 3");
 //! # Ok::<(), hashwall_lists::Error>(())
 //! ```
+//!
+//! Lists are signed by their issuer ([`List::sign`], ed25519 over a
+//! canonical form) and checked against a [`TrustStore`] of the keys each
+//! issuer may use ([`List::verify`], [`load_verified`]); [`Delta`]s move a
+//! list from one sequence to the next, [`write_atomic`] replaces files
+//! crash-safely and [`audit`] keeps a hash-chained log of every change.
+//! `FORMAT.md` specifies every file format so partners can interoperate
+//! without this crate.
+//!
+//! ```
+//! use hashwall_lists::{ErrorKind, List, SecretKey, Timestamp, TrustStore, TrustedKey};
+//!
+//! let key = SecretKey::from_seed(&[1; 32]); // SecretKey::generate() in real use
+//! let mut trust = TrustStore::new();
+//! trust.add(TrustedKey {
+//!     issuer: "IWF".into(),
+//!     key: key.public_key(),
+//!     not_before: None,
+//!     not_after: None,
+//! });
+//! let mut list = List::from_text(b"# issuer: IWF\nurl-prefix example.invalid/bad/ 1234\n", "iwf")?;
+//! list.sign(&key);
+//! let text = list.to_text();
+//! let now = Timestamp::now();
+//! let back = List::from_text(text.as_bytes(), "iwf")?;
+//! assert_eq!(back.verify(&trust, now)?.key_id, key.public_key().key_id());
+//!
+//! let forged = List::from_text(text.replace("bad/", "other/").as_bytes(), "iwf")?;
+//! assert_eq!(forged.verify(&trust, now).unwrap_err().kind(), ErrorKind::BadSignature);
+//! # Ok::<(), hashwall_lists::Error>(())
+//! ```
 #![deny(missing_docs)]
 
+pub mod atomic;
+pub mod audit;
+mod delta;
 mod error;
 pub mod exchange;
 mod jurisdiction;
 mod kind;
 mod model;
+mod sign;
 mod text;
 mod time;
+mod trust;
 
+pub use atomic::write_atomic;
+pub use audit::{AuditOp, AuditRecord, audit_path};
+pub use delta::{Applied, Delta, apply_file};
 pub use error::{Error, ErrorKind};
 pub use jurisdiction::Jurisdiction;
 pub use kind::{EntryKind, MAX_URL_LEN};
 pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
+pub use sign::{DELTA_DOMAIN, KeyId, LIST_DOMAIN, PublicKey, SecretKey, Signature};
 pub use text::{FORMAT_VERSION, MAX_LINE_LEN};
 pub use time::Timestamp;
+pub use trust::{
+    ExpiredPolicy, LoadOptions, MAX_CLOCK_SKEW_SECS, TrustStore, TrustedKey, Verification,
+    Verified, check_list, load_verified, load_verified_then, trust_line,
+};

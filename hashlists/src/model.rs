@@ -7,6 +7,7 @@ use std::str::FromStr;
 use crate::error::{Error, ErrorKind};
 use crate::jurisdiction::Jurisdiction;
 use crate::kind::EntryKind;
+use crate::sign::Signature;
 use crate::time::Timestamp;
 
 /// Longest list id, in bytes.
@@ -45,6 +46,9 @@ pub struct ListMeta {
     pub created: Timestamp,
     /// After this time the list should no longer be trusted, if set.
     pub expires: Option<Timestamp>,
+    /// The issuer's signature over the list's canonical form
+    /// (`# signature:`), if signed. See [`List::sign`] and [`List::verify`].
+    pub signature: Option<Signature>,
 }
 
 impl ListMeta {
@@ -64,6 +68,7 @@ impl ListMeta {
             sequence: 0,
             created: Timestamp::UNIX_EPOCH,
             expires: None,
+            signature: None,
         }
     }
 
@@ -107,6 +112,17 @@ pub struct Entry {
     pub value: String,
     /// The issuer's reference (case number, ...), if any; may contain spaces.
     pub reference: Option<String>,
+    /// When the issuer added the entry, if recorded (`@time` prefix).
+    pub added: Option<Timestamp>,
+}
+
+impl Entry {
+    /// Parse one entry line of the text format (`[@added] kind value
+    /// [reference]`), validating and normalising the value as the list
+    /// parser does.
+    pub fn from_line(line: &str) -> Result<Entry, Error> {
+        crate::text::parse_entry(line.trim_matches([' ', '\t']))
+    }
 }
 
 /// What to do when something matches a list.
@@ -249,7 +265,7 @@ impl List {
     /// fields satisfy the format's rules (as every parsed list does).
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(256 + self.entries.len() * 48);
-        crate::text::write_header(&self.meta, &mut out);
+        crate::text::write_header(&self.meta, self.entries.len(), &mut out);
         for e in &self.entries {
             crate::text::write_entry(e, &mut out);
         }
@@ -257,10 +273,10 @@ impl List {
     }
 
     /// Like [`List::to_text`], written to `w` in chunks.
-    pub fn write_text(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn write_text<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
         const CHUNK: usize = 64 * 1024;
         let mut buf = String::with_capacity(CHUNK + 1024);
-        crate::text::write_header(&self.meta, &mut buf);
+        crate::text::write_header(&self.meta, self.entries.len(), &mut buf);
         for e in &self.entries {
             crate::text::write_entry(e, &mut buf);
             if buf.len() >= CHUNK {

@@ -34,9 +34,11 @@ enum Key {
     Sequence,
     Created,
     Expires,
+    Entries,
+    Signature,
 }
 
-const KEYS: [(&str, Key); 10] = [
+const KEYS: [(&str, Key); 12] = [
     ("hashwall-list", Key::Version),
     ("id", Key::Id),
     ("issuer", Key::Issuer),
@@ -47,6 +49,8 @@ const KEYS: [(&str, Key); 10] = [
     ("sequence", Key::Sequence),
     ("created", Key::Created),
     ("expires", Key::Expires),
+    ("entries", Key::Entries),
+    ("signature", Key::Signature),
 ];
 
 /// Header parsing state.
@@ -55,6 +59,8 @@ struct Header {
     name: Option<String>,
     /// Bit `i` set when `KEYS[i]` has been seen.
     seen: u32,
+    /// The `entries` header: how many entries the file must hold.
+    declared: Option<u64>,
 }
 
 fn is_blank(c: char) -> bool {
@@ -137,24 +143,30 @@ impl Header {
             Key::Jurisdiction => m.jurisdiction = v.parse()?,
             Key::Category => m.category = v.parse()?,
             Key::Policy => m.policy = v.parse()?,
-            Key::Sequence => {
-                m.sequence = v
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                    .then(|| v.parse::<u64>().ok())
-                    .flatten()
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::InvalidSequence,
-                            format!("invalid sequence {:?}: expected a decimal u64", clip(v)),
-                        )
-                    })?;
-            }
+            Key::Sequence => m.sequence = parse_u64(v, ErrorKind::InvalidSequence, "sequence")?,
             Key::Created => m.created = v.parse()?,
             Key::Expires => m.expires = Some(v.parse()?),
+            Key::Entries => {
+                self.declared = Some(parse_u64(v, ErrorKind::InvalidHeaderValue, "entries")?);
+            }
+            Key::Signature => m.signature = Some(v.parse()?),
         }
         Ok(())
     }
+}
+
+/// A decimal `u64` of digits only (no sign, no blanks).
+pub(crate) fn parse_u64(v: &str, kind: ErrorKind, what: &str) -> Result<u64, Error> {
+    v.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| v.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::new(
+                kind,
+                format!("invalid {what} {:?}: expected a decimal u64", clip(v)),
+            )
+        })
 }
 
 /// Split at the first space or tab: (token, rest starting at the separator).
@@ -172,7 +184,16 @@ fn trim_blank_start(s: &str) -> &str {
     s.get(n..).unwrap_or("")
 }
 
-fn parse_entry(line: &str) -> Result<Entry, Error> {
+pub(crate) fn parse_entry(line: &str) -> Result<Entry, Error> {
+    // Optional `@<RFC 3339 time>` prefix: when the issuer added the entry.
+    // No kind starts with `@`, so files without it read as before.
+    let (added, line) = match line.strip_prefix('@') {
+        Some(rest) => {
+            let (t, rest) = split_token(rest);
+            (Some(t.parse()?), trim_blank_start(rest))
+        }
+        None => (None, line),
+    };
     let (kind_tok, rest) = split_token(line);
     let kind =
         EntryKind::from_token(kind_tok.as_bytes()).ok_or_else(|| EntryKind::unknown(kind_tok))?;
@@ -200,6 +221,7 @@ fn parse_entry(line: &str) -> Result<Entry, Error> {
         kind,
         value,
         reference,
+        added,
     })
 }
 
@@ -272,63 +294,225 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// Below this many bytes of entries a list is parsed on one thread.
+const PARALLEL_MIN_BYTES: usize = 8 << 20;
+
+/// What every entry line needs to know about the file.
+struct BodyCtx {
+    /// Total number of lines (for the truncation check on the last one).
+    lines: usize,
+    /// The file ends with LF.
+    ends_with_lf: bool,
+    /// The `entries` header, if any.
+    declared: Option<u64>,
+}
+
+impl BodyCtx {
+    /// Parse one line after the header: `Ok(None)` for blank and comment
+    /// lines.
+    fn line(&self, raw: &[u8], lineno: usize, parsed: usize) -> Result<Option<Entry>, Error> {
+        let line = check_line(raw, lineno)?;
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(None);
+        }
+        match parse_entry(line) {
+            Ok(e) => Ok(Some(e)),
+            // A list that declares its entry count (every signed list) and
+            // ends mid-line was cut short: say so rather than report the
+            // fragment as a malformed entry.
+            Err(_) if self.declared.is_some() && !self.ends_with_lf && lineno == self.lines => {
+                Err(Error::new(
+                    ErrorKind::Truncated,
+                    format!(
+                        "the file ends in the middle of an entry after {parsed} entries ({} declared): it was cut short",
+                        self.declared.unwrap_or_default()
+                    ),
+                )
+                .at_line(lineno))
+            }
+            Err(e) => Err(e.at_line(lineno)),
+        }
+    }
+
+    /// Parse `body` (whole lines, the first numbered `first_line`) into
+    /// `out`.
+    fn lines(&self, body: &[u8], first_line: usize, out: &mut Vec<Entry>) -> Result<(), Error> {
+        for (i, raw) in (Lines { rest: Some(body) }).enumerate() {
+            if let Some(e) = self.line(raw, first_line + i, out.len())? {
+                out.push(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse `body` on `threads` threads, split at line ends; the result
+    /// and the first error (in file order) are as if parsed sequentially.
+    fn lines_parallel(
+        &self,
+        body: &[u8],
+        first_line: usize,
+        threads: usize,
+    ) -> Result<Vec<Entry>, Error> {
+        let mut cuts = vec![0usize];
+        for t in 1..threads {
+            let at = (body.len() / threads * t).max(cuts.last().copied().unwrap_or(0));
+            match body.get(at..).and_then(find_newline) {
+                Some(nl) => cuts.push(at + nl + 1),
+                None => break,
+            }
+        }
+        cuts.push(body.len());
+        cuts.dedup();
+        let parts: Vec<(&[u8], usize)> = {
+            let mut line = first_line;
+            let mut v = Vec::new();
+            for w in cuts.windows(2) {
+                if let [a, b] = *w {
+                    let part = body.get(a..b).unwrap_or_default();
+                    v.push((part, line));
+                    line += count_newlines(part);
+                }
+            }
+            v
+        };
+        let results: Vec<Option<Result<Vec<Entry>, Error>>> = std::thread::scope(|s| {
+            let hs: Vec<_> = parts
+                .iter()
+                .map(|&(part, line)| {
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(count_newlines(part) + 1);
+                        // A part ends just after a LF: its last "line" is
+                        // the empty remainder, which is skipped as blank.
+                        self.lines(part, line, &mut out).map(|()| out)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().ok()).collect()
+        });
+        let mut entries: Vec<Entry> = Vec::new();
+        for r in results {
+            let mut part = r.ok_or_else(|| Error::new(ErrorKind::Io, "parser thread failed"))??;
+            if entries.is_empty() {
+                entries = part;
+            } else {
+                entries.append(&mut part);
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Strip CR, check length and UTF-8, trim leading blanks.
+fn check_line(raw: &[u8], lineno: usize) -> Result<&str, Error> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.len() > MAX_LINE_LEN {
+        return Err(Error::new(
+            ErrorKind::LineTooLong,
+            format!(
+                "line is {} bytes, longer than the {MAX_LINE_LEN} byte limit",
+                raw.len()
+            ),
+        )
+        .at_line(lineno));
+    }
+    let line = std::str::from_utf8(raw).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidUtf8,
+            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to() + 1),
+        )
+        .at_line(lineno)
+    })?;
+    Ok(trim_blank_start(line))
+}
+
 pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut header = Header {
         meta: ListMeta::with_defaults(&ListMeta::sanitise_id(default_id)),
         name: None,
         seen: 0,
+        declared: None,
     };
-    // One cheap vectorised pass to size the entry vector: avoids the copies
-    // and the 2x peak memory of growing a multi-GB vector. Capped by the
-    // shortest possible entry line (`url a\n`, 6 bytes) so a file of blank
-    // lines cannot make us reserve 56x its size.
     let lines = count_newlines(bytes) + 1;
-    let mut entries = Vec::with_capacity(lines.min(bytes.len() / 6 + 1));
-    let mut in_header = true;
+    // The header: every line up to the first entry line.
+    let mut body_start = None;
     for (i, raw) in (Lines { rest: Some(bytes) }).enumerate() {
         let lineno = i + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.len() > MAX_LINE_LEN {
-            return Err(Error::new(
-                ErrorKind::LineTooLong,
-                format!(
-                    "line is {} bytes, longer than the {MAX_LINE_LEN} byte limit",
-                    raw.len()
-                ),
-            )
-            .at_line(lineno));
-        }
-        let line = std::str::from_utf8(raw).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidUtf8,
-                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to() + 1),
-            )
-            .at_line(lineno)
-        })?;
-        let line = trim_blank_start(line);
+        let line = check_line(raw, lineno)?;
         if line.is_empty() {
             continue;
         }
         if let Some(body) = line.strip_prefix('#') {
-            if in_header {
-                header.line(body).map_err(|e| e.at_line(lineno))?;
-            }
+            header.line(body).map_err(|e| e.at_line(lineno))?;
             continue;
         }
-        in_header = false;
-        entries.push(parse_entry(line).map_err(|e| e.at_line(lineno))?);
+        // `raw` is a sub-slice of `bytes`: its offset is the address
+        // difference (no unsafe needed to compute it).
+        let offset = (raw.as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+        body_start = Some((offset, lineno));
+        break;
+    }
+    let ctx = BodyCtx {
+        lines,
+        ends_with_lf: bytes.ends_with(b"\n"),
+        declared: header.declared,
+    };
+    let mut entries = Vec::new();
+    if let Some((offset, first_line)) = body_start {
+        let body = bytes.get(offset..).unwrap_or_default();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 8);
+        if threads > 1 && body.len() >= PARALLEL_MIN_BYTES {
+            entries = ctx.lines_parallel(body, first_line, threads)?;
+        } else {
+            // One cheap vectorised pass to size the entry vector: avoids
+            // the copies and the 2x peak memory of growing a multi-GB
+            // vector. Capped by the shortest possible entry line
+            // (`url a\n`, 6 bytes) so a file of blank lines cannot make us
+            // reserve 72x its size.
+            entries.reserve((lines - first_line + 1).min(body.len() / 6 + 1));
+            ctx.lines(body, first_line, &mut entries)?;
+        }
     }
     if entries.capacity() - entries.len() > entries.len() / 4 {
         entries.shrink_to_fit();
+    }
+    if let Some(n) = header.declared {
+        let have = entries.len() as u64;
+        // The writer ends every line with LF; a file that declares its
+        // count but ends without one was cut inside its last line (the
+        // fragment may still parse as an entry, such as a shortened URL).
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!("the file ends without a line end in its last entry ({have} of {n} declared entries): it was cut short"),
+            )
+            .at_line(lines));
+        }
+        if have < n {
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!(
+                    "the header declares {n} entries but the file holds only {have}: it was cut short"
+                ),
+            ));
+        }
+        if have > n {
+            return Err(Error::new(
+                ErrorKind::InvalidHeaderValue,
+                format!("the header declares {n} entries but the file holds {have}"),
+            ));
+        }
     }
     let mut meta = header.meta;
     meta.name = header.name.unwrap_or_else(|| meta.id.clone());
     Ok(List { meta, entries })
 }
 
-/// Write the header block, ending with a blank line.
-pub(crate) fn write_header(m: &ListMeta, out: &mut String) {
+/// Write the header block, ending with a blank line. A signed list also
+/// gets `entries` (so a cut file is reported as such) and `signature`.
+pub(crate) fn write_header(m: &ListMeta, entries: usize, out: &mut String) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "# hashwall-list: {FORMAT_VERSION}");
     let _ = writeln!(out, "# id: {}", m.id);
@@ -342,11 +526,18 @@ pub(crate) fn write_header(m: &ListMeta, out: &mut String) {
     if let Some(e) = m.expires {
         let _ = writeln!(out, "# expires: {e}");
     }
+    if let Some(s) = &m.signature {
+        let _ = writeln!(out, "# entries: {entries}");
+        let _ = writeln!(out, "# signature: {s}");
+    }
     out.push('\n');
 }
 
 /// Write one entry line.
 pub(crate) fn write_entry(e: &Entry, out: &mut String) {
+    if let Some(t) = e.added {
+        let _ = write!(out, "@{t} ");
+    }
     out.push_str(e.kind.as_str());
     out.push(' ');
     out.push_str(&e.value);

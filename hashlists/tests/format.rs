@@ -16,6 +16,7 @@ fn entry(kind: EntryKind, value: &str, reference: Option<&str>) -> Entry {
         kind,
         value: value.into(),
         reference: reference.map(Into::into),
+        added: None,
     }
 }
 

@@ -47,6 +47,7 @@ fn parse_ten_million_url_prefix_lines() {
             kind: EntryKind::UrlPrefix,
             value: line[11..].to_owned(),
             reference: None,
+            added: None,
         });
     }
     println!("allocation floor: {:.3} s", t.elapsed().as_secs_f64());

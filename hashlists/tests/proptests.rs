@@ -20,12 +20,18 @@ fn entry() -> impl Strategy<Value = Entry> {
                 Some(n) => hex(n).boxed(),
                 None => Just(url).boxed(),
             };
-            (Just(kind), value, Just(reference))
+            (
+                Just(kind),
+                value,
+                Just(reference),
+                proptest::option::of(any::<i64>()),
+            )
         })
-        .prop_map(|(kind, value, reference)| Entry {
+        .prop_map(|(kind, value, reference, added)| Entry {
             kind,
             value,
             reference,
+            added: added.map(Timestamp::from_unix_seconds),
         })
 }
 
@@ -62,6 +68,7 @@ fn meta() -> impl Strategy<Value = ListMeta> {
                     sequence,
                     created: Timestamp::from_unix_seconds(created),
                     expires: expires.map(Timestamp::from_unix_seconds),
+                    signature: None,
                 }
             },
         )

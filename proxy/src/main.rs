@@ -28,9 +28,10 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
-    /// Import, export and lint lists; test Bloom filters.
+    /// List maintenance: keys, signing, verification, deltas, audit log;
+    /// imports, exports, lint and Bloom filters.
     #[command(subcommand)]
-    Lists(cli::exchange::ExchangeCommand),
+    Lists(cli::lists_cmd::ListsCommand),
     /// Run the filtering HTTP proxy (the embedded default config without --config).
     Serve(cli::serve::ServeArgs),
 }
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
         Command::Hash(args) => cli::hash::run(args),
         Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
-        Command::Lists(cmd) => cli::exchange::run(cmd),
+        Command::Lists(cmd) => cli::lists_cmd::run(cmd),
         Command::Serve(args) => cli::serve::run(args),
     }
 }

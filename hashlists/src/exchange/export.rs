@@ -146,6 +146,7 @@ pub fn hashed_export(
             kind: EntryKind::UrlSha256,
             value,
             reference,
+            added: None,
         })
         .collect();
     Ok(HashedExport {

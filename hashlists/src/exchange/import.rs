@@ -311,6 +311,7 @@ fn make_entry(
         kind,
         value,
         reference,
+        added: None,
     })
 }
 

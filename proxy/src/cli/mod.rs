@@ -4,6 +4,7 @@ pub mod check;
 pub mod exchange;
 pub mod hash;
 pub mod lists;
+pub mod lists_cmd;
 pub mod matching;
 pub mod serve;
 pub mod url;

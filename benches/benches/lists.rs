@@ -1,0 +1,183 @@
+//! Criterion benchmarks of the list life cycle: load + verify + compile a
+//! signed list, and apply a signed 100 k-entry delta to it. 100 k and 1 M
+//! entries by default; `HASHWALL_BENCH_FULL=1` adds 10 M (needs ~6 GB and a
+//! few minutes). Figures in `benches/README.md`, "Lists: load, verify, delta".
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use hashwall::Snapshot;
+use hashwall_benches::url_data::{RealData, UBLOCK_DIR, url_list};
+use hashwall_lists::{
+    Delta, Entry, EntryKind, List, LoadOptions, SecretKey, Timestamp, TrustStore, TrustedKey,
+    load_verified, load_verified_then, write_atomic,
+};
+
+const DELTA: usize = 100_000;
+
+fn sizes() -> Vec<usize> {
+    if std::env::var("HASHWALL_BENCH_FULL").is_ok_and(|v| v == "1") {
+        vec![100_000, 1_000_000, 10_000_000]
+    } else {
+        vec![100_000, 1_000_000]
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hashwall-bench-lists-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&d) {
+        panic!("{}: {e}", d.display());
+    }
+    d
+}
+
+/// The base list: `url_list` entries, signed, sequence 1, created at t0.
+fn base(n: usize, real: &RealData, key: &SecretKey, t0: Timestamp) -> List {
+    let mut l = url_list(n, real, 42);
+    l.meta.issuer = "Bench Police".into();
+    l.meta.sequence = 1;
+    l.meta.created = t0;
+    l.sign(key);
+    l
+}
+
+/// A signed delta removing `DELTA / 2` entries spread over the list and
+/// adding `DELTA / 2` new ones.
+fn delta(old: &List, key: &SecretKey, t1: Timestamp) -> Delta {
+    let half = DELTA / 2;
+    let step = (old.entries.len() / half).max(1);
+    let removed: Vec<Entry> = old
+        .entries
+        .iter()
+        .step_by(step)
+        .take(half)
+        .cloned()
+        .collect();
+    let added: Vec<Entry> = (0..half)
+        .map(|i| Entry {
+            kind: if i % 3 == 0 {
+                EntryKind::UrlPrefix
+            } else {
+                EntryKind::Domain
+            },
+            value: format!("new-{i}.delta-bench.example"),
+            reference: Some(format!("D{i}")),
+            added: Some(t1),
+        })
+        .collect();
+    let mut d = Delta {
+        list_id: old.meta.id.clone(),
+        issuer: old.meta.issuer.clone(),
+        from: old.meta.sequence,
+        to: old.meta.sequence + 1,
+        created: t1,
+        expires: None,
+        removed,
+        added,
+        list_signature: None,
+        signature: None,
+    };
+    if let Err(e) = d.sign(old, key) {
+        panic!("delta must sign: {e}");
+    }
+    d
+}
+
+fn compile(list: &List) -> Snapshot {
+    match Snapshot::builder().add_list(list, &Default::default()) {
+        Ok(b) => b.build(),
+        Err(e) => panic!("benchmark list must build: {e}"),
+    }
+}
+
+fn bench_lists(c: &mut Criterion) {
+    let real = RealData::load(Path::new(UBLOCK_DIR));
+    let key = SecretKey::from_seed(&[9; 32]);
+    let mut trust = TrustStore::new();
+    trust.add(TrustedKey {
+        issuer: "Bench Police".into(),
+        key: key.public_key(),
+        not_before: None,
+        not_after: None,
+    });
+    let t0: Timestamp = Timestamp::from_unix_seconds(1_767_225_600);
+    let t1 = Timestamp::from_unix_seconds(t0.unix_seconds() + 86_400);
+    let opts = LoadOptions {
+        now: Some(t1),
+        ..LoadOptions::default()
+    };
+    let dir = temp_dir();
+    for n in sizes() {
+        let list = base(n, &real, &key, t0);
+        let path = dir.join(format!("bench-{n}.list"));
+        let t = Instant::now();
+        if let Err(e) = write_atomic(&path, |w| list.write_text(w)) {
+            panic!("{e}");
+        }
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        eprintln!(
+            "lists/{n}: {:.1} MB on disk, written atomically (write + fsync + rename) in {:.2} s",
+            bytes as f64 / 1e6,
+            t.elapsed().as_secs_f64()
+        );
+        let d = delta(&list, &key, t1);
+        let delta_text = d.to_text();
+        eprintln!(
+            "lists/{n}: delta of {} changes, {:.1} MB",
+            d.removed.len() + d.added.len(),
+            delta_text.len() as f64 / 1e6
+        );
+
+        let mut g = c.benchmark_group(format!("lists/{n}"));
+        g.sample_size(10);
+        if n >= 10_000_000 {
+            g.measurement_time(std::time::Duration::from_secs(60));
+        }
+        g.bench_function("parse", |b| {
+            b.iter(|| match List::read_file(&path) {
+                Ok(l) => black_box(l),
+                Err(e) => panic!("{e}"),
+            })
+        });
+        g.bench_function("verify", |b| {
+            b.iter(|| black_box(list.verify(&trust, t1).is_ok()))
+        });
+        g.bench_function("compile", |b| b.iter(|| black_box(compile(&list))));
+        g.bench_function("load_verify_compile", |b| {
+            b.iter(|| match load_verified(&path, &trust, &opts) {
+                Ok((l, _)) => black_box(compile(&l)),
+                Err(e) => panic!("{e}"),
+            })
+        });
+        g.bench_function("load_verify_compile_overlapped", |b| {
+            b.iter(|| match load_verified_then(&path, &trust, &opts, compile) {
+                Ok((_, _, snap)) => black_box(snap),
+                Err(e) => panic!("{e}"),
+            })
+        });
+        g.bench_function("apply_delta_100k", |b| {
+            b.iter_batched(
+                || list.clone(),
+                |mut l| {
+                    let d = match Delta::from_text(delta_text.as_bytes()) {
+                        Ok(d) => d,
+                        Err(e) => panic!("{e}"),
+                    };
+                    if let Err(e) = d.apply_to(&mut l, &trust, t1) {
+                        panic!("{e}");
+                    }
+                    l
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.finish();
+        let _ = std::fs::remove_file(&path);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench_lists);
+criterion_main!(benches);

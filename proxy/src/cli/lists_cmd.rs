@@ -1,0 +1,661 @@
+//! `hashwall lists …`: keys, signing, verification, deltas and the audit log
+//! for list maintainers.
+//!
+//! Exit status: 0 success; 1 a verification failure (bad or untrusted
+//! signature, retired key, unsigned, expired, sequence gap, replay,
+//! rollback, wrong list, truncated file, broken audit log); 2 a usage, parse
+//! or I/O error. Errors are printed as `error: FILE:LINE: message`.
+//!
+//! Mutating commands (`new`, `add`, `remove`, `apply`) replace the list
+//! atomically, bump its sequence (except `new`) and append to the audit log
+//! beside it (`LIST.audit`). Without `--key` a changed list is written
+//! unsigned (with a warning); `sign` signs it afterwards.
+//!
+//! `HASHWALL_NOW` (RFC 3339), when set, replaces the system clock: for
+//! reproducible tests and for checking what a list will do at a given time.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use hashwall_lists::{
+    AuditOp, AuditRecord, Category, Delta, Entry, EntryKind, Error, ErrorKind, ExpiredPolicy,
+    Jurisdiction, List, ListMeta, LoadOptions, Policy, SecretKey, Timestamp, TrustStore,
+    TrustedKey, apply_file, audit, audit_path, load_verified, trust_line, write_atomic,
+};
+
+/// `hashwall lists …`: maintenance (keys, signatures, deltas, audit) and
+/// exchange (imports, exports, lint, Bloom filters).
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Keys, signing, verification, deltas, audit log.
+    #[command(flatten)]
+    Maintain(MaintainCommand),
+    /// Imports, exports, lint, Bloom filters.
+    #[command(flatten)]
+    Exchange(super::exchange::ExchangeCommand),
+}
+
+/// The maintenance half of `hashwall lists`.
+#[derive(Debug, Subcommand)]
+pub enum MaintainCommand {
+    /// Generate an ed25519 key pair: PREFIX.key (secret, mode 0600) and
+    /// PREFIX.pub; prints the key id and a trust store line.
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long, value_name = "PREFIX")]
+        out: PathBuf,
+        /// Issuer name for the printed trust store line.
+        #[arg(long, default_value = "ISSUER")]
+        issuer: String,
+    },
+    /// Create an empty list (sequence 0).
+    New {
+        /// The list file to create (must not exist).
+        list: PathBuf,
+        /// List id (`[A-Za-z0-9._-]{1,64}`); default: the file stem.
+        #[arg(long)]
+        id: Option<String>,
+        /// Issuer, as named in partners' trust stores.
+        #[arg(long)]
+        issuer: String,
+        /// Human-readable name; default: the id.
+        #[arg(long)]
+        name: Option<String>,
+        /// ISO 3166-1 alpha-2 code or INT.
+        #[arg(long, default_value = "INT")]
+        jurisdiction: String,
+        /// csam, terrorism, malware or another token.
+        #[arg(long, default_value = "other")]
+        category: String,
+        /// block, monitor or allow.
+        #[arg(long, default_value = "block")]
+        policy: String,
+        /// Expiry time (RFC 3339).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Secret key file to sign with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Add an entry (bumps the sequence, records it in the audit log).
+    Add {
+        /// The list file.
+        list: PathBuf,
+        /// Entry kind: url, url-prefix, domain, url-sha256, pdq, md5, sha1, sha256, ...
+        kind: String,
+        /// The URL, domain or hash.
+        value: String,
+        /// The issuer's reference (case number).
+        #[arg(long = "ref", value_name = "REF")]
+        reference: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Secret key file to sign the new version with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Remove every entry with this kind and value (bumps the sequence,
+    /// records each removal in the audit log).
+    Remove {
+        /// The list file.
+        list: PathBuf,
+        /// Entry kind.
+        kind: String,
+        /// The URL, domain or hash.
+        value: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Secret key file to sign the new version with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Sign a list in place (content unchanged).
+    Sign {
+        /// The list file.
+        list: PathBuf,
+        /// Secret key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Verify a list against a trust store. Exit 1 if it does not verify.
+    Verify {
+        /// The list file.
+        list: PathBuf,
+        /// Trust store file.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+        /// Accept an unsigned list.
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// What to do with an expired list.
+        #[arg(long, value_enum, default_value_t = ExpiredArg::Refuse)]
+        expired: ExpiredArg,
+        /// Refuse a list older than this sequence (a rollback).
+        #[arg(long, value_name = "SEQ")]
+        min_sequence: Option<u64>,
+    },
+    /// Print a list's header (and with --entries its entries).
+    Show {
+        /// The list file.
+        list: PathBuf,
+        /// Also print the entries.
+        #[arg(long)]
+        entries: bool,
+    },
+    /// Entry counts per kind.
+    Stats {
+        /// The list file.
+        list: PathBuf,
+    },
+    /// Write the signed delta from OLD to NEW.
+    Diff {
+        /// The older version.
+        old: PathBuf,
+        /// The newer version.
+        new: PathBuf,
+        /// Where to write the delta.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Secret key file to sign with.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Apply a delta to a list: verify, replace atomically, audit.
+    Apply {
+        /// The list file.
+        list: PathBuf,
+        /// The delta file.
+        delta: PathBuf,
+        /// Trust store file.
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Verify a list's audit log (LIST.audit) and print its head hash.
+    Audit {
+        /// The list file (its audit log is LIST.audit).
+        list: PathBuf,
+        /// Also print the records.
+        #[arg(long)]
+        records: bool,
+    },
+}
+
+/// `--expired`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpiredArg {
+    /// Refuse an expired list (exit 1).
+    Refuse,
+    /// Accept it and say it is expired.
+    Flag,
+}
+
+/// A failure with its exit status.
+struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        let code = match e.kind() {
+            ErrorKind::BadSignature
+            | ErrorKind::UntrustedKey
+            | ErrorKind::RetiredKey
+            | ErrorKind::FutureDated
+            | ErrorKind::Unsigned
+            | ErrorKind::Expired
+            | ErrorKind::SequenceGap
+            | ErrorKind::Replay
+            | ErrorKind::Rollback
+            | ErrorKind::WrongList
+            | ErrorKind::Truncated
+            | ErrorKind::AuditCorrupt => 1,
+            _ => 2,
+        };
+        Fail {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Fail {
+    Fail {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+/// Runs a `lists` subcommand; see the module docs for the exit status.
+pub fn run(cmd: &ListsCommand) -> ExitCode {
+    let cmd = match cmd {
+        ListsCommand::Maintain(cmd) => cmd,
+        // The exchange commands print their own errors and choose their own
+        // exit status (lint: 1 on findings).
+        ListsCommand::Exchange(cmd) => return super::exchange::run(cmd),
+    };
+    match dispatch(cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn now() -> Result<Timestamp, Fail> {
+    match std::env::var("HASHWALL_NOW") {
+        Ok(s) => s
+            .parse()
+            .map_err(|e: Error| usage(format!("HASHWALL_NOW: {e}"))),
+        Err(_) => Ok(Timestamp::now()),
+    }
+}
+
+fn out(s: &str) {
+    // A closed stdout (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(s.as_bytes());
+}
+
+fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
+    match cmd {
+        MaintainCommand::Keygen {
+            out: prefix,
+            issuer,
+        } => keygen(prefix, issuer),
+        MaintainCommand::New {
+            list,
+            id,
+            issuer,
+            name,
+            jurisdiction,
+            category,
+            policy,
+            expires,
+            key,
+        } => {
+            if list.exists() {
+                return Err(usage(format!("{}: already exists", list.display())));
+            }
+            let stem = list
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let id = id.clone().unwrap_or_else(|| ListMeta::sanitise_id(&stem));
+            if !ListMeta::is_valid_id(&id) {
+                return Err(usage(format!("invalid --id {id:?}")));
+            }
+            let mut meta = ListMeta::with_defaults(&id);
+            meta.issuer.clone_from(issuer);
+            meta.name = name.clone().unwrap_or_else(|| id.clone());
+            meta.jurisdiction = jurisdiction.parse::<Jurisdiction>()?;
+            meta.category = category.parse::<Category>()?;
+            meta.policy = policy.parse::<Policy>()?;
+            meta.created = now()?;
+            meta.expires = expires.as_deref().map(str::parse).transpose()?;
+            let mut l = List {
+                meta,
+                entries: Vec::new(),
+            };
+            let key = key.as_deref().map(SecretKey::read_file).transpose()?;
+            save(list, &mut l, key.as_ref())?;
+            out(&format!("created {} (id {id})\n", list.display()));
+            Ok(())
+        }
+        MaintainCommand::Add {
+            list,
+            kind,
+            value,
+            reference,
+            reason,
+            key,
+        } => {
+            let key = key.as_deref().map(SecretKey::read_file).transpose()?;
+            let mut l = List::read_file(list)?;
+            let now = now()?;
+            let mut e = parse_kv(kind, value)?;
+            e.reference = Some(reference.trim().to_owned()).filter(|r| !r.is_empty());
+            if let Some(r) = &e.reference
+                && r.chars().any(|c| c.is_control() && c != '\t')
+            {
+                return Err(usage("--ref contains control characters"));
+            }
+            e.added = Some(now);
+            bump(&mut l, now)?;
+            let rec = record(&l, AuditOp::Add, &e, reason, now, key.as_ref());
+            l.entries.push(e);
+            save(list, &mut l, key.as_ref())?;
+            let head = audit::append(&audit_path(list), &[rec])?;
+            out(&format!(
+                "added to {} (sequence {}); audit head {head}\n",
+                list.display(),
+                l.meta.sequence
+            ));
+            Ok(())
+        }
+        MaintainCommand::Remove {
+            list,
+            kind,
+            value,
+            reason,
+            key,
+        } => {
+            let key = key.as_deref().map(SecretKey::read_file).transpose()?;
+            let mut l = List::read_file(list)?;
+            let now = now()?;
+            let probe = parse_kv(kind, value)?;
+            let (gone, kept): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut l.entries)
+                .into_iter()
+                .partition(|e| e.kind == probe.kind && e.value == probe.value);
+            l.entries = kept;
+            if gone.is_empty() {
+                return Err(usage(format!(
+                    "{}: no {} entry {}",
+                    list.display(),
+                    probe.kind,
+                    probe.value
+                )));
+            }
+            bump(&mut l, now)?;
+            let recs: Vec<AuditRecord> = gone
+                .iter()
+                .map(|e| record(&l, AuditOp::Remove, e, reason, now, key.as_ref()))
+                .collect();
+            save(list, &mut l, key.as_ref())?;
+            let head = audit::append(&audit_path(list), &recs)?;
+            out(&format!(
+                "removed {} entr{} from {} (sequence {}); audit head {head}\n",
+                gone.len(),
+                if gone.len() == 1 { "y" } else { "ies" },
+                list.display(),
+                l.meta.sequence
+            ));
+            Ok(())
+        }
+        MaintainCommand::Sign { list, key } => {
+            let key = SecretKey::read_file(key)?;
+            let mut l = List::read_file(list)?;
+            save(list, &mut l, Some(&key))?;
+            out(&format!(
+                "signed {} with key {}\n",
+                list.display(),
+                key.public_key().key_id()
+            ));
+            Ok(())
+        }
+        MaintainCommand::Verify {
+            list,
+            trust,
+            allow_unsigned,
+            expired,
+            min_sequence,
+        } => {
+            let trust = match trust {
+                Some(p) => TrustStore::load(p)?,
+                None => TrustStore::new(),
+            };
+            let opts = LoadOptions {
+                allow_unsigned: *allow_unsigned,
+                expired: match expired {
+                    ExpiredArg::Refuse => ExpiredPolicy::Refuse,
+                    ExpiredArg::Flag => ExpiredPolicy::Flag,
+                },
+                min_sequence: *min_sequence,
+                now: Some(now()?),
+            };
+            let (l, v) = load_verified(list, &trust, &opts)?;
+            let who = match &v.signer {
+                Some(s) => format!("signed by {:?} with key {}", s.issuer, s.key_id),
+                None => "UNSIGNED (allowed)".to_owned(),
+            };
+            let exp = if v.expired { ", EXPIRED" } else { "" };
+            out(&format!(
+                "ok\t{}\t{} sequence {}, {} entries, {who}{exp}\n",
+                list.display(),
+                l.meta.id,
+                l.meta.sequence,
+                l.entries.len()
+            ));
+            Ok(())
+        }
+        MaintainCommand::Show { list, entries } => {
+            let l = List::read_file(list)?;
+            let m = &l.meta;
+            let mut s = String::new();
+            s.push_str(&format!(
+                "id: {}\nissuer: {}\nname: {}\njurisdiction: {}\ncategory: {}\npolicy: {}\nsequence: {}\ncreated: {}\n",
+                m.id, m.issuer, m.name, m.jurisdiction, m.category, m.policy, m.sequence, m.created
+            ));
+            if let Some(e) = m.expires {
+                s.push_str(&format!("expires: {e}\n"));
+            }
+            match m.signature {
+                Some(sig) => s.push_str(&format!("signed-by-key: {}\n", sig.key_id)),
+                None => s.push_str("signed-by-key: (unsigned)\n"),
+            }
+            s.push_str(&format!("entries: {}\n", l.entries.len()));
+            out(&s);
+            if *entries {
+                let mut body = String::new();
+                for e in &l.entries {
+                    if let Some(t) = e.added {
+                        body.push_str(&format!("@{t} "));
+                    }
+                    body.push_str(&format!("{} {}", e.kind, e.value));
+                    if let Some(r) = &e.reference {
+                        body.push(' ');
+                        body.push_str(r);
+                    }
+                    body.push('\n');
+                }
+                out(&body);
+            }
+            Ok(())
+        }
+        MaintainCommand::Stats { list } => {
+            let l = List::read_file(list)?;
+            let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+            for e in &l.entries {
+                *by_kind.entry(e.kind.as_str()).or_default() += 1;
+            }
+            let with_ref = l.entries.iter().filter(|e| e.reference.is_some()).count();
+            let with_added = l.entries.iter().filter(|e| e.added.is_some()).count();
+            let mut s = format!("entries\t{}\n", l.entries.len());
+            for k in EntryKind::ALL {
+                if let Some(n) = by_kind.get(k.as_str()) {
+                    s.push_str(&format!("{k}\t{n}\n"));
+                }
+            }
+            s.push_str(&format!(
+                "with-reference\t{with_ref}\nwith-added\t{with_added}\n"
+            ));
+            out(&s);
+            Ok(())
+        }
+        MaintainCommand::Diff {
+            old,
+            new,
+            out: dest,
+            key,
+        } => {
+            let key = SecretKey::read_file(key)?;
+            let o = List::read_file(old)?;
+            let n = List::read_file(new)?;
+            if o.meta.id != n.meta.id || o.meta.issuer != n.meta.issuer {
+                return Err(usage(format!(
+                    "{} and {} are different lists (id or issuer differ)",
+                    old.display(),
+                    new.display()
+                )));
+            }
+            if n.meta.sequence <= o.meta.sequence {
+                return Err(usage(format!(
+                    "{} (sequence {}) is not newer than {} (sequence {})",
+                    new.display(),
+                    n.meta.sequence,
+                    old.display(),
+                    o.meta.sequence
+                )));
+            }
+            let mut d = Delta::diff(&o, &n);
+            d.sign(&o, &key)?;
+            let text = d.to_text();
+            write_atomic(dest, |w| w.write_all(text.as_bytes()))?;
+            out(&format!(
+                "wrote {}: sequence {} -> {}, -{} +{}\n",
+                dest.display(),
+                d.from,
+                d.to,
+                d.removed.len(),
+                d.added.len()
+            ));
+            Ok(())
+        }
+        MaintainCommand::Apply {
+            list,
+            delta,
+            trust,
+            reason,
+        } => {
+            let trust = TrustStore::load(trust)?;
+            let a = apply_file(list, delta, &trust, reason, now()?)?;
+            out(&format!(
+                "applied {} to {}: sequence {} -> {}, -{} +{}, signed by key {}; audit head {}\n",
+                delta.display(),
+                list.display(),
+                a.from,
+                a.to,
+                a.removed,
+                a.added,
+                a.signer.key_id,
+                a.audit_head
+            ));
+            Ok(())
+        }
+        MaintainCommand::Audit { list, records } => {
+            let path = audit_path(list);
+            let (sum, recs) = audit::read_file(&path)?;
+            if *records {
+                let mut s = String::new();
+                for r in &recs {
+                    s.push_str(&format!(
+                        "{}\t{}\t{}\t{} {}\t{}\t{}\t{}\n",
+                        r.time,
+                        r.list_sequence,
+                        r.op,
+                        r.kind,
+                        r.value,
+                        r.reference,
+                        r.reason,
+                        r.key_id.map(|k| k.to_string()).unwrap_or_default()
+                    ));
+                }
+                out(&s);
+            }
+            out(&format!(
+                "ok\t{}\t{} records, head {}\n",
+                path.display(),
+                sum.records,
+                sum.head
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn keygen(prefix: &Path, issuer: &str) -> Result<(), Fail> {
+    let mut sp = prefix.as_os_str().to_owned();
+    sp.push(".key");
+    let mut pp = prefix.as_os_str().to_owned();
+    pp.push(".pub");
+    let (sp, pp) = (PathBuf::from(sp), PathBuf::from(pp));
+    if pp.exists() {
+        return Err(usage(format!("{}: already exists", pp.display())));
+    }
+    let k = SecretKey::generate()?;
+    k.write_file(&sp)?;
+    let pk = k.public_key();
+    let text = pk.to_file_text();
+    write_atomic(&pp, |w| w.write_all(text.as_bytes()))?;
+    let line = trust_line(&TrustedKey {
+        issuer: issuer.to_owned(),
+        key: pk,
+        not_before: None,
+        not_after: None,
+    });
+    out(&format!(
+        "key id {}\nsecret key: {}\npublic key: {}\ntrust store line:\n{line}\n",
+        pk.key_id(),
+        sp.display(),
+        pp.display()
+    ));
+    Ok(())
+}
+
+/// Parse `KIND VALUE` as an entry line, so the CLI validates exactly like
+/// the list parser.
+fn parse_kv(kind: &str, value: &str) -> Result<Entry, Fail> {
+    if value.is_empty() || value.contains([' ', '\t']) {
+        return Err(usage("VALUE must be one token without spaces"));
+    }
+    Entry::from_line(&format!("{kind} {value}")).map_err(|e| usage(e.message()))
+}
+
+/// A new version: sequence + 1, created now (never moving backwards).
+fn bump(l: &mut List, now: Timestamp) -> Result<(), Fail> {
+    l.meta.sequence = l
+        .meta
+        .sequence
+        .checked_add(1)
+        .ok_or_else(|| usage("sequence overflow"))?;
+    l.meta.created = now.max(l.meta.created);
+    Ok(())
+}
+
+fn record(
+    l: &List,
+    op: AuditOp,
+    e: &Entry,
+    reason: &str,
+    now: Timestamp,
+    key: Option<&SecretKey>,
+) -> AuditRecord {
+    AuditRecord {
+        time: now,
+        list_id: l.meta.id.clone(),
+        list_sequence: l.meta.sequence,
+        op,
+        kind: e.kind,
+        value: e.value.clone(),
+        reference: e.reference.clone().unwrap_or_default(),
+        reason: reason.to_owned(),
+        key_id: key.map(|k| k.public_key().key_id()),
+    }
+}
+
+/// Sign (or, without a key, drop the now stale signature) and replace the
+/// file atomically.
+fn save(path: &Path, l: &mut List, key: Option<&SecretKey>) -> Result<(), Fail> {
+    match key {
+        Some(k) => l.sign(k),
+        None => {
+            if let Some(sig) = l.meta.signature.take() {
+                eprintln!(
+                    "warning: {} was signed by key {}; it is now UNSIGNED (pass --key or run `hashwall lists sign`)",
+                    path.display(),
+                    sig.key_id
+                );
+            }
+        }
+    }
+    write_atomic(path, |w| l.write_text(w))?;
+    Ok(())
+}
