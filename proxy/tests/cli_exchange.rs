@@ -786,3 +786,67 @@ fn export_rpz_zone_blocks_in_unbound() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A hashed export of a signed list does not carry the plaintext's
+/// signature (it would not verify); with `--key` the issuer signs the export
+/// and partners verify it against the same trust store.
+#[test]
+fn export_hashed_of_a_signed_list_is_unsigned_or_signed_anew() {
+    let dir = scratch("hashed-signed");
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let o = hashwall(&["lists", "keygen", "--out", &p("k"), "--issuer", "Hotline"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("ed25519 "))
+        .expect("keygen prints a trust store line")
+        .to_owned();
+    std::fs::write(p("trust.txt"), format!("{line}\n")).expect("trust store");
+    let key = p("k.key");
+    let list = p("l.list");
+    for args in [
+        vec![
+            "lists",
+            "new",
+            list.as_str(),
+            "--issuer",
+            "Hotline",
+            "--key",
+            key.as_str(),
+        ],
+        vec![
+            "lists",
+            "add",
+            list.as_str(),
+            "url-prefix",
+            "evil.example/a/",
+            "--ref",
+            "R1",
+            "--key",
+            key.as_str(),
+        ],
+    ] {
+        let o = hashwall(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    let (unsigned, signed) = (p("unsigned.list"), p("signed.list"));
+    let o = hashwall(&[
+        "lists", "export", "--format", "hashed", &list, "-o", &unsigned,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&unsigned).expect("export written");
+    assert!(!text.contains("# signature:"), "{text}");
+    let trust = p("trust.txt");
+    let o = hashwall(&["lists", "verify", &unsigned, "--trust", &trust]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an unsigned export must not verify"
+    );
+    let o = hashwall(&[
+        "lists", "export", "--format", "hashed", &list, "-o", &signed, "--key", &key,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hashwall(&["lists", "verify", &signed, "--trust", &trust]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

@@ -149,11 +149,12 @@ pub fn hashed_export(
             added: None,
         })
         .collect();
+    // The source's signature covers its plaintext entries, not these: the
+    // export is unsigned until its issuer signs it (`lists export --key`).
+    let mut meta = list.meta.clone();
+    meta.signature = None;
     Ok(HashedExport {
-        list: List {
-            meta: list.meta.clone(),
-            entries,
-        },
+        list: List { meta, entries },
         hashed,
         carried,
         left_out,

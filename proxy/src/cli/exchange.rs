@@ -255,6 +255,10 @@ pub struct ExportArgs {
     /// Bloom filter false-positive rate.
     #[arg(long, default_value_t = 0.001)]
     pub fp_rate: f64,
+    /// Sign the hashed export with this secret key (the issuer's), so that
+    /// partners can verify it against their trust store.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
 /// A list file with its entries' line numbers.
@@ -297,17 +301,25 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
         ExportFormat::Hashed => {
             let l = &loaded[0];
             match hashed_export(&l.list, &canon, Some(&l.path), Some(&l.lines)) {
-                Ok(h) => (
-                    h.list.to_text().into_bytes(),
-                    format!(
-                        "exported {} url-sha256 entries ({} hashed, {} already hashed, {} duplicates merged, {} non-URL entries left out)",
-                        h.list.entries.len(),
-                        h.hashed,
-                        h.carried,
-                        h.duplicates,
-                        h.left_out
-                    ),
-                ),
+                Ok(mut h) => {
+                    if let Some(key) = &a.key {
+                        match hashwall_lists::SecretKey::read_file(key) {
+                            Ok(k) => h.list.sign(&k),
+                            Err(e) => return fail(e.to_string()),
+                        }
+                    }
+                    (
+                        h.list.to_text().into_bytes(),
+                        format!(
+                            "exported {} url-sha256 entries ({} hashed, {} already hashed, {} duplicates merged, {} non-URL entries left out)",
+                            h.list.entries.len(),
+                            h.hashed,
+                            h.carried,
+                            h.duplicates,
+                            h.left_out
+                        ),
+                    )
+                }
                 Err(e) => return fail(e),
             }
         }
