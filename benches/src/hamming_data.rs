@@ -1,47 +1,14 @@
 //! Deterministic PDQ-like hash lists and queries for the Hamming benchmarks
 //! and the FAISS comparison (same seed, same data, in both).
 
-/// SplitMix64: small, seeded, and identical everywhere.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`; the modulo bias is irrelevant here).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    /// A uniform random 256-bit hash.
-    pub fn pdq(&mut self) -> [u64; 4] {
-        [
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-        ]
-    }
-}
+pub use crate::rng::Rng;
 
 /// `h` with `k` distinct random bits flipped (exactly `k` bits differ).
 pub fn flip_bits(rng: &mut Rng, mut h: [u64; 4], k: u32) -> [u64; 4] {
     let mut flipped = [0u64; 4];
     let mut done = 0;
     while done < k.min(256) {
-        let b = rng.below(256) as usize;
+        let b = rng.below_mod(256) as usize;
         if flipped[b / 64] & (1 << (b % 64)) == 0 {
             flipped[b / 64] |= 1 << (b % 64);
             h[b / 64] ^= 1 << (b % 64);
@@ -70,12 +37,12 @@ pub fn clustered(seed: u64, n: usize) -> Vec<[u64; 4]> {
             big_groups -= 1;
             5000
         } else {
-            let scale = rng.below(11);
-            1 + rng.below(1 << scale) as usize
+            let scale = rng.below_mod(11);
+            1 + rng.below_mod(1 << scale) as usize
         };
         let centre = rng.pdq();
         for _ in 0..size.min(n - out.len()) {
-            let k = rng.below(9) as u32;
+            let k = rng.below_mod(9) as u32;
             out.push(flip_bits(&mut rng, centre, k));
         }
     }
@@ -88,8 +55,8 @@ pub fn near_queries(seed: u64, list: &[[u64; 4]], n: usize, max_flip: u32) -> Ve
     let mut rng = Rng::new(seed);
     (0..n)
         .map(|_| {
-            let e = list[rng.below(list.len() as u64) as usize];
-            let k = rng.below(u64::from(max_flip) + 1) as u32;
+            let e = list[rng.below_mod(list.len() as u64) as usize];
+            let k = rng.below_mod(u64::from(max_flip) + 1) as u32;
             flip_bits(&mut rng, e, k)
         })
         .collect()
@@ -138,9 +105,9 @@ pub fn near_queries64(seed: u64, list: &[u64], n: usize, max_flip: u32) -> Vec<u
     let mut rng = Rng::new(seed);
     (0..n)
         .map(|_| {
-            let mut h = list[rng.below(list.len() as u64) as usize];
-            for _ in 0..rng.below(u64::from(max_flip) + 1) {
-                h ^= 1 << rng.below(64);
+            let mut h = list[rng.below_mod(list.len() as u64) as usize];
+            for _ in 0..rng.below_mod(u64::from(max_flip) + 1) {
+                h ^= 1 << rng.below_mod(64);
             }
             h
         })

@@ -3,5 +3,6 @@
 
 pub mod adblock_peer;
 pub mod hamming_data;
+pub mod rng;
 pub mod stats;
 pub mod url_data;

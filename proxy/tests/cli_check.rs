@@ -1,29 +1,16 @@
 //! `hashwall check` and `hashwall url` as a user runs them.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn hashwall(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hashwall binary runs");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    if let Some(s) = stdin {
-        pipe.write_all(s.as_bytes()).expect("write stdin");
-    }
-    drop(pipe);
-    child.wait_with_output().expect("hashwall exits")
-}
+use std::process::Output;
+
+use common::hashwall;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// The README's first command: the demo list blocks its example and lets the
+/// The README's `check` example: the demo list blocks its example and lets the
 /// rest through, exit status 1 (something was blocked).
 #[test]
 fn readme_check_command_on_demo_list() {
@@ -32,7 +19,7 @@ fn readme_check_command_on_demo_list() {
         readme.contains(
             "check --url http://www.blocked.example/index.html --url http://example.org/"
         ),
-        "README's first command changed: update this test"
+        "README's check example changed: update this test"
     );
     let o = hashwall(
         &[

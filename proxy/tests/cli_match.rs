@@ -1,26 +1,13 @@
 //! `hashwall match` and `hashwall check --image` as a user runs them.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
+
+use common::hashwall;
 
 use hashwall::image::{Algorithm, Dihedral, HashOptions, PdqHash, hash_image};
-
-fn hashwall(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hashwall binary runs");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    if let Some(s) = stdin {
-        pipe.write_all(s.as_bytes()).expect("write stdin");
-    }
-    drop(pipe);
-    child.wait_with_output().expect("hashwall exits")
-}
 
 fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
