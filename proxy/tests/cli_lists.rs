@@ -146,9 +146,11 @@ fn keygen_new_add_verify_show_stats() {
     let a = ok(&run(&["lists", "audit", s(&list), "--records"]));
     assert!(a.contains("2 records, head "), "{a}");
     assert!(a.contains("court order 5"), "{a}");
-    // The signed list works with `check` like any list.
+    // The signed list works with `check` through the trust store.
     let c = run(&[
         "check",
+        "--trust",
+        s(&trust),
         "--list",
         s(&list),
         "--url",
@@ -156,6 +158,39 @@ fn keygen_new_add_verify_show_stats() {
     ]);
     assert_eq!(code(&c), 1, "{}", se(&c));
     assert!(so(&c).starts_with("block\t"), "{}", so(&c));
+    // Without the trust store, or with one that does not hold the key, it
+    // is refused (exit 2, naming the file), --allow-unsigned or not.
+    let empty = dir.join("empty.store");
+    std::fs::write(&empty, "# nobody\n").unwrap();
+    for extra in [
+        &[][..],
+        &["--trust", s(&empty)][..],
+        &["--allow-unsigned"][..],
+    ] {
+        let mut args = vec!["check", "--list", s(&list), "--url", "http://a.example/"];
+        args.extend_from_slice(extra);
+        let c = run(&args);
+        assert_eq!(code(&c), 2, "{extra:?}: {}", se(&c));
+        assert!(se(&c).contains(s(&list)), "{}", se(&c));
+        assert!(se(&c).contains("Example Police"), "{}", se(&c));
+        assert!(so(&c).is_empty(), "{}", so(&c));
+    }
+    // A tampered copy is refused even with the right store.
+    let bad = dir.join("tampered.list");
+    let text = std::fs::read_to_string(&list).unwrap();
+    std::fs::write(&bad, text.replace("evil.example", "good.example")).unwrap();
+    let c = run(&[
+        "match",
+        "--trust",
+        s(&trust),
+        "--list",
+        s(&bad),
+        "--hash",
+        "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    ]);
+    assert_eq!(code(&c), 2, "{}", se(&c));
+    assert!(se(&c).contains("tampered.list"), "{}", se(&c));
+    assert!(se(&c).contains("signature does not verify"), "{}", se(&c));
 }
 
 #[test]
