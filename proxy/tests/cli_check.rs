@@ -121,6 +121,7 @@ fn lists_from_files_with_provenance_and_precedence() {
     let o = hashwall(
         &[
             "check",
+            "--allow-unsigned",
             "--list",
             &b,
             "--list",
@@ -154,6 +155,7 @@ fn a_bad_list_is_an_error_naming_the_line() {
     let o = hashwall(
         &[
             "check",
+            "--allow-unsigned",
             "--list",
             &bad.to_string_lossy(),
             "--url",
@@ -164,6 +166,72 @@ fn a_bad_list_is_an_error_naming_the_line() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.list") && err.contains(":2"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A list file needs a signature the trust store accepts, or
+/// `--allow-unsigned`; an expired one needs `--allow-expired`.
+#[test]
+fn unsigned_and_expired_lists_need_explicit_permission() {
+    let dir = std::env::temp_dir().join(format!("hashwall-cli-trust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let plain = dir.join("plain.list");
+    std::fs::write(&plain, "domain bad.example\n").expect("write");
+    let p = plain.to_string_lossy().into_owned();
+    let o = hashwall(
+        &["check", "--list", &p, "--url", "http://bad.example/"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("plain.list") && err.contains("not signed"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-unsigned"), "{err}");
+    let o = hashwall(
+        &[
+            "check",
+            "--allow-unsigned",
+            "--list",
+            &p,
+            "--url",
+            "http://bad.example/",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let old = dir.join("old.list");
+    std::fs::write(
+        &old,
+        "# expires: 2020-01-01T00:00:00Z\ndomain bad.example\n",
+    )
+    .expect("write");
+    let p = old.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--allow-unsigned",
+        "--list",
+        &p,
+        "--url",
+        "http://bad.example/",
+    ];
+    let o = hashwall(&args, None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("old.list") && err.contains("expired"), "{err}");
+    let mut flagged = args.to_vec();
+    flagged.push("--allow-expired");
+    let o = hashwall(&flagged, None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("old.list") && err.contains("EXPIRED"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

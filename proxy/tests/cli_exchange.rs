@@ -220,6 +220,7 @@ fn import_output_file_loads_in_check() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = hashwall(&[
         "check",
+        "--allow-unsigned",
         "--list",
         out.to_str().expect("utf-8"),
         "--url",
@@ -372,6 +373,7 @@ fn export_hashed_domains_and_urls_through_check() {
     let check = |url: &str| {
         let o = hashwall(&[
             "check",
+            "--allow-unsigned",
             "--list",
             out.to_str().expect("utf-8"),
             "--url",

@@ -146,9 +146,11 @@ fn keygen_new_add_verify_show_stats() {
     let a = ok(&run(&["lists", "audit", s(&list), "--records"]));
     assert!(a.contains("2 records, head "), "{a}");
     assert!(a.contains("court order 5"), "{a}");
-    // The signed list works with `check` like any list.
+    // The signed list works with `check` through the trust store.
     let c = run(&[
         "check",
+        "--trust",
+        s(&trust),
         "--list",
         s(&list),
         "--url",
@@ -156,6 +158,39 @@ fn keygen_new_add_verify_show_stats() {
     ]);
     assert_eq!(code(&c), 1, "{}", se(&c));
     assert!(so(&c).starts_with("block\t"), "{}", so(&c));
+    // Without the trust store, or with one that does not hold the key, it
+    // is refused (exit 2, naming the file), --allow-unsigned or not.
+    let empty = dir.join("empty.store");
+    std::fs::write(&empty, "# nobody\n").unwrap();
+    for extra in [
+        &[][..],
+        &["--trust", s(&empty)][..],
+        &["--allow-unsigned"][..],
+    ] {
+        let mut args = vec!["check", "--list", s(&list), "--url", "http://a.example/"];
+        args.extend_from_slice(extra);
+        let c = run(&args);
+        assert_eq!(code(&c), 2, "{extra:?}: {}", se(&c));
+        assert!(se(&c).contains(s(&list)), "{}", se(&c));
+        assert!(se(&c).contains("Example Police"), "{}", se(&c));
+        assert!(so(&c).is_empty(), "{}", so(&c));
+    }
+    // A tampered copy is refused even with the right store.
+    let bad = dir.join("tampered.list");
+    let text = std::fs::read_to_string(&list).unwrap();
+    std::fs::write(&bad, text.replace("evil.example", "good.example")).unwrap();
+    let c = run(&[
+        "match",
+        "--trust",
+        s(&trust),
+        "--list",
+        s(&bad),
+        "--hash",
+        "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    ]);
+    assert_eq!(code(&c), 2, "{}", se(&c));
+    assert!(se(&c).contains("tampered.list"), "{}", se(&c));
+    assert!(se(&c).contains("signature does not verify"), "{}", se(&c));
 }
 
 #[test]
@@ -399,4 +434,99 @@ fn usage_and_io_errors_exit_2() {
     let _ = o;
     let o = run(&["lists", "remove", s(&list), "url", "http://x.example/"]);
     assert_eq!(code(&o), 0, "{}", se(&o));
+}
+
+#[test]
+fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
+    let Some(pdq) = hashwall::conformance::dir("pdq") else {
+        return;
+    };
+    let dih = pdq.join("pdq/data/reg-test-input/dih");
+    let orig = dih.join("bridge-1-original.jpg");
+    let rotated = dih.join("bridge-2-rotate-90.jpg");
+    let dir = tempdir("image");
+    let (key, trust) = setup(&dir);
+    let list = new_list(&dir, &key);
+    let junk = dir.join("junk.jpg");
+    std::fs::write(&junk, "not an image").unwrap();
+
+    let o = ok(&run(&[
+        "lists",
+        "add-image",
+        s(&list),
+        s(&orig),
+        "--ref",
+        "CASE-IMG-1",
+        "--reason",
+        "hotline report 9",
+        "--key",
+        s(&key),
+    ]));
+    assert!(o.contains("added 3 entries"), "{o}");
+    assert!(o.contains("(sequence 1)"), "{o}");
+    let show = ok(&run(&["lists", "show", s(&list), "--entries"]));
+    for kind in ["pdq", "md5", "sha256"] {
+        assert!(
+            show.lines()
+                .any(|l| l.contains(&format!(" {kind} ")) && l.ends_with(" CASE-IMG-1")),
+            "{kind}: {show}"
+        );
+    }
+    let a = ok(&run(&["lists", "audit", s(&list), "--records"]));
+    assert!(a.contains("3 records, head "), "{a}");
+    assert!(a.contains("hotline report 9"), "{a}");
+    ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
+
+    // The signed list blocks the image, and its rotated copy by PDQ.
+    let c = run(&[
+        "check",
+        "--trust",
+        s(&trust),
+        "--list",
+        s(&list),
+        "--image",
+        s(&orig),
+        "--image",
+        s(&rotated),
+    ]);
+    assert_eq!(code(&c), 1, "{}", se(&c));
+    let lines: Vec<String> = so(&c).lines().map(str::to_owned).collect();
+    assert!(
+        lines[0].starts_with("block\t") && lines[0].contains("ref=CASE-IMG-1"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("block\t") && lines[1].contains("kind=pdq"),
+        "{lines:?}"
+    );
+
+    // An undecodable file is an error naming it and adds nothing for it;
+    // the image already listed is not added twice; the good new one is.
+    let o = run(&[
+        "lists",
+        "add-image",
+        s(&list),
+        s(&junk),
+        s(&orig),
+        s(&rotated),
+        "--ref",
+        "CASE-IMG-2",
+        "--key",
+        s(&key),
+    ]);
+    assert_eq!(code(&o), 2, "{}", se(&o));
+    assert!(se(&o).contains("junk.jpg"), "{}", se(&o));
+    assert!(so(&o).contains("already listed"), "{}", so(&o));
+    assert!(so(&o).contains("added 3 entries"), "{}", so(&o));
+    let stats = ok(&run(&["lists", "stats", s(&list)]));
+    assert!(stats.contains("entries\t6\n"), "{stats}");
+    let show = ok(&run(&["lists", "show", s(&list)]));
+    assert!(show.contains("sequence: 2"), "{show}");
+
+    // Only bad files: nothing written, exit 2.
+    let o = run(&["lists", "add-image", s(&list), s(&junk), "--ref", "X"]);
+    assert_eq!(code(&o), 2);
+    assert!(se(&o).contains("junk.jpg"), "{}", se(&o));
+    ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -56,6 +56,7 @@ fn match_hashes_with_distance_provenance_and_overrides() {
     let o = hashwall(
         &[
             "match",
+            "--allow-unsigned",
             "--list",
             &list,
             "--hash",
@@ -93,6 +94,7 @@ fn match_hashes_with_distance_provenance_and_overrides() {
     let o = hashwall(
         &[
             "match",
+            "--allow-unsigned",
             "--list",
             &list,
             "--hash",
@@ -107,7 +109,15 @@ fn match_hashes_with_distance_provenance_and_overrides() {
 
     // Stdin: bare PDQ hex, KIND:HEX, a low-quality hash, and garbage.
     let o = hashwall(
-        &["match", "--list", &list, "--stdin", "--json", "--stats"],
+        &[
+            "match",
+            "--allow-unsigned",
+            "--list",
+            &list,
+            "--stdin",
+            "--json",
+            "--stats",
+        ],
         Some(&format!("{PDQ}\npdq:{PDQ}:20\nphash:zz\n")),
     );
     let rows: Vec<serde_json::Value> = out(&o)
@@ -138,6 +148,7 @@ fn match_hashes_with_distance_provenance_and_overrides() {
     let o = hashwall(
         &[
             "match",
+            "--allow-unsigned",
             "--list",
             &list,
             "--hash",
@@ -171,7 +182,16 @@ fn check_image_files_including_a_rotated_copy() {
     let (o1, o2) = (orig.to_string_lossy(), other.to_string_lossy());
     let o = hashwall(
         &[
-            "check", "--list", &list, "--image", &o1, "--image", &o2, "--image", &junk,
+            "check",
+            "--allow-unsigned",
+            "--list",
+            &list,
+            "--image",
+            &o1,
+            "--image",
+            &o2,
+            "--image",
+            &junk,
         ],
         None,
     );

@@ -141,7 +141,7 @@ fn check_config_good_and_bad() {
     dir.write("rel.list", "domain rel.example\n");
     let rel = dir.write(
         "rel.toml",
-        "[[list]]\npath = \"rel.list\"\npolicy = \"monitor\"\n",
+        "[[list]]\npath = \"rel.list\"\npolicy = \"monitor\"\nallow_unsigned = true\n",
     );
     let (code, out, err) =
         hashwall(&["serve", "--check-config", "--config", rel.to_str().unwrap()]);

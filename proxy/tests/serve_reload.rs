@@ -39,7 +39,7 @@ async fn reload_under_load_loses_no_request() {
     let up = upstream().await;
     let config = format!(
         "[proxy]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"t0k\"\n\
-         [lists]\npoll_secs = 0.05\n[[list]]\npath = {:?}\n",
+         [lists]\npoll_secs = 0.05\n[[list]]\npath = {:?}\nallow_unsigned = true\n",
         list.display().to_string()
     );
     let proxy = Proxy::start(&config).await;
@@ -134,7 +134,7 @@ async fn failed_load_keeps_last_good_snapshot() {
     );
     let config = format!(
         "[proxy]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
-         [lists]\npoll_secs = 0\n[[list]]\npath = {:?}\n",
+         [lists]\npoll_secs = 0\n[[list]]\npath = {:?}\nallow_unsigned = true\n",
         list.display().to_string()
     );
     let proxy = Proxy::start(&config).await;

@@ -9,7 +9,7 @@ use clap::Args;
 use hashwall::{Snapshot, Verdict};
 use serde_json::{Value, json};
 
-use super::lists::load_snapshot;
+use super::lists::{TrustArgs, load_snapshot};
 
 /// `hashwall check`
 #[derive(Debug, Args)]
@@ -18,6 +18,9 @@ pub struct CheckArgs {
     /// A list file (repeatable). Without any, the built-in demo list is used.
     #[arg(long = "list", value_name = "FILE")]
     pub lists: Vec<PathBuf>,
+    /// Trust options for the list files.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// A URL to check (repeatable).
     #[arg(long, value_name = "URL")]
     pub url: Vec<String>,
@@ -67,7 +70,7 @@ impl Tally {
 /// Runs `check`. Exit status: 2 if a list or an input could not be read,
 /// else 1 if any input is blocked, else 0.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let (snapshot, load_ms) = match load_snapshot(&args.lists, &Default::default()) {
+    let (snapshot, load_ms) = match load_snapshot(&args.lists, &Default::default(), &args.trust) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error\t{e}");

@@ -6,7 +6,7 @@
 //! rollback, wrong list, truncated file, broken audit log); 2 a usage, parse
 //! or I/O error. Errors are printed as `error: FILE:LINE: message`.
 //!
-//! Mutating commands (`new`, `add`, `remove`, `apply`) replace the list
+//! Mutating commands (`new`, `add`, `add-image`, `remove`, `apply`) replace the list
 //! atomically, bump its sequence (except `new`) and append to the audit log
 //! beside it (`LIST.audit`). Without `--key` a changed list is written
 //! unsigned (with a warning); `sign` signs it afterwards.
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+use hashwall::image::{Algorithm, HashOptions, hash_image};
 use hashwall_lists::{
     AuditOp, AuditRecord, Category, Delta, Entry, EntryKind, Error, ErrorKind, ExpiredPolicy,
     Jurisdiction, List, ListMeta, LoadOptions, Policy, SecretKey, Timestamp, TrustStore,
@@ -89,6 +90,26 @@ pub enum MaintainCommand {
         /// The URL, domain or hash.
         value: String,
         /// The issuer's reference (case number).
+        #[arg(long = "ref", value_name = "REF")]
+        reference: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Secret key file to sign the new version with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Add image files' PDQ, MD5 and SHA-256 hashes (bumps the sequence
+    /// once, records each entry in the audit log). A file that cannot be
+    /// read or decoded is an error naming it, and nothing is added for it;
+    /// hashes the list already holds are not added twice.
+    AddImage {
+        /// The list file.
+        list: PathBuf,
+        /// Image files (JPEG, PNG, GIF, WebP, BMP, TIFF).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The issuer's reference (case number), on every entry.
         #[arg(long = "ref", value_name = "REF")]
         reference: String,
         /// Why, for the audit log.
@@ -341,6 +362,13 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
             ));
             Ok(())
         }
+        MaintainCommand::AddImage {
+            list,
+            files,
+            reference,
+            reason,
+            key,
+        } => add_image(list, files, reference, reason, key.as_deref()),
         MaintainCommand::Remove {
             list,
             kind,
@@ -607,6 +635,108 @@ fn parse_kv(kind: &str, value: &str) -> Result<Entry, Fail> {
         return Err(usage("VALUE must be one token without spaces"));
     }
     Entry::from_line(&format!("{kind} {value}")).map_err(|e| usage(e.message()))
+}
+
+/// PDQ below this quality matches poorly (PDQ's own guidance); such a hash
+/// is still added, but the maintainer is told.
+const PDQ_MIN_QUALITY: u8 = 50;
+
+fn add_image(
+    list: &Path,
+    files: &[PathBuf],
+    reference: &str,
+    reason: &str,
+    key: Option<&Path>,
+) -> Result<(), Fail> {
+    let key = key.map(SecretKey::read_file).transpose()?;
+    let mut l = List::read_file(list)?;
+    let now = now()?;
+    let reference = Some(reference.trim().to_owned()).filter(|r| !r.is_empty());
+    if let Some(r) = &reference
+        && r.chars().any(|c| c.is_control() && c != '\t')
+    {
+        return Err(usage("--ref contains control characters"));
+    }
+    // Full-resolution PDQ (what the shared hash lists hold) plus the exact
+    // digests of the file as given.
+    let opts = HashOptions::new().algorithms([Algorithm::Pdq, Algorithm::Md5, Algorithm::Sha256]);
+    let mut new: Vec<Entry> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut report = String::new();
+    for path in files {
+        let hashes = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| hash_image(&bytes, &opts).map_err(|e| e.to_string()));
+        let hashes = match hashes {
+            Ok(h) => h,
+            Err(why) => {
+                // Nothing of this file is added: no digest without its PDQ.
+                failed.push(format!("{}: {why}", path.display()));
+                continue;
+            }
+        };
+        report.push_str(&path.display().to_string());
+        for h in &hashes.hashes {
+            let mut e = parse_kv(h.algorithm.as_str(), &h.hex)?;
+            e.reference.clone_from(&reference);
+            e.added = Some(now);
+            let known = l
+                .entries
+                .iter()
+                .chain(&new)
+                .any(|x| x.kind == e.kind && x.value == e.value);
+            report.push_str(&format!("\t{} {}", e.kind, e.value));
+            if let Some(q) = h.quality {
+                report.push_str(&format!(" quality={q}"));
+                if q < PDQ_MIN_QUALITY {
+                    eprintln!(
+                        "warning: {}: PDQ quality {q} is below {PDQ_MIN_QUALITY}; it will match poorly",
+                        path.display()
+                    );
+                }
+            }
+            if known {
+                report.push_str(" (already listed)");
+            } else {
+                new.push(e);
+            }
+        }
+        report.push('\n');
+    }
+    if !new.is_empty() {
+        bump(&mut l, now)?;
+        let recs: Vec<AuditRecord> = new
+            .iter()
+            .map(|e| record(&l, AuditOp::Add, e, reason, now, key.as_ref()))
+            .collect();
+        l.entries.extend(new.iter().cloned());
+        save(list, &mut l, key.as_ref())?;
+        let head = audit::append(&audit_path(list), &recs)?;
+        report.push_str(&format!(
+            "added {} entr{} to {} (sequence {}); audit head {head}\n",
+            new.len(),
+            if new.len() == 1 { "y" } else { "ies" },
+            list.display(),
+            l.meta.sequence
+        ));
+    } else if failed.is_empty() {
+        report.push_str(&format!(
+            "nothing new for {}: every hash is already listed\n",
+            list.display()
+        ));
+    }
+    out(&report);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        // Every bad file is named, in order; the last goes through the
+        // usual `error:` path, so the exit status is 2.
+        let last = failed.pop().unwrap_or_default();
+        for f in &failed {
+            eprintln!("error: {f}");
+        }
+        Err(usage(last))
+    }
 }
 
 /// A new version: sequence + 1, created now (never moving backwards).

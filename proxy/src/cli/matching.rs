@@ -10,7 +10,7 @@ use hashwall::{HashValue, ListConfig, MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE, Sna
 use hashwall_lists::EntryKind;
 
 use super::check::{Tally, report};
-use super::lists::load_snapshot;
+use super::lists::{TrustArgs, load_snapshot};
 
 /// `hashwall match`
 #[derive(Debug, Args)]
@@ -19,6 +19,9 @@ pub struct MatchArgs {
     /// A list file (repeatable).
     #[arg(long = "list", value_name = "FILE", required = true)]
     pub lists: Vec<PathBuf>,
+    /// Trust options for the list files.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// A hash to match, `KIND:HEX` (`pdq`, `phash`, `dhash`, `md5`, `sha1`,
     /// `sha256`); a PDQ hash may carry its quality as `pdq:HEX:QUALITY`.
     #[arg(long, value_name = "KIND:HEX")]
@@ -81,7 +84,7 @@ pub fn run(args: &MatchArgs) -> ExitCode {
             .with_pdq_max_distance(n)
             .with_hash64_max_distance(n.min(MAX_HASH64_DISTANCE));
     }
-    let (snapshot, load_ms) = match load_snapshot(&args.lists, &config) {
+    let (snapshot, load_ms) = match load_snapshot(&args.lists, &config, &args.trust) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error\t{e}");

@@ -91,7 +91,7 @@ fn check(config: &Config) -> ExitCode {
         eprintln!("error\t{e}");
         return ExitCode::from(2);
     }
-    let sources = serve::lists::sources_from_config(&config.list);
+    let sources = serve::lists::sources_from_config(&config.list, &config.trust);
     match serve::lists::build(&sources) {
         Ok(snapshot) => {
             println!(

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hashwall_lists::Policy;
+use hashwall_lists::{ExpiredPolicy, Policy};
 use serde::Deserialize;
 
 use super::acl::Cidr;
@@ -34,6 +34,8 @@ pub struct Config {
     pub stop_page: StopPageConfig,
     /// Reload behaviour for the lists.
     pub lists: ListsConfig,
+    /// Which list signatures to accept.
+    pub trust: TrustConfig,
     /// The lists to load, in order (`[[list]]`).
     #[serde(default, rename = "list")]
     pub list: Vec<ListSourceConfig>,
@@ -177,6 +179,36 @@ pub struct ListsConfig {
     pub poll_secs: f64,
 }
 
+/// `[trust]`: every list file must verify against the trust store (signed
+/// by a key trusted for its issuer, within the key's window, not expired)
+/// unless unsigned lists are allowed. A signed list must always verify.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// The trust store file (`FORMAT.md`, "Trust store"); re-read at every
+    /// reload, so a key rotation needs no restart. Without one, only
+    /// unsigned lists (where allowed) load.
+    #[serde(default)]
+    pub store: Option<PathBuf>,
+    /// Accept list files without a signature (default: no). `[[list]]`
+    /// `allow_unsigned` overrides this per list.
+    pub allow_unsigned: bool,
+    /// An expired list: `refuse` it (the load fails) or `flag` it (load it
+    /// and log a warning).
+    #[serde(deserialize_with = "de_expired")]
+    pub expired: ExpiredPolicy,
+}
+
+fn de_expired<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ExpiredPolicy, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "refuse" => Ok(ExpiredPolicy::Refuse),
+        "flag" => Ok(ExpiredPolicy::Flag),
+        other => Err(serde::de::Error::custom(format!(
+            "trust.expired must be \"refuse\" or \"flag\", got {other:?}"
+        ))),
+    }
+}
+
 /// One `[[list]]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +226,10 @@ pub struct ListSourceConfig {
     /// the list.
     #[serde(default)]
     pub skip_invalid: bool,
+    /// Accept this list unsigned (overrides `trust.allow_unsigned`); the
+    /// built-in demo list is always accepted unsigned.
+    #[serde(default)]
+    pub allow_unsigned: Option<bool>,
 }
 
 fn de_policy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Policy>, D::Error> {
@@ -295,6 +331,11 @@ impl Config {
                 }
             }
             if let Some(p) = &mut config.stop_page.template
+                && p.is_relative()
+            {
+                *p = dir.join(&*p);
+            }
+            if let Some(p) = &mut config.trust.store
                 && p.is_relative()
             {
                 *p = dir.join(&*p);
@@ -463,6 +504,28 @@ mod tests {
         assert_eq!(c.list.len(), 1);
         assert_eq!(c.list[0].builtin.as_deref(), Some("demo"));
         assert_eq!(c.stats.retention_days, 30);
+        assert!(!c.trust.allow_unsigned);
+        assert_eq!(c.trust.expired, ExpiredPolicy::Refuse);
+        assert!(c.trust.store.is_none());
+    }
+
+    #[test]
+    fn trust_section() {
+        let c = Config::from_toml(
+            "[trust]\nstore = \"trust.store\"\nexpired = \"flag\"\n\
+             [[list]]\npath = \"a.list\"\nallow_unsigned = true\n",
+            Some(Path::new("/etc/hw")),
+        );
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.trust.store.as_deref(),
+            Some(Path::new("/etc/hw/trust.store"))
+        );
+        assert_eq!(c.trust.expired, ExpiredPolicy::Flag);
+        assert_eq!(c.list[0].allow_unsigned, Some(true));
+        let e = Config::from_toml("[trust]\nexpired = \"ignore\"\n", None);
+        assert!(e.is_err_and(|e| e.0.contains("trust.expired")));
+        assert!(Config::from_toml("[trust]\nstor = \"x\"\n", None).is_err());
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! load keeps the last good snapshot and is reported (log, metrics, the
 //! admin answer).
 //!
+//! Every list file is checked against the trust store (`[trust]`) while it
+//! is compiled: a list that fails verification fails the load exactly like
+//! one that fails to parse.
+//!
 //! # Extension point: other sources
 //!
 //! Where a list comes from is a [`ListSource`]. Files and the built-in demo
@@ -22,10 +26,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use hashwall::{Engine, ListConfig, Snapshot};
-use hashwall_lists::{List, Timestamp};
+use hashwall_lists::{
+    Error, ErrorKind, ExpiredPolicy, List, LoadOptions, Timestamp, TrustStore, Verification,
+    load_verified_then,
+};
 use serde_json::{Value, json};
 
-use super::config::ListSourceConfig;
+use super::config::{ListSourceConfig, TrustConfig};
 use super::metrics::Metrics;
 
 /// What identifies one version of a source: for a file its modification
@@ -37,30 +44,112 @@ pub struct Fingerprint(pub Vec<u8>);
 pub trait ListSource: Send + Sync + fmt::Debug {
     /// A short description for logs and errors (a path, `builtin:demo`).
     fn describe(&self) -> String;
-    /// Reads and parses the current version (blocking I/O allowed: called on
-    /// the blocking pool).
+    /// Reads, parses and verifies the current version (blocking I/O
+    /// allowed: called on the blocking pool).
     fn load(&self) -> Result<List, String>;
+    /// [`ListSource::load`], then `f` (compiling) on the list. A source may
+    /// run `f` while it verifies, but must return `f`'s work only for a list
+    /// that verified: on failure the caller discards what `f` built.
+    fn load_then(&self, f: &mut dyn FnMut(&List) -> Result<(), String>) -> Result<(), String> {
+        f(&self.load()?)
+    }
     /// The current version's fingerprint, cheaply (no parse); `None` when
     /// the source never changes.
     fn fingerprint(&self) -> Option<Fingerprint>;
 }
 
-/// A list file in the text format.
+/// How list files are checked: the `[trust]` section.
+#[derive(Debug, Clone)]
+pub struct TrustSettings {
+    /// The trust store file, re-read at every load; none trusts no key.
+    pub store: Option<PathBuf>,
+    /// Expired lists: refuse or flag.
+    pub expired: ExpiredPolicy,
+}
+
+/// A list file in the text format, verified against the trust store.
 #[derive(Debug)]
-pub struct FileSource(pub PathBuf);
+pub struct FileSource {
+    /// The file.
+    pub path: PathBuf,
+    /// The trust store and expiry policy.
+    pub trust: Arc<TrustSettings>,
+    /// Accept the file without a signature.
+    pub allow_unsigned: bool,
+}
+
+impl FileSource {
+    /// The trust store and load options for one load. The store is read
+    /// each time so that an operator's key rotation or removal of a
+    /// compromised key takes effect at the next reload.
+    fn trust(&self) -> Result<(TrustStore, LoadOptions), String> {
+        let store = match &self.trust.store {
+            Some(p) => TrustStore::load(p).map_err(|e| format!("trust store {e}"))?,
+            None => TrustStore::new(),
+        };
+        let opts = LoadOptions {
+            allow_unsigned: self.allow_unsigned,
+            expired: self.trust.expired,
+            min_sequence: None,
+            now: None,
+        };
+        Ok((store, opts))
+    }
+
+    /// The message for a load error, with what the operator can do about
+    /// the trust failures that are configuration, not tampering.
+    fn explain(&self, e: &Error) -> String {
+        let hint = match e.kind() {
+            ErrorKind::Unsigned => {
+                " (set allow_unsigned = true in [trust] or in its [[list]] to accept it unsigned)"
+            }
+            ErrorKind::UntrustedKey if self.trust.store.is_none() => {
+                " (no [trust] store is configured)"
+            }
+            ErrorKind::Expired => " ([trust] expired = \"flag\" loads expired lists)",
+            _ => "",
+        };
+        format!("{e}{hint}")
+    }
+
+    fn warn_expired(&self, list: &List, v: &Verification) {
+        if v.expired {
+            tracing::warn!(
+                path = %self.path.display(),
+                list = %list.meta.id,
+                expires = %list.meta.expires.unwrap_or_default(),
+                "list is expired (loaded: [trust] expired = \"flag\")"
+            );
+        }
+    }
+}
 
 impl ListSource for FileSource {
     fn describe(&self) -> String {
-        self.0.display().to_string()
+        self.path.display().to_string()
     }
 
     fn load(&self) -> Result<List, String> {
-        List::read_file(&self.0).map_err(|e| e.to_string())
+        let (store, opts) = self.trust()?;
+        let (list, v, ()) =
+            load_verified_then(&self.path, &store, &opts, |_| ()).map_err(|e| self.explain(&e))?;
+        self.warn_expired(&list, &v);
+        Ok(list)
+    }
+
+    fn load_then(&self, f: &mut dyn FnMut(&List) -> Result<(), String>) -> Result<(), String> {
+        let (store, opts) = self.trust()?;
+        // Compiles on this thread while another checks the signature.
+        let (list, v, compiled) =
+            load_verified_then(&self.path, &store, &opts, f).map_err(|e| self.explain(&e))?;
+        compiled?;
+        self.warn_expired(&list, &v);
+        Ok(())
     }
 
     fn fingerprint(&self) -> Option<Fingerprint> {
         let mut fp = Vec::with_capacity(24);
-        match std::fs::metadata(&self.0) {
+        match std::fs::metadata(&self.path) {
             Ok(m) => {
                 let mtime = m
                     .modified()
@@ -89,7 +178,7 @@ impl ListSource for FileSource {
     }
 }
 
-/// The list built into the binary.
+/// The list built into the binary: ours, so it needs no signature.
 #[derive(Debug)]
 pub struct DemoSource;
 
@@ -107,13 +196,25 @@ impl ListSource for DemoSource {
     }
 }
 
-/// The sources for a configuration's `[[list]]` entries.
-pub fn sources_from_config(configs: &[ListSourceConfig]) -> Vec<(Box<dyn ListSource>, ListConfig)> {
+/// The sources for a configuration's `[[list]]` entries, checked as
+/// `[trust]` says.
+pub fn sources_from_config(
+    configs: &[ListSourceConfig],
+    trust: &TrustConfig,
+) -> Vec<(Box<dyn ListSource>, ListConfig)> {
+    let settings = Arc::new(TrustSettings {
+        store: trust.store.clone(),
+        expired: trust.expired,
+    });
     configs
         .iter()
         .map(|c| {
             let source: Box<dyn ListSource> = match &c.path {
-                Some(p) => Box::new(FileSource(p.clone())),
+                Some(p) => Box::new(FileSource {
+                    path: p.clone(),
+                    trust: Arc::clone(&settings),
+                    allow_unsigned: c.allow_unsigned.unwrap_or(trust.allow_unsigned),
+                }),
                 None => Box::new(DemoSource),
             };
             let mut lc = ListConfig::default();
@@ -301,15 +402,19 @@ fn report_ok(reason: &str, snapshot: &Snapshot, start: Instant) -> LoadReport {
     }
 }
 
-/// Reads every source and compiles the snapshot (blocking).
+/// Reads and verifies every source and compiles the snapshot (blocking).
+/// Any failure returns the error and drops the half-built snapshot, so a
+/// list that did not verify is never served.
 pub fn build(sources: &[(Box<dyn ListSource>, ListConfig)]) -> Result<Snapshot, String> {
     let mut builder = Snapshot::builder();
     for (source, config) in sources {
-        let list = source
-            .load()
-            .map_err(|e| format!("{}: {e}", source.describe()))?;
-        builder
-            .add_list(&list, config)
+        source
+            .load_then(&mut |list| {
+                builder
+                    .add_list(list, config)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
             .map_err(|e| format!("{}: {e}", source.describe()))?;
     }
     Ok(builder.build())

@@ -123,7 +123,7 @@ where
 {
     let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
     let metrics = Arc::new(Metrics::default());
-    let sources = lists::sources_from_config(&config.list);
+    let sources = lists::sources_from_config(&config.list, &config.trust);
     let m = Arc::clone(&metrics);
     let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m))
         .await

@@ -208,7 +208,10 @@ pub fn base_config(dir: &TempDir, extra: &str) -> String {
     out.push_str(&extra);
     if !extra.contains("[[list]]") {
         out.push_str(&format!(
-            "\n[[list]]\npath = {:?}\n[[list]]\npath = {:?}\n",
+            // Unsigned test lists: allowed per list, so tests can still set
+            // [trust] themselves.
+            "\n[[list]]\npath = {:?}\nallow_unsigned = true\n\
+             [[list]]\npath = {:?}\nallow_unsigned = true\n",
             police.display().to_string(),
             monitor.display().to_string(),
         ));
