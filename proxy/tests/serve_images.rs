@@ -396,3 +396,26 @@ async fn disabled_scanning_passes_listed_images() {
     assert_eq!(status, 200);
     proxy.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_bytes_budget_makes_large_images_saturated() {
+    let dir = TempDir::new("img-budget");
+    let f = fixture();
+    let up = image_upstream(f.site.clone()).await;
+    // A budget of 2 KiB: the 640x480 JPEG (tens of KiB) cannot be held,
+    // whatever max_bytes allows.
+    let proxy = start(
+        &dir,
+        &f,
+        "max_bytes = 2048\nmax_held_bytes = 2048\non_unscannable = \"closed\"\n",
+    )
+    .await;
+    let (status, _, _) = fetch(proxy.addr, &format!("http://{up}/chunked-big.jpg")).await;
+    assert_eq!(status, 403);
+    let m = metrics(&proxy).await;
+    // Any frame takes at least 1 KiB of the budget, so it runs out before
+    // more than 2048 bytes (the cap) are held: saturated, not too large.
+    assert_eq!(counter(&m, "saturated"), 1, "{m}");
+    assert_eq!(counter(&m, "too_large"), 0, "{m}");
+    proxy.stop().await;
+}

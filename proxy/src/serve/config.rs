@@ -56,6 +56,9 @@ pub struct ImagesConfig {
     pub enabled: bool,
     /// Largest body scanned, in bytes; larger ones are unscannable.
     pub max_bytes: usize,
+    /// Bytes held back for scanning across all exchanges at once; beyond
+    /// it an image is unscannable (`saturated`).
+    pub max_held_bytes: u64,
     /// Hashing threads; 0 = one per core.
     pub workers: usize,
     /// Scans that may wait for a worker; beyond it the pool is saturated.
@@ -454,6 +457,9 @@ impl Config {
                 "images.max_bytes must be in 1024..=1073741824, got {}",
                 i.max_bytes
             ));
+        }
+        if i.max_held_bytes < i.max_bytes as u64 {
+            return err("images.max_held_bytes must be at least images.max_bytes".into());
         }
         if i.workers > 1024 || i.queue > 1 << 20 {
             return err(

@@ -24,7 +24,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, StatusCode};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{FailMode, ImagesConfig, secs};
 use super::metrics::ImageOutcome;
@@ -107,6 +107,10 @@ pub struct Scanner {
     config: ImagesConfig,
     pool: ScanPool,
     limits: DecodeLimits,
+    /// `images.max_held_bytes` in KiB permits: bytes held back across all
+    /// exchanges at once (each one alone is bounded by `max_bytes`, but
+    /// `max_connections` of them would not be).
+    budget: Arc<Semaphore>,
 }
 
 impl Scanner {
@@ -120,7 +124,11 @@ impl Scanner {
             max_height: config.max_side,
             max_alloc: config.max_pixels.saturating_mul(4),
         };
+        let kib = usize::try_from(config.max_held_bytes / 1024)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS);
         Scanner {
+            budget: Arc::new(Semaphore::new(kib)),
             pool: ScanPool::new(config.worker_count(), config.queue),
             config: config.clone(),
             limits,
@@ -234,13 +242,17 @@ where
     B: Body<Data = Bytes, Error = BoxError> + Send + Unpin + 'static,
 {
     let cap = scanner.config.max_bytes;
-    let mut held = Held::default();
+    let mut held = Held::new(Arc::clone(&scanner.budget));
     let Some(kind) = candidate(headers) else {
         return Filtered::Pass(body.boxed_unsync());
     };
     if kind == Candidate::Sniff {
-        if let Err(e) = held.read(&mut body, MAGIC_LEN).await {
-            return Filtered::UpstreamError(e);
+        match held.read(&mut body, MAGIC_LEN).await {
+            Ok(()) => {}
+            Err(Stop::Upstream(e)) => return Filtered::UpstreamError(e),
+            Err(Stop::Budget) => {
+                return unscannable(scanner, ImageOutcome::Saturated, count, held.then(body));
+            }
         }
         if !has_image_magic(&held.prefix()) {
             return Filtered::Pass(held.then(body));
@@ -257,14 +269,18 @@ where
         // `cap + 1` so "exactly the cap" is still scanned.
         match held.read(&mut body, cap.saturating_add(1)).await {
             Ok(()) => held.len > cap,
-            Err(e) => return Filtered::UpstreamError(e),
+            Err(Stop::Upstream(e)) => return Filtered::UpstreamError(e),
+            Err(Stop::Budget) => {
+                return unscannable(scanner, ImageOutcome::Saturated, count, held.then(body));
+            }
         }
     };
     if too_large {
         return unscannable(scanner, ImageOutcome::TooLarge, count, held.then(body));
     }
-    // The whole body is held (at most `cap` bytes).
-    let bytes = held.into_bytes();
+    // The whole body is held (at most `cap` bytes); its share of the
+    // budget stays taken until the scan is over.
+    let (bytes, _budget) = held.into_bytes();
     let job_bytes = bytes.clone();
     let timeout = secs(scanner.config.scan_timeout_secs);
     let result = scanner
@@ -363,34 +379,64 @@ fn scan(
     }
 }
 
-/// The part of a body read so far.
-#[derive(Default)]
+/// Why reading a held body stopped early.
+enum Stop {
+    /// The upstream body failed.
+    Upstream(BoxError),
+    /// `images.max_held_bytes` is used up by other exchanges.
+    Budget,
+}
+
+/// The part of a body read so far, and its share of the global budget.
 struct Held {
     chunks: VecDeque<Bytes>,
     len: usize,
     ended: bool,
+    budget: Arc<Semaphore>,
+    taken: Option<OwnedSemaphorePermit>,
 }
 
 impl Held {
+    fn new(budget: Arc<Semaphore>) -> Held {
+        Held {
+            chunks: VecDeque::new(),
+            len: 0,
+            ended: false,
+            budget,
+            taken: None,
+        }
+    }
+
     /// Reads frames until `want` bytes are held or the body ends. One frame
     /// may overshoot `want` by its own size (hyper's read buffer bounds it);
     /// the caller checks the cap after every call, so nothing more is read.
-    async fn read<B>(&mut self, body: &mut B, want: usize) -> Result<(), BoxError>
+    async fn read<B>(&mut self, body: &mut B, want: usize) -> Result<(), Stop>
     where
         B: Body<Data = Bytes, Error = BoxError> + Unpin,
     {
         while !self.ended && self.len < want {
             match body.frame().await {
                 None => self.ended = true,
-                Some(Err(e)) => return Err(e),
+                Some(Err(e)) => return Err(Stop::Upstream(e)),
                 Some(Ok(frame)) => {
                     // Trailers of a held body are dropped (HTTP/1.1 image
                     // responses do not use them; `Trailer` is hop-by-hop).
                     if let Ok(data) = frame.into_data()
                         && !data.is_empty()
                     {
+                        // Taken without waiting: a full budget must not
+                        // stall the exchange; the image is then unscannable
+                        // (`saturated`). The chunk is kept either way, so
+                        // it can still be forwarded.
+                        let kib = u32::try_from(data.len().div_ceil(1024)).unwrap_or(u32::MAX);
+                        let permit = Arc::clone(&self.budget).try_acquire_many_owned(kib);
                         self.len = self.len.saturating_add(data.len());
                         self.chunks.push_back(data);
+                        match (permit, self.taken.as_mut()) {
+                            (Ok(p), Some(t)) => t.merge(p),
+                            (Ok(p), None) => self.taken = Some(p),
+                            (Err(_), _) => return Err(Stop::Budget),
+                        }
                     }
                 }
             }
@@ -411,16 +457,18 @@ impl Held {
         out
     }
 
-    /// All held bytes, contiguous (one copy unless a single chunk).
-    fn into_bytes(mut self) -> Bytes {
+    /// All held bytes, contiguous (one copy unless a single chunk), and
+    /// their share of the budget (released when dropped).
+    fn into_bytes(mut self) -> (Bytes, Option<OwnedSemaphorePermit>) {
+        let taken = self.taken.take();
         if self.chunks.len() == 1 {
-            return self.chunks.pop_front().unwrap_or_default();
+            return (self.chunks.pop_front().unwrap_or_default(), taken);
         }
         let mut b = BytesMut::with_capacity(self.len);
         for c in &self.chunks {
             b.extend_from_slice(c);
         }
-        b.freeze()
+        (b.freeze(), taken)
     }
 
     /// The held bytes followed by the rest of `body`, streamed.
