@@ -45,6 +45,45 @@ pub struct Config {
     pub log: LogConfig,
     /// Match statistics.
     pub stats: StatsConfig,
+    /// Image scanning in plain-HTTP responses.
+    pub images: ImagesConfig,
+}
+
+/// `[images]`: hashing image responses against the lists' image entries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// Scan image responses. Even when on, nothing is buffered while the
+    /// loaded lists hold no image entry.
+    pub enabled: bool,
+    /// Largest body scanned, in bytes; larger ones are unscannable.
+    pub max_bytes: usize,
+    /// Bytes held back for scanning across all exchanges at once; beyond
+    /// it an image is unscannable (`saturated`).
+    pub max_held_bytes: u64,
+    /// Hashing threads; 0 = one per core.
+    pub workers: usize,
+    /// Scans that may wait for a worker; beyond it the pool is saturated.
+    pub queue: usize,
+    /// Longest wait for a scan (queue and hashing), seconds.
+    pub scan_timeout_secs: f64,
+    /// Largest image decoded, in pixels (width × height).
+    pub max_pixels: u64,
+    /// Largest image side decoded, in pixels.
+    pub max_side: u32,
+    /// An image that cannot be scanned (too large, undecodable, pool
+    /// saturated, timeout): `open` forwards it, `closed` answers 403.
+    pub on_unscannable: FailMode,
+}
+
+impl ImagesConfig {
+    /// The hashing threads: `workers`, or the number of cores for 0.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            return self.workers;
+        }
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    }
 }
 
 /// `[proxy]`
@@ -67,11 +106,11 @@ pub struct ProxyConfig {
     pub on_invalid_url: FailMode,
 }
 
-/// Fail-open or fail-closed.
+/// Fail-open or fail-closed (what `closed` answers depends on the key).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FailMode {
-    /// Refuse (400).
+    /// Refuse (400 for URLs, 403 for images).
     Closed,
     /// Let through unchecked (and count it).
     Open,
@@ -453,6 +492,35 @@ impl Config {
         if self.stats.retention_days == 0 || self.stats.retention_days > 3660 {
             return err("stats.retention_days must be in 1..=3660".into());
         }
+        let i = &self.images;
+        if !(1024..=1 << 30).contains(&i.max_bytes) {
+            return err(format!(
+                "images.max_bytes must be in 1024..=1073741824, got {}",
+                i.max_bytes
+            ));
+        }
+        if i.max_held_bytes < i.max_bytes as u64 {
+            return err("images.max_held_bytes must be at least images.max_bytes".into());
+        }
+        if i.workers > 1024 || i.queue > 1 << 20 {
+            return err(
+                "images.workers must be at most 1024 and images.queue at most 1048576".into(),
+            );
+        }
+        if !(i.scan_timeout_secs.is_finite()
+            && i.scan_timeout_secs > 0.0
+            && i.scan_timeout_secs <= 3600.0)
+        {
+            return err(format!(
+                "images.scan_timeout_secs must be > 0 and at most 3600, got {}",
+                i.scan_timeout_secs
+            ));
+        }
+        if !(1..=1 << 30).contains(&i.max_pixels) || !(1..=65_535).contains(&i.max_side) {
+            return err(
+                "images.max_pixels must be in 1..=2^30 and images.max_side in 1..=65535".into(),
+            );
+        }
         if tracing_level(&self.log.level).is_none() {
             return err(format!("log.level {:?} is not a level", self.log.level));
         }
@@ -504,6 +572,13 @@ mod tests {
         assert_eq!(c.list.len(), 1);
         assert_eq!(c.list[0].builtin.as_deref(), Some("demo"));
         assert_eq!(c.stats.retention_days, 30);
+        assert!(c.images.enabled);
+        assert_eq!(c.images.max_bytes, 16 << 20);
+        assert_eq!(c.images.on_unscannable, FailMode::Open);
+        assert!(c.images.worker_count() >= 1);
+        assert!(Config::from_toml("[images]\nmax_bytes = 0\n", None).is_err());
+        assert!(Config::from_toml("[images]\non_unscannable = \"maybe\"\n", None).is_err());
+        assert!(Config::from_toml("[images]\nscan_timeout_secs = 0\n", None).is_err());
         assert!(!c.trust.allow_unsigned);
         assert_eq!(c.trust.expired, ExpiredPolicy::Refuse);
         assert!(c.trust.store.is_none());

@@ -40,6 +40,8 @@ pub enum Outcome {
     UpstreamError,
     /// Upstream too slow (504).
     UpstreamTimeout,
+    /// An image response that could not be scanned, refused (fail-closed, 403).
+    ImageUnscannable,
 }
 
 impl Outcome {
@@ -57,7 +59,55 @@ impl Outcome {
             Outcome::InvalidUrlOpen => "invalid_url_open",
             Outcome::UpstreamError => "upstream_error",
             Outcome::UpstreamTimeout => "upstream_timeout",
+            Outcome::ImageUnscannable => "image_unscannable",
         }
+    }
+}
+
+/// What happened to one image response (the `outcome` label of
+/// `hashwall_images_scanned_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageOutcome {
+    /// Hashed and matched at least one list (blocked or monitored).
+    Matched,
+    /// Hashed, no match.
+    Clean,
+    /// Over `images.max_bytes` (declared or received) or the decode limits.
+    TooLarge,
+    /// Not decodable, and no file digest matched.
+    Undecodable,
+    /// The scan pool was full.
+    Saturated,
+    /// The scan took longer than `images.scan_timeout_secs`.
+    Timeout,
+}
+
+impl ImageOutcome {
+    /// Every outcome, in exposition order.
+    pub const ALL: [ImageOutcome; 6] = [
+        ImageOutcome::Matched,
+        ImageOutcome::Clean,
+        ImageOutcome::TooLarge,
+        ImageOutcome::Undecodable,
+        ImageOutcome::Saturated,
+        ImageOutcome::Timeout,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageOutcome::Matched => "matched",
+            ImageOutcome::Clean => "clean",
+            ImageOutcome::TooLarge => "too_large",
+            ImageOutcome::Undecodable => "undecodable",
+            ImageOutcome::Saturated => "saturated",
+            ImageOutcome::Timeout => "timeout",
+        }
+    }
+
+    /// Whether the image went unchecked (`images.on_unscannable` applies).
+    pub fn is_unscannable(self) -> bool {
+        !matches!(self, ImageOutcome::Matched | ImageOutcome::Clean)
     }
 }
 
@@ -100,6 +150,8 @@ pub struct Metrics {
     pub connections_total: AtomicU64,
     /// CONNECT tunnels open now.
     pub tunnels_open: AtomicI64,
+    /// Image responses by outcome, indexed as [`ImageOutcome::ALL`].
+    images: [AtomicU64; ImageOutcome::ALL.len()],
 }
 
 impl Metrics {
@@ -125,6 +177,22 @@ impl Metrics {
             *m.entry((list.to_owned(), category.to_owned(), action))
                 .or_default() += 1;
         }
+    }
+
+    /// Counts one image response.
+    pub fn image(&self, outcome: ImageOutcome) {
+        // `ALL` lists every variant, so the position always exists.
+        if let Some(i) = ImageOutcome::ALL.iter().position(|o| *o == outcome) {
+            self.images[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The count of image responses with `outcome`.
+    pub fn images(&self, outcome: ImageOutcome) -> u64 {
+        ImageOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .map_or(0, |i| self.images[i].load(Relaxed))
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -165,6 +233,15 @@ impl Metrics {
             "hashwall_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\nhashwall_request_duration_seconds_sum {}\nhashwall_request_duration_seconds_count {count}",
             self.latency_sum_nanos.load(Relaxed) as f64 / 1e9
         );
+        o.push_str("# HELP hashwall_images_scanned_total Image responses, by scan outcome.\n# TYPE hashwall_images_scanned_total counter\n");
+        for outcome in ImageOutcome::ALL {
+            let _ = writeln!(
+                o,
+                "hashwall_images_scanned_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
+                self.images(outcome)
+            );
+        }
         if let Some(s) = snapshot {
             o.push_str("# HELP hashwall_list_sequence Sequence number of each list in the current snapshot.\n# TYPE hashwall_list_sequence gauge\n");
             for l in s.lists() {

@@ -11,6 +11,7 @@ pub mod acl;
 pub mod admin;
 pub mod config;
 pub mod headers;
+pub mod images;
 pub mod lists;
 pub mod metrics;
 pub mod phases;
@@ -62,6 +63,8 @@ pub struct Shared {
     pub stop_page: StopPage,
     /// The pooled upstream client.
     pub client: UpstreamClient,
+    /// Image scanning of responses.
+    pub images: images::Scanner,
     /// The proxy's bound address.
     pub proxy_addr: SocketAddr,
     /// The admin listener's bound address.
@@ -152,6 +155,7 @@ where
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
     let shared = Arc::new(Shared {
         client: upstream::client(&config),
+        images: images::Scanner::new(&config.images),
         stats: Stats::new(config.stats.retention_days),
         admin_token: config.admin_token(),
         stop_page,

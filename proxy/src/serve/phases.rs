@@ -9,10 +9,9 @@
 //!    monitor (count, pass), allow / no match (pass), invalid (fail closed or
 //!    open);
 //! 4. **upstream** — the pooled client for HTTP, a TCP tunnel for CONNECT;
-//! 5. **response filter** — hop-by-hop removal and `Via` on the way back.
-//!    Image hashing plugs in here: once `hashwall::image` lands, an image
-//!    response body is hashed here (bounded, on the blocking pool) before it
-//!    is released to the client.
+//! 5. **response filter** — hop-by-hop removal and `Via` on the way back;
+//!    then an image body is held back and hashed (bounded, on the scan
+//!    pool, see [`super::images`]) before it is released to the client.
 
 // A phase's `Err` is the early response itself (403, 407, 451…): returning
 // it by value keeps the phases plain functions and costs no allocation.
@@ -25,7 +24,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use hashwall::{Action, Verdict};
+use hashwall::{Action, Snapshot, Verdict};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Uri, Version};
@@ -35,9 +35,10 @@ use tokio::net::TcpStream;
 use super::acl::{AuthOutcome, check_auth};
 use super::config::{FailMode, secs};
 use super::headers::{add_via, remove_hop_by_hop, via_has};
+use super::images::{self, Filtered};
 use super::metrics::Outcome;
 use super::stop_page::{error_page, full};
-use super::upstream::{Activity, TrackedIo, is_timeout, stream_body};
+use super::upstream::{Activity, DeadlineBody, TrackedIo, is_timeout};
 use super::{ProxyBody, Shared};
 
 /// What the proxy knows about one client connection.
@@ -98,10 +99,13 @@ async fn run_phases(
         Target::Connect { host, port } => format!("https://{host}:{port}/"),
         Target::Http(uri) => uri.to_string(),
     };
-    let unchecked = decide(shared, conn, &url)?;
+    // One snapshot for the whole exchange: the URL and, later, an image in
+    // the response are checked against the same lists.
+    let snapshot = shared.lists.engine().snapshot();
+    let unchecked = decide(shared, conn, &snapshot, &url)?;
     match target {
         Target::Connect { host, port } => tunnel(shared, req, host, port).await,
-        Target::Http(uri) => forward(shared, conn, req, uri, unchecked).await,
+        Target::Http(uri) => forward(shared, conn, snapshot, req, uri, unchecked).await,
     }
 }
 
@@ -211,8 +215,7 @@ fn forbidden(msg: &str) -> Early {
 
 /// Phase 3: the verdict. `Ok(true)` lets an invalid URL through unchecked
 /// (fail-open), `Ok(false)` passes a checked one.
-fn decide(shared: &Shared, conn: &ConnInfo, url: &str) -> Result<bool, Early> {
-    let snapshot = shared.lists.engine().snapshot();
+fn decide(shared: &Shared, conn: &ConnInfo, snapshot: &Snapshot, url: &str) -> Result<bool, Early> {
     let verdict = match snapshot.check_url(url) {
         Ok(v) => v,
         Err(e) => {
@@ -229,20 +232,29 @@ fn decide(shared: &Shared, conn: &ConnInfo, url: &str) -> Result<bool, Early> {
     if verdict.is_empty() {
         return Ok(false);
     }
-    record(shared, conn, &verdict);
-    if verdict.action() == Action::Block
-        && let Some(m) = verdict
-            .matches()
-            .iter()
-            .find(|m| m.action() == Action::Block)
-    {
-        return Err((Outcome::Blocked, shared.stop_page.response(m)));
+    record(shared, conn, &verdict, "url");
+    if let Some(page) = block_page(shared, &verdict) {
+        return Err((Outcome::Blocked, page));
     }
     Ok(false)
 }
 
-/// Counts and logs every match of a verdict.
-fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict) {
+/// The 451 stop page when `verdict` blocks (named after its first blocking
+/// match), else `None`.
+fn block_page(shared: &Shared, verdict: &Verdict) -> Option<Response<ProxyBody>> {
+    if verdict.action() != Action::Block {
+        return None;
+    }
+    let m = verdict
+        .matches()
+        .iter()
+        .find(|m| m.action() == Action::Block)?;
+    Some(shared.stop_page.response(m))
+}
+
+/// Counts and logs every match of a verdict; `subject` says what was
+/// checked (`url`, `image`).
+fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict, subject: &'static str) {
     let action = verdict.action();
     let client = shared
         .config
@@ -263,6 +275,7 @@ fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict) {
             issuer = l.issuer(),
             category = %category,
             list_action = asked,
+            subject,
             kind = m.kind().as_str(),
             reference = m.reference(),
             client = client.as_deref(),
@@ -275,6 +288,7 @@ fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict) {
 async fn forward(
     shared: &Arc<Shared>,
     conn: &ConnInfo,
+    snapshot: Arc<Snapshot>,
     req: Request<Incoming>,
     uri: Uri,
     unchecked: bool,
@@ -282,6 +296,7 @@ async fn forward(
     let config = &shared.config;
     let deadline = tokio::time::Instant::now() + secs(config.timeouts.exchange_secs);
     let (mut parts, body) = req.into_parts();
+    let method = parts.method.clone();
     remove_hop_by_hop(&mut parts.headers);
     add_via(&mut parts.headers, &config.proxy.via_pseudonym);
     // The target's authority is the Host (RFC 9112 §3.2.2): a different
@@ -317,10 +332,41 @@ async fn forward(
     } else {
         Outcome::Forwarded
     };
-    Ok((
-        outcome,
-        Response::from_parts(parts, stream_body(body, deadline)),
-    ))
+    let body = DeadlineBody::new(body, deadline);
+    let Some(options) = images::wants_scan(
+        &shared.images,
+        &snapshot,
+        &method,
+        parts.status,
+        &parts.headers,
+    ) else {
+        return Ok((outcome, Response::from_parts(parts, body.boxed_unsync())));
+    };
+    let filtered = images::filter(
+        &shared.images,
+        Arc::clone(&snapshot),
+        options,
+        &parts.headers,
+        body,
+        |verdict| record(shared, conn, verdict, "image"),
+        |o| shared.metrics.image(o),
+    )
+    .await;
+    match filtered {
+        Filtered::Pass(body) => Ok((outcome, Response::from_parts(parts, body))),
+        Filtered::Blocked(verdict) => match block_page(shared, &verdict) {
+            Some(page) => Err((Outcome::Blocked, page)),
+            None => Err((
+                Outcome::ImageUnscannable,
+                error_page(StatusCode::FORBIDDEN, "This image is withheld."),
+            )),
+        },
+        Filtered::Refused(page) => Err((Outcome::ImageUnscannable, page)),
+        Filtered::UpstreamError(e) => {
+            tracing::debug!(error = %e, "upstream body failed while an image was held back");
+            Err(upstream_failure(is_timeout(&*e)))
+        }
+    }
 }
 
 /// `http://user:pw@host/x` → `http://host/x`.

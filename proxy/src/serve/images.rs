@@ -1,0 +1,648 @@
+//! Image scanning in the response phase.
+//!
+//! A plain-HTTP response whose body is an image (`Content-Type: image/*`, or
+//! a missing / `application/octet-stream` type with JPEG, PNG, GIF, WebP, BMP
+//! or TIFF magic bytes) is held back, up to `images.max_bytes`, hashed on a
+//! bounded pool ([`ScanPool`]) and checked against the snapshot the exchange
+//! started with. A block match answers the 451 stop page instead; anything
+//! else releases the original bytes. Everything that is not an image, and
+//! every response while the lists hold no image entry, streams as before.
+//!
+//! CONNECT tunnels are opaque (the proxy never terminates TLS), so only
+//! `http://` responses can be scanned.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use hashwall::image::{DecodeLimits, HashOptions, hash_image};
+use hashwall::{Action, ErrorKind, ImageErrorKind, Snapshot, Verdict};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::header::{self, HeaderMap};
+use hyper::{Method, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::config::{FailMode, ImagesConfig, secs};
+use super::metrics::ImageOutcome;
+use super::stop_page::{error_page, full};
+use super::{BoxError, ProxyBody};
+
+/// Bytes needed to recognise every supported format (WebP: `RIFF....WEBP`).
+const MAGIC_LEN: usize = 12;
+
+/// Why the pool did not produce a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolError {
+    /// Every worker busy and the queue full.
+    Saturated,
+    /// No result within the timeout (queue wait included).
+    Timeout,
+    /// The job panicked (a bug; the image counts as undecodable).
+    Failed,
+}
+
+/// A bounded pool for CPU-bound scans.
+///
+/// At most `workers` jobs run at once (each on a tokio blocking thread), at
+/// most `queue` more wait for a turn; a job beyond that is refused at once
+/// as [`PoolError::Saturated`] rather than piling up memory and latency. A
+/// job that times out keeps its worker slot until it really ends (a thread
+/// cannot be cancelled), so a flood of slow images cannot exceed `workers`
+/// threads either.
+#[derive(Debug)]
+pub struct ScanPool {
+    /// `workers + queue` permits: admission, taken without waiting.
+    admitted: Arc<Semaphore>,
+    /// `workers` permits: a running job.
+    running: Arc<Semaphore>,
+}
+
+impl ScanPool {
+    /// A pool of `workers` (at least 1) and `queue` waiting places.
+    pub fn new(workers: usize, queue: usize) -> ScanPool {
+        let workers = workers.max(1);
+        ScanPool {
+            admitted: Arc::new(Semaphore::new(workers.saturating_add(queue))),
+            running: Arc::new(Semaphore::new(workers)),
+        }
+    }
+
+    /// Runs `job` on the pool, waiting at most `timeout` for its result.
+    pub async fn run<T, F>(&self, timeout: Duration, job: F) -> Result<T, PoolError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let admitted = Arc::clone(&self.admitted)
+            .try_acquire_owned()
+            .map_err(|_| PoolError::Saturated)?;
+        let running = Arc::clone(&self.running);
+        let work = async move {
+            let Ok(slot) = running.acquire_owned().await else {
+                return Err(PoolError::Failed);
+            };
+            // Both permits move into the thread: they are released when the
+            // job ends, even after the caller stopped waiting.
+            let handle = tokio::task::spawn_blocking(move || {
+                let out = job();
+                drop((slot, admitted));
+                out
+            });
+            handle.await.map_err(|_| PoolError::Failed)
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(PoolError::Timeout),
+        }
+    }
+}
+
+/// The scanner shared by every exchange: configuration and pool.
+#[derive(Debug)]
+pub struct Scanner {
+    config: ImagesConfig,
+    pool: ScanPool,
+    limits: DecodeLimits,
+    /// `images.max_held_bytes` in KiB permits: bytes held back across all
+    /// exchanges at once (each one alone is bounded by `max_bytes`, but
+    /// `max_connections` of them would not be).
+    budget: Arc<Semaphore>,
+}
+
+impl Scanner {
+    /// From the `[images]` configuration.
+    pub fn new(config: &ImagesConfig) -> Scanner {
+        // The decoder limits memory, not pixels: 4 bytes a pixel is what an
+        // RGBA8 buffer needs, so `max_pixels` 8-bit images fit and larger
+        // ones are refused before the allocation.
+        let limits = DecodeLimits {
+            max_width: config.max_side,
+            max_height: config.max_side,
+            max_alloc: config.max_pixels.saturating_mul(4),
+        };
+        let kib = usize::try_from(config.max_held_bytes / 1024)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS);
+        Scanner {
+            budget: Arc::new(Semaphore::new(kib)),
+            pool: ScanPool::new(config.worker_count(), config.queue),
+            config: config.clone(),
+            limits,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ImagesConfig {
+        &self.config
+    }
+}
+
+/// What the content type says about a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Candidate {
+    /// `image/*`: scan.
+    Image,
+    /// Missing or generic: scan if the magic bytes are an image's.
+    Sniff,
+}
+
+fn candidate(headers: &HeaderMap) -> Option<Candidate> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Some(Candidate::Sniff);
+    };
+    // A type that is not text cannot name a type we know; treat it as
+    // missing (sniff) rather than skip, or invalid bytes would be a bypass.
+    let Ok(ct) = ct.to_str() else {
+        return Some(Candidate::Sniff);
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if essence.len() > 6 && essence[..6].eq_ignore_ascii_case("image/") {
+        return Some(Candidate::Image);
+    }
+    let generic = [
+        "",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/unknown",
+    ];
+    generic
+        .iter()
+        .any(|g| essence.eq_ignore_ascii_case(g))
+        .then_some(Candidate::Sniff)
+}
+
+/// Whether `b` starts like a JPEG, PNG, GIF, WebP, BMP or TIFF file.
+pub fn has_image_magic(b: &[u8]) -> bool {
+    b.starts_with(&[0xFF, 0xD8, 0xFF])
+        || b.starts_with(b"\x89PNG\r\n\x1a\n")
+        || b.starts_with(b"GIF87a")
+        || b.starts_with(b"GIF89a")
+        || (b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP"))
+        || b.starts_with(b"BM")
+        || b.starts_with(b"II*\0")
+        || b.starts_with(b"MM\0*")
+}
+
+/// The result of the image filter for one response.
+pub enum Filtered {
+    /// Release the response with this body (headers as they were).
+    Pass(ProxyBody),
+    /// A list blocks the image (answer with the stop page of its first
+    /// blocking match).
+    Blocked(Verdict),
+    /// Unscannable and `on_unscannable = "closed"`: 403.
+    Refused(hyper::Response<ProxyBody>),
+    /// The upstream body failed while it was being held back.
+    UpstreamError(BoxError),
+}
+
+/// Whether this exchange could carry a scannable body at all (cheap, from
+/// the head only). `None`: stream it untouched.
+pub fn wants_scan(
+    scanner: &Scanner,
+    snapshot: &Snapshot,
+    method: &Method,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Option<HashOptions> {
+    if !scanner.config.enabled
+        || method == Method::HEAD
+        || !status.is_success()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::RESET_CONTENT
+    {
+        return None;
+    }
+    candidate(headers)?;
+    // No image entry in any list: nothing to hash for, so nothing is held
+    // back (image scanning costs nothing until a list needs it).
+    let options = snapshot.image_options();
+    if options.requested().is_empty() {
+        return None;
+    }
+    Some(options.limits(scanner.limits))
+}
+
+/// Holds back and scans an image body. `headers` are the response's (after
+/// the response filter); `body` is the streamed upstream body.
+pub async fn filter<B>(
+    scanner: &Scanner,
+    snapshot: Arc<Snapshot>,
+    options: HashOptions,
+    headers: &HeaderMap,
+    mut body: B,
+    on_verdict: impl FnOnce(&Verdict),
+    count: impl FnOnce(ImageOutcome),
+) -> Filtered
+where
+    B: Body<Data = Bytes, Error = BoxError> + Send + Unpin + 'static,
+{
+    let cap = scanner.config.max_bytes;
+    let mut held = Held::new(Arc::clone(&scanner.budget));
+    let Some(kind) = candidate(headers) else {
+        return Filtered::Pass(body.boxed_unsync());
+    };
+    if kind == Candidate::Sniff {
+        match held.read(&mut body, MAGIC_LEN).await {
+            Ok(()) => {}
+            Err(Stop::Upstream(e)) => return Filtered::UpstreamError(e),
+            Err(Stop::Budget) => {
+                return unscannable(scanner, ImageOutcome::Saturated, count, held.then(body));
+            }
+        }
+        if !has_image_magic(&held.prefix()) {
+            return Filtered::Pass(held.then(body));
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = if declared.is_some_and(|n| n > cap as u64) {
+        // Known in advance: do not read a byte more than needed.
+        true
+    } else {
+        // `cap + 1` so "exactly the cap" is still scanned.
+        match held.read(&mut body, cap.saturating_add(1)).await {
+            Ok(()) => held.len > cap,
+            Err(Stop::Upstream(e)) => return Filtered::UpstreamError(e),
+            Err(Stop::Budget) => {
+                return unscannable(scanner, ImageOutcome::Saturated, count, held.then(body));
+            }
+        }
+    };
+    if too_large {
+        return unscannable(scanner, ImageOutcome::TooLarge, count, held.then(body));
+    }
+    // The whole body is held (at most `cap` bytes); its share of the
+    // budget stays taken until the scan is over.
+    let (bytes, _budget) = held.into_bytes();
+    let job_bytes = bytes.clone();
+    let timeout = secs(scanner.config.scan_timeout_secs);
+    let result = scanner
+        .pool
+        .run(timeout, move || scan(&snapshot, &job_bytes, &options))
+        .await;
+    let outcome = match result {
+        Ok(Ok(verdict)) if verdict.is_empty() => ImageOutcome::Clean,
+        Ok(Ok(verdict)) => {
+            count(ImageOutcome::Matched);
+            on_verdict(&verdict);
+            return if is_block(&verdict) {
+                Filtered::Blocked(verdict)
+            } else {
+                // Monitor-only matches are counted and logged, and pass.
+                Filtered::Pass(full(bytes))
+            };
+        }
+        Ok(Err(e)) if e.kind() == ErrorKind::Image(ImageErrorKind::TooLarge) => {
+            ImageOutcome::TooLarge
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "image response not decodable");
+            ImageOutcome::Undecodable
+        }
+        Err(PoolError::Saturated) => ImageOutcome::Saturated,
+        Err(PoolError::Timeout) => ImageOutcome::Timeout,
+        Err(PoolError::Failed) => ImageOutcome::Undecodable,
+    };
+    if outcome == ImageOutcome::Clean {
+        count(outcome);
+        return Filtered::Pass(full(bytes));
+    }
+    unscannable(scanner, outcome, count, full(bytes))
+}
+
+/// Whether a verdict asks for a block.
+fn is_block(verdict: &Verdict) -> bool {
+    verdict.action() == Action::Block
+        && verdict
+            .matches()
+            .iter()
+            .any(|m| m.action() == Action::Block)
+}
+
+fn unscannable(
+    scanner: &Scanner,
+    outcome: ImageOutcome,
+    count: impl FnOnce(ImageOutcome),
+    body: ProxyBody,
+) -> Filtered {
+    count(outcome);
+    tracing::debug!(outcome = outcome.as_str(), "image response not scanned");
+    match scanner.config.on_unscannable {
+        FailMode::Open => Filtered::Pass(body),
+        FailMode::Closed => Filtered::Refused(error_page(
+            StatusCode::FORBIDDEN,
+            "This image could not be checked and is withheld.",
+        )),
+    }
+}
+
+/// Hashes `bytes` as the snapshot's lists need and checks the hashes; on a
+/// decode failure still checks the exact digests (they need no decoding),
+/// as [`Snapshot::check_image`] does, but under the configured limits.
+fn scan(
+    snapshot: &Snapshot,
+    bytes: &[u8],
+    options: &HashOptions,
+) -> Result<Verdict, hashwall::Error> {
+    match hash_image(bytes, options) {
+        Ok(hashes) => Ok(snapshot.check_image_hashes(&hashes)),
+        Err(e) => {
+            let digests = HashOptions::new().algorithms(
+                options
+                    .requested()
+                    .iter()
+                    .copied()
+                    .filter(|a| !a.is_perceptual()),
+            );
+            if digests.requested().is_empty() {
+                return Err(e);
+            }
+            match hash_image(bytes, &digests) {
+                Ok(h) => {
+                    let verdict = snapshot.check_image_hashes(&h);
+                    if verdict.is_empty() {
+                        Err(e)
+                    } else {
+                        Ok(verdict)
+                    }
+                }
+                Err(_) => Err(e),
+            }
+        }
+    }
+}
+
+/// Why reading a held body stopped early.
+enum Stop {
+    /// The upstream body failed.
+    Upstream(BoxError),
+    /// `images.max_held_bytes` is used up by other exchanges.
+    Budget,
+}
+
+/// The part of a body read so far, and its share of the global budget.
+struct Held {
+    chunks: VecDeque<Bytes>,
+    len: usize,
+    ended: bool,
+    budget: Arc<Semaphore>,
+    taken: Option<OwnedSemaphorePermit>,
+}
+
+impl Held {
+    fn new(budget: Arc<Semaphore>) -> Held {
+        Held {
+            chunks: VecDeque::new(),
+            len: 0,
+            ended: false,
+            budget,
+            taken: None,
+        }
+    }
+
+    /// Reads frames until `want` bytes are held or the body ends. One frame
+    /// may overshoot `want` by its own size (hyper's read buffer bounds it);
+    /// the caller checks the cap after every call, so nothing more is read.
+    async fn read<B>(&mut self, body: &mut B, want: usize) -> Result<(), Stop>
+    where
+        B: Body<Data = Bytes, Error = BoxError> + Unpin,
+    {
+        while !self.ended && self.len < want {
+            match body.frame().await {
+                None => self.ended = true,
+                Some(Err(e)) => return Err(Stop::Upstream(e)),
+                Some(Ok(frame)) => {
+                    // Trailers of a held body are dropped (HTTP/1.1 image
+                    // responses do not use them; `Trailer` is hop-by-hop).
+                    if let Ok(data) = frame.into_data()
+                        && !data.is_empty()
+                    {
+                        // Taken without waiting: a full budget must not
+                        // stall the exchange; the image is then unscannable
+                        // (`saturated`). The chunk is kept either way, so
+                        // it can still be forwarded.
+                        let kib = u32::try_from(data.len().div_ceil(1024)).unwrap_or(u32::MAX);
+                        let permit = Arc::clone(&self.budget).try_acquire_many_owned(kib);
+                        self.len = self.len.saturating_add(data.len());
+                        self.chunks.push_back(data);
+                        match (permit, self.taken.as_mut()) {
+                            (Ok(p), Some(t)) => t.merge(p),
+                            (Ok(p), None) => self.taken = Some(p),
+                            (Err(_), _) => return Err(Stop::Budget),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first bytes held (up to [`MAGIC_LEN`]), for sniffing.
+    fn prefix(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(MAGIC_LEN);
+        for c in &self.chunks {
+            let take = (MAGIC_LEN - out.len()).min(c.len());
+            out.extend_from_slice(&c[..take]);
+            if out.len() == MAGIC_LEN {
+                break;
+            }
+        }
+        out
+    }
+
+    /// All held bytes, contiguous (one copy unless a single chunk), and
+    /// their share of the budget (released when dropped).
+    fn into_bytes(mut self) -> (Bytes, Option<OwnedSemaphorePermit>) {
+        let taken = self.taken.take();
+        if self.chunks.len() == 1 {
+            return (self.chunks.pop_front().unwrap_or_default(), taken);
+        }
+        let mut b = BytesMut::with_capacity(self.len);
+        for c in &self.chunks {
+            b.extend_from_slice(c);
+        }
+        (b.freeze(), taken)
+    }
+
+    /// The held bytes followed by the rest of `body`, streamed.
+    fn then<B>(self, body: B) -> ProxyBody
+    where
+        B: Body<Data = Bytes, Error = BoxError> + Send + Unpin + 'static,
+    {
+        Prefixed {
+            rest: (!self.ended).then_some(body),
+            prefix: self.chunks,
+        }
+        .boxed_unsync()
+    }
+}
+
+/// A body that yields held chunks first, then the rest of the stream.
+struct Prefixed<B> {
+    prefix: VecDeque<Bytes>,
+    rest: Option<B>,
+}
+
+impl<B> Body for Prefixed<B>
+where
+    B: Body<Data = Bytes, Error = BoxError> + Unpin,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(c) = self.prefix.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::data(c))));
+        }
+        match self.rest.as_mut() {
+            Some(rest) => Pin::new(rest).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_empty() && self.rest.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let held: u64 = self.prefix.iter().map(|c| c.len() as u64).sum();
+        let mut hint = self
+            .rest
+            .as_ref()
+            .map_or(SizeHint::with_exact(0), Body::size_hint);
+        let lower = hint.lower().saturating_add(held);
+        let upper = hint.upper().map(|u| u.saturating_add(held));
+        hint.set_lower(lower);
+        if let Some(u) = upper {
+            hint.set_upper(u);
+        }
+        hint
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes() {
+        assert!(has_image_magic(b"\xFF\xD8\xFF\xE0rest"));
+        assert!(has_image_magic(b"\x89PNG\r\n\x1a\n...."));
+        assert!(has_image_magic(b"GIF89a"));
+        assert!(has_image_magic(b"RIFF\0\0\0\0WEBPVP8 "));
+        assert!(!has_image_magic(b"RIFF\0\0\0\0WAVE"));
+        assert!(has_image_magic(b"BM...."));
+        assert!(has_image_magic(b"II*\0"));
+        assert!(has_image_magic(b"MM\0*"));
+        assert!(!has_image_magic(b"<html>"));
+        assert!(!has_image_magic(b""));
+    }
+
+    #[test]
+    fn content_types() {
+        let mut h = HeaderMap::new();
+        assert_eq!(candidate(&h), Some(Candidate::Sniff));
+        h.insert(
+            header::CONTENT_TYPE,
+            "IMAGE/JPEG; q=1"
+                .parse()
+                .unwrap_or(header::HeaderValue::from_static("x")),
+        );
+        assert_eq!(candidate(&h), Some(Candidate::Image));
+        h.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/octet-stream"),
+        );
+        assert_eq!(candidate(&h), Some(Candidate::Sniff));
+        h.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/html"),
+        );
+        assert_eq!(candidate(&h), None);
+        h.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("image/"),
+        );
+        assert_eq!(candidate(&h), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pool_saturates_and_times_out() {
+        let pool = Arc::new(ScanPool::new(1, 0));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let p = Arc::clone(&pool);
+        let first = tokio::spawn(async move {
+            p.run(Duration::from_secs(30), move || {
+                let _ = started_tx.send(());
+                let _ = wait.recv();
+                1
+            })
+            .await
+        });
+        let _ = started_rx.await;
+        // The only worker is busy and there is no queue: refused at once.
+        assert_eq!(
+            pool.run(Duration::from_secs(30), || 2).await,
+            Err(PoolError::Saturated)
+        );
+        let _ = release.send(());
+        assert_eq!(first.await.ok(), Some(Ok(1)));
+        // Free again.
+        assert_eq!(pool.run(Duration::from_secs(30), || 3).await, Ok(3));
+
+        // A slow job times out, and keeps its slot until it really ends.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        assert_eq!(
+            pool.run(Duration::from_millis(50), move || {
+                let _ = wait.recv();
+            })
+            .await,
+            Err(PoolError::Timeout)
+        );
+        assert_eq!(
+            pool.run(Duration::from_secs(30), || 4).await,
+            Err(PoolError::Saturated)
+        );
+        let _ = release.send(());
+        let mut ok = false;
+        for _ in 0..200 {
+            if pool.run(Duration::from_secs(30), || 5).await == Ok(5) {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(ok, "the slot came back after the slow job ended");
+    }
+
+    #[tokio::test]
+    async fn queue_waits_for_a_worker() {
+        let pool = Arc::new(ScanPool::new(1, 1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let p = Arc::clone(&pool);
+        let first = tokio::spawn(async move {
+            p.run(Duration::from_secs(30), move || {
+                let _ = wait.recv();
+                1
+            })
+            .await
+        });
+        tokio::task::yield_now().await;
+        let p = Arc::clone(&pool);
+        let second = tokio::spawn(async move { p.run(Duration::from_secs(30), || 2).await });
+        let _ = release.send(());
+        assert_eq!(first.await.ok(), Some(Ok(1)));
+        assert_eq!(second.await.ok(), Some(Ok(2)));
+    }
+}
