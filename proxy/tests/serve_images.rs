@@ -206,7 +206,7 @@ fn fixture() -> Fixture {
 async fn start(dir: &TempDir, f: &Fixture, images: &str) -> Proxy {
     let list = dir.write("images.list", &f.list);
     let extra = format!(
-        "[admin]\ntoken = \"sesame\"\n[images]\n{images}\n[[list]]\npath = {:?}\n",
+        "[admin]\ntoken = \"sesame\"\n[images]\n{images}\n[[list]]\npath = {:?}\nallow_unsigned = true\n",
         list.display().to_string()
     );
     Proxy::start(&base_config(dir, &extra)).await
