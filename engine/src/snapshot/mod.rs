@@ -290,23 +290,12 @@ impl SnapshotBuilder {
 }
 
 fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
-    let b = hex.as_bytes();
-    let bad = || {
+    images::hex_bytes(hex).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidEntry,
             format!("url-sha256 value must be 64 hex digits, got `{hex}`"),
         )
-    };
-    if b.len() != 64 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16).ok_or_else(bad)?;
-        let lo = (pair[1] as char).to_digit(16).ok_or_else(bad)?;
-        out[i] = (hi * 16 + lo) as u8;
-    }
-    Ok(out)
+    })
 }
 
 /// Many lists compiled into one immutable, thread-safe matcher.
@@ -551,9 +540,9 @@ impl Snapshot {
     }
 
     fn digest_into(&self, kind: EntryKind, d: &[u8], verdict: &mut Verdict) {
-        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        // The hex is only for the verdict: built on a hit, not per check.
         self.images.digest(kind, d, &self.entries, |hit| {
-            self.image_match(verdict, hit, kind, hex.clone());
+            self.image_match(verdict, hit, kind, images::hex(d));
         });
     }
 
