@@ -138,3 +138,33 @@ run "squid 5 dstdomain, allowed URL" -s "$WORK/absolute.lua" "http://127.0.0.1:$
 run "hashwall serve, blocked (451)" -s "$WORK/blocked.lua" "http://127.0.0.1:$HW_PORT"
 run "squid 5 dstdomain, blocked (403)" -s "$WORK/blocked.lua" "http://127.0.0.1:$SQ_PORT"
 echo "   hashwall RSS: $(ps -o rss= -p "${PIDS[1]}") KiB; squid RSS: $(ps -o rss= -p "${PIDS[2]}") KiB"
+
+# Added latency: one connection, one request at a time, so the figure is the
+# time a request spends in the proxy, not in a queue. Each path runs
+# LAT_ROUNDS times interleaved (direct, hashwall, squid, direct, …), so the
+# machine's background load hits all three alike; the medians of the
+# per-round p50s are compared.
+LAT_SECS="${LAT_SECS:-5}"
+LAT_ROUNDS="${LAT_ROUNDS:-3}"
+p50_us() {
+  wrk -t1 -c1 -d"${LAT_SECS}s" --latency "$@" | awk '$1 == "50%" {
+    v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
+    if (u == "ms") v *= 1000; else if (u == "s") v *= 1000000; print v }'
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+d=(); h=(); q=()
+for _ in $(seq 1 "$LAT_ROUNDS"); do
+  d+=("$(p50_us "http://$UP/page.html")")
+  h+=("$(p50_us -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT")")
+  q+=("$(p50_us -s "$WORK/absolute.lua" "http://127.0.0.1:$SQ_PORT")")
+done
+dm="$(printf '%s\n' "${d[@]}" | median)"
+hm="$(printf '%s\n' "${h[@]}" | median)"
+qm="$(printf '%s\n' "${q[@]}" | median)"
+echo "== latency: 1 connection, ${LAT_ROUNDS} interleaved rounds of ${LAT_SECS}s, p50 per round (us)"
+echo "   direct:   ${d[*]}"
+echo "   hashwall: ${h[*]}"
+echo "   squid:    ${q[*]}"
+awk -v d="$dm" -v h="$hm" -v q="$qm" 'BEGIN {
+  printf "   median p50: direct %.1f us, hashwall %.1f us (adds %.1f us), squid %.1f us (adds %.1f us)\n", d, h, h - d, q, q - d }'
+

@@ -284,6 +284,7 @@ impl Lists {
         let start = Instant::now();
         let fps: Vec<_> = sources.iter().map(|(s, _)| s.fingerprint()).collect();
         let snapshot = build(&sources)?;
+        super::memory::release_free_memory();
         let report = report_ok("start", &snapshot, start);
         metrics.reloads_ok.fetch_add(1, Relaxed);
         metrics
@@ -340,6 +341,11 @@ impl Lists {
                 // The old snapshot is dropped when the last request holding
                 // it finishes.
                 drop(self.engine.swap(snapshot));
+                // The parsed lists (and usually the old snapshot) are freed
+                // by now: hand their pages back, off the request path.
+                drop(tokio::task::spawn_blocking(
+                    super::memory::release_free_memory,
+                ));
                 self.metrics.reloads_ok.fetch_add(1, Relaxed);
                 self.metrics
                     .last_reload_ok

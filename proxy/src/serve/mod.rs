@@ -13,6 +13,7 @@ pub mod config;
 pub mod headers;
 pub mod images;
 pub mod lists;
+pub mod memory;
 pub mod metrics;
 pub mod phases;
 pub mod stats;
