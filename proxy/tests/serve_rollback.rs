@@ -129,7 +129,10 @@ async fn editing_the_trust_store_triggers_a_reload() {
             if want(f, s) {
                 return;
             }
-            assert!(Instant::now() < deadline, "timed out: {what} (failures {f}, sequence {s})");
+            assert!(
+                Instant::now() < deadline,
+                "timed out: {what} (failures {f}, sequence {s})"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };

@@ -104,7 +104,10 @@ fn replace(path: &Path, text: &str) {
 /// Publishes `list` with `hashwall lists publish add` (delta computed and
 /// signed with `key_file`).
 fn publish(dir: &TempDir, pubdir: &Path, list: &List, key_file: &Path) -> String {
-    let path = dir.write(&format!("police-{}.hwl", list.meta.sequence), &list.to_text());
+    let path = dir.write(
+        &format!("police-{}.hwl", list.meta.sequence),
+        &list.to_text(),
+    );
     let (code, out, err) = hashwall(&[
         "lists",
         "publish",
@@ -229,7 +232,8 @@ async fn subscription_follows_the_publisher_and_survives_its_failures() {
         }],
     };
     replace(&ldir.join("manifest"), &forged.to_text());
-    let untrusted = "hashwall_subscription_failures_total{list=\"police\",reason=\"untrusted_key\"}";
+    let untrusted =
+        "hashwall_subscription_failures_total{list=\"police\",reason=\"untrusted_key\"}";
     eventually("the untrusted delta is counted", || async {
         metric(admin, untrusted).await >= 1
     })
@@ -288,7 +292,8 @@ async fn subscription_follows_the_publisher_and_survives_its_failures() {
 
     // The publisher goes away: the proxy keeps serving, and counts it.
     publisher.stop();
-    let unreachable = "hashwall_subscription_failures_total{list=\"police\",reason=\"unreachable\"}";
+    let unreachable =
+        "hashwall_subscription_failures_total{list=\"police\",reason=\"unreachable\"}";
     eventually("the unreachable publisher is counted", || async {
         metric(admin, unreachable).await >= 2
     })
@@ -359,8 +364,14 @@ fn subscription_config_is_checked() {
             "[[list]]\nsubscribe = \"http://x/p/\"\npath = \"a\"\ncache = \"c\"\n",
             "exactly one",
         ),
-        ("[[list]]\npath = \"a\"\ncache = \"c\"\n", "only for a `subscribe`"),
-        ("[[list]]\npath = \"a\"\npoll_secs = 5\n", "only for a `subscribe`"),
+        (
+            "[[list]]\npath = \"a\"\ncache = \"c\"\n",
+            "only for a `subscribe`",
+        ),
+        (
+            "[[list]]\npath = \"a\"\npoll_secs = 5\n",
+            "only for a `subscribe`",
+        ),
         (
             "[[list]]\nsubscribe = \"http://x/p/\"\ncache = \"c\"\npoll_secs = 0\n",
             "poll_secs",
@@ -548,7 +559,10 @@ async fn publish_serve_is_a_safe_cheap_static_server() {
         header(&head, "content-length").as_deref(),
         Some(manifest_text.len().to_string().as_str())
     );
-    assert!(!head.contains("hashwall-manifest") && body.is_empty(), "{head}");
+    assert!(
+        !head.contains("hashwall-manifest") && body.is_empty(),
+        "{head}"
+    );
     // A new version (replaced by rename) has a new validator.
     replace(
         &pubdir.join("police").join("manifest"),

@@ -125,7 +125,13 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
             delta,
             key,
             trust,
-        } => add(dir, list, delta.as_deref(), key.as_deref(), trust.as_deref()),
+        } => add(
+            dir,
+            list,
+            delta.as_deref(),
+            key.as_deref(),
+            trust.as_deref(),
+        ),
         PublishCommand::Serve { dir, listen } => serve(dir, *listen),
     };
     match r {
@@ -199,7 +205,9 @@ fn add(
     std::fs::create_dir_all(&ldir).map_err(|e| io(&ldir, e))?;
     let mpath = ldir.join(MANIFEST);
     let previous = match std::fs::read(&mpath) {
-        Ok(b) => Some(Manifest::from_text(&b).map_err(|e| fail(2, format!("{}: {e}", mpath.display())))?),
+        Ok(b) => Some(
+            Manifest::from_text(&b).map_err(|e| fail(2, format!("{}: {e}", mpath.display())))?,
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&mpath, e)),
     };
@@ -209,7 +217,11 @@ fn add(
         if prev.id != *id {
             return Err(fail(
                 1,
-                format!("{}: the manifest is for list {:?}", mpath.display(), prev.id),
+                format!(
+                    "{}: the manifest is for list {:?}",
+                    mpath.display(),
+                    prev.id
+                ),
             ));
         }
         if list.meta.sequence <= prev.sequence {
@@ -349,9 +361,7 @@ fn serve(dir: &Path, listen: SocketAddr) -> Result<(), Fail> {
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| fail(2, format!("--listen {listen}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| fail(2, e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| fail(2, e.to_string()))?;
         if !addr.ip().is_loopback() {
             eprintln!("note: serving {} to the network on {addr}", root.display());
         }

@@ -129,7 +129,10 @@ where
     let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
     let metrics = Arc::new(Metrics::default());
     let sources = lists::sources_from_config(&config.list, &config.trust);
-    let subscriptions: Vec<_> = sources.iter().filter_map(|(s, _)| s.subscription()).collect();
+    let subscriptions: Vec<_> = sources
+        .iter()
+        .filter_map(|(s, _)| s.subscription())
+        .collect();
     for s in &subscriptions {
         s.bootstrap(&metrics).await.map_err(ServeError)?;
     }

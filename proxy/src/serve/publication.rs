@@ -269,16 +269,27 @@ mod tests {
             (good.replace("list-5.hwl", "a/b"), "plain file name"),
             (good.replace("list-5.hwl", "%2e%2e"), "plain file name"),
             (good.replace("list 5 ", "list 4 "), "its list is at 4"),
-            (good.replace("delta 4 5", "delta 5 4"), "does not go forwards"),
+            (
+                good.replace("delta 4 5", "delta 5 4"),
+                "does not go forwards",
+            ),
             (good.replace("delta 4 5", "delta 4 9"), "goes beyond"),
             (good.replace("# sequence: 5\n", ""), "lacks `# sequence:`"),
-            (good.replace("# id: police", "# id: a b"), "not a valid list id"),
+            (
+                good.replace("# id: police", "# id: a b"),
+                "not a valid list id",
+            ),
             (good.replace("manifest: 1", "manifest: 2"), "version 1"),
-            (good.replace("# sequence: 5", "# sequence: -5"), "not a sequence"),
+            (
+                good.replace("# sequence: 5", "# sequence: -5"),
+                "not a sequence",
+            ),
             (format!("{good}list 5 list-5.hwl\n"), "more than one"),
             (format!("{good}rm -rf /\n"), "expected"),
         ] {
-            let e = Manifest::from_text(bad.as_bytes()).err().unwrap_or_default();
+            let e = Manifest::from_text(bad.as_bytes())
+                .err()
+                .unwrap_or_default();
             assert!(e.contains(why), "{e} (wanted {why})");
         }
         assert!(Manifest::from_text(&[0xff, 0xfe]).is_err());

@@ -54,9 +54,7 @@ impl BaseUrl {
     /// (the list id in the publication layout) names the subscription in
     /// logs and metrics.
     pub fn parse(s: &str) -> Result<BaseUrl, String> {
-        let uri: Uri = s
-            .parse()
-            .map_err(|e| format!("subscribe URL {s:?}: {e}"))?;
+        let uri: Uri = s.parse().map_err(|e| format!("subscribe URL {s:?}: {e}"))?;
         if uri.scheme_str() != Some("http") {
             return Err(format!(
                 "subscribe URL {s:?} must be http:// (what it serves is signed)"
@@ -244,13 +242,16 @@ impl Subscription {
             return Ok(());
         }
         let client = http_client(self.timeout);
-        self.poll_once(&client, None, metrics).await.map(drop).map_err(|e| {
-            format!(
-                "subscription {}: no local copy at {} and none could be fetched: {e}",
-                self.url.base,
-                self.cache.path.display()
-            )
-        })
+        self.poll_once(&client, None, metrics)
+            .await
+            .map(drop)
+            .map_err(|e| {
+                format!(
+                    "subscription {}: no local copy at {} and none could be fetched: {e}",
+                    self.url.base,
+                    self.cache.path.display()
+                )
+            })
     }
 
     /// Polls until `stop`: at once, then every `poll_secs`.
@@ -470,7 +471,10 @@ impl Subscription {
                 .await;
             }
         }
-        let body = match self.fetch(client, &manifest.list, None, self.max_bytes).await? {
+        let body = match self
+            .fetch(client, &manifest.list, None, self.max_bytes)
+            .await?
+        {
             Fetched::Body(b, _) => b,
             Fetched::NotModified => {
                 return Err(fail("http_status", "unexpected 304 for the list"));
