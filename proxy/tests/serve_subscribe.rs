@@ -616,3 +616,78 @@ async fn publish_serve_is_a_safe_cheap_static_server() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_refuses_another_issuer_and_oversized_files() {
+    let dir = TempDir::new("subscribe-refuse");
+    let ours = SecretKey::from_seed(&[7; 32]);
+    let theirs = SecretKey::from_seed(&[9; 32]);
+    // Both keys are trusted, each for its own issuer.
+    let mut both = trust_store(&ours);
+    let mut s = TrustStore::new();
+    s.add(TrustedKey {
+        issuer: "Other Issuer".into(),
+        key: theirs.public_key(),
+        not_before: None,
+        not_after: None,
+    });
+    both.push_str(&s.to_text());
+    let store = dir.write("trust.store", &both);
+    let ldir = dir.0.join("pub").join("police");
+    std::fs::create_dir_all(&ldir).unwrap();
+    let manifest = |seq: u64| Manifest {
+        id: "police".into(),
+        sequence: seq,
+        published: Timestamp::now(),
+        list: list_file(seq),
+        deltas: Vec::new(),
+    };
+    let v1 = police(&ours, 1, &["a"]);
+    std::fs::write(ldir.join(list_file(1)), v1.to_text()).unwrap();
+    replace(&ldir.join("manifest"), &manifest(1).to_text());
+    let publisher = Publisher::start(&dir.0.join("pub"));
+    let cache = dir.0.join("police.hwl");
+    let up = upstream().await;
+    let config = base_config(
+        &dir,
+        &format!(
+            "[trust]\nstore = {:?}\n[[list]]\nsubscribe = \"http://{}/police\"\ncache = {:?}\npoll_secs = 0.1\nmax_bytes = 2048\n",
+            store.display().to_string(),
+            publisher.addr,
+            cache.display().to_string(),
+        ),
+    );
+    let proxy = Proxy::start(&config).await;
+    let admin = proxy.admin.unwrap();
+    assert_eq!(status_of(proxy.addr, up, "a").await, 451);
+
+    // Sequence 2 of "police", validly signed, but by another issuer.
+    let text = "# id: police\n# issuer: Other Issuer\n# sequence: 2\nurl-prefix 127.0.0.1/x/ X\n";
+    let mut hijack = List::from_text(text.as_bytes(), "police").unwrap();
+    hijack.sign(&theirs);
+    std::fs::write(ldir.join(list_file(2)), hijack.to_text()).unwrap();
+    replace(&ldir.join("manifest"), &manifest(2).to_text());
+    let wrong = "hashwall_subscription_failures_total{list=\"police\",reason=\"wrong_list\"}";
+    eventually("the other issuer's list is refused", || async {
+        metric(admin, wrong).await >= 1
+    })
+    .await;
+    assert_eq!(status_of(proxy.addr, up, "x").await, 200);
+
+    // Sequence 3, ours, but larger than max_bytes.
+    let paths: Vec<String> = (0..100).map(|i| format!("p{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let big = police(&ours, 3, &refs);
+    assert!(big.to_text().len() > 2048);
+    std::fs::write(ldir.join(list_file(3)), big.to_text()).unwrap();
+    replace(&ldir.join("manifest"), &manifest(3).to_text());
+    let too_large = "hashwall_subscription_failures_total{list=\"police\",reason=\"too_large\"}";
+    eventually("the oversized list is refused", || async {
+        metric(admin, too_large).await >= 1
+    })
+    .await;
+    assert_eq!(status_of(proxy.addr, up, "p1").await, 200);
+    assert_eq!(status_of(proxy.addr, up, "a").await, 451);
+    assert_eq!(List::read_file(&cache).unwrap().meta.sequence, 1);
+    proxy.stop().await;
+}
