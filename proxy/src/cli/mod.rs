@@ -7,5 +7,6 @@ pub mod lists;
 pub mod lists_cmd;
 pub mod matching;
 pub mod publish;
+pub mod publish_files;
 pub mod serve;
 pub mod url;

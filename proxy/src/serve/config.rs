@@ -601,7 +601,7 @@ impl Config {
 /// Checks a `subscribe` `[[list]]` (number `n`, counted from 1).
 fn validate_subscription(n: usize, url: &str, l: &ListSourceConfig) -> Result<(), ConfigError> {
     let err = |m: String| Err(ConfigError(format!("[[list]] #{n}: {m}")));
-    if let Err(e) = super::subscribe::BaseUrl::parse(url) {
+    if let Err(e) = super::publisher::BaseUrl::parse(url) {
         return err(e);
     }
     if l.cache.is_none() {

@@ -16,6 +16,7 @@ pub mod lists;
 pub mod metrics;
 pub mod phases;
 pub mod publication;
+pub mod publisher;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;

@@ -22,127 +22,20 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use hashwall_lists::{
-    AuditRecord, Delta, Error, ErrorKind, List, Timestamp, audit, audit_path, check_list,
-    write_atomic,
+    AuditRecord, Delta, List, Timestamp, audit, audit_path, check_list, write_atomic,
 };
-use http_body_util::{BodyExt, Empty};
-use hyper::{Request, StatusCode, Uri, header};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::config::{ListSourceConfig, secs};
 use super::lists::{FileSource, Fingerprint, ListSource, Lists};
 use super::metrics::Metrics;
-use super::publication::{MANIFEST, MAX_MANIFEST_BYTES, Manifest, is_safe_name};
+use super::publication::{MANIFEST, MAX_MANIFEST_BYTES, Manifest};
+use super::publisher::{
+    BaseUrl, Failure, Fetched, HttpClient, fail, fetch, http_client, reason_of,
+};
 use super::stopped;
-
-/// A publication directory's URL: `http://host[:port]/path/`.
-#[derive(Debug, Clone)]
-pub struct BaseUrl {
-    base: String,
-    name: String,
-}
-
-impl BaseUrl {
-    /// Parses a `subscribe` value: an `http://` URL without query or user
-    /// information; a missing final `/` is added. Its last path segment
-    /// (the list id in the publication layout) names the subscription in
-    /// logs and metrics.
-    pub fn parse(s: &str) -> Result<BaseUrl, String> {
-        let uri: Uri = s.parse().map_err(|e| format!("subscribe URL {s:?}: {e}"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "subscribe URL {s:?} must be http:// (what it serves is signed)"
-            ));
-        }
-        let Some(auth) = uri.authority() else {
-            return Err(format!("subscribe URL {s:?} has no host"));
-        };
-        if auth.as_str().contains('@') || uri.query().is_some() {
-            return Err(format!(
-                "subscribe URL {s:?} must have no user information and no query"
-            ));
-        }
-        let mut path = uri.path().to_owned();
-        if !path.ends_with('/') {
-            path.push('/');
-        }
-        let name = path
-            .rsplit('/')
-            .find(|seg| !seg.is_empty())
-            .filter(|seg| is_safe_name(seg))
-            .unwrap_or_else(|| auth.host())
-            .to_owned();
-        Ok(BaseUrl {
-            base: format!("http://{auth}{path}"),
-            name,
-        })
-    }
-
-    fn join(&self, file: &str) -> Result<Uri, String> {
-        format!("{}{file}", self.base)
-            .parse()
-            .map_err(|e| format!("{}{file}: {e}", self.base))
-    }
-}
-
-/// Why a poll failed: a fixed `reason` (the metric label) and the details.
-#[derive(Debug)]
-struct Failure {
-    reason: &'static str,
-    message: String,
-}
-
-fn fail(reason: &'static str, message: impl Into<String>) -> Failure {
-    Failure {
-        reason,
-        message: message.into(),
-    }
-}
-
-/// The metric reason for a list or delta error.
-fn reason_of(e: &Error) -> &'static str {
-    match e.kind() {
-        ErrorKind::BadSignature => "bad_signature",
-        ErrorKind::UntrustedKey => "untrusted_key",
-        ErrorKind::RetiredKey => "retired_key",
-        ErrorKind::FutureDated => "future_dated",
-        ErrorKind::Unsigned => "unsigned",
-        ErrorKind::Expired => "expired",
-        ErrorKind::Rollback => "rollback",
-        ErrorKind::Replay => "replay",
-        ErrorKind::SequenceGap => "gap",
-        ErrorKind::WrongList => "wrong_list",
-        ErrorKind::Truncated => "truncated",
-        _ => "invalid",
-    }
-}
-
-/// The HTTP client of a subscription's poller.
-pub type HttpClient = Client<HttpConnector, Empty<Bytes>>;
-
-/// A client whose connects give up after `timeout`.
-pub fn http_client(timeout: Duration) -> HttpClient {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(timeout));
-    connector.set_nodelay(true);
-    connector.enforce_http(true);
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
-}
-
-enum Fetched {
-    NotModified,
-    Body(Bytes, Option<String>),
-}
 
 /// What a subscription knows of itself, for `/readyz`.
 #[derive(Debug, Default)]
@@ -345,9 +238,15 @@ impl Subscription {
         };
         // A 304 means: the manifest we were in step with last time.
         let sent = etag.as_deref().filter(|_| known.is_some());
-        let (manifest, etag) = match self
-            .fetch(client, MANIFEST, sent, MAX_MANIFEST_BYTES as u64)
-            .await?
+        let (manifest, etag) = match fetch(
+            client,
+            &self.url,
+            self.timeout,
+            MANIFEST,
+            sent,
+            MAX_MANIFEST_BYTES as u64,
+        )
+        .await?
         {
             Fetched::NotModified => match known {
                 Some(seq) => return Ok((seq, etag)),
@@ -427,7 +326,16 @@ impl Subscription {
             let mut deltas = Vec::with_capacity(chain.len());
             let mut missing = false;
             for d in chain {
-                match self.fetch(client, &d.file, None, self.max_bytes).await {
+                match fetch(
+                    client,
+                    &self.url,
+                    self.timeout,
+                    &d.file,
+                    None,
+                    self.max_bytes,
+                )
+                .await
+                {
                     Ok(Fetched::Body(b, _)) => deltas.push(
                         Delta::from_text(&b)
                             .map_err(|e| fail(reason_of(&e), format!("{}: {e}", d.file)))?,
@@ -471,9 +379,15 @@ impl Subscription {
                 .await;
             }
         }
-        let body = match self
-            .fetch(client, &manifest.list, None, self.max_bytes)
-            .await?
+        let body = match fetch(
+            client,
+            &self.url,
+            self.timeout,
+            &manifest.list,
+            None,
+            self.max_bytes,
+        )
+        .await?
         {
             Fetched::Body(b, _) => b,
             Fetched::NotModified => {
@@ -571,72 +485,6 @@ impl Subscription {
             Err(_) => None,
         }
     }
-
-    /// GETs `file` from the publication directory, at most `cap` bytes,
-    /// within the subscription's timeout.
-    async fn fetch(
-        &self,
-        client: &HttpClient,
-        file: &str,
-        etag: Option<&str>,
-        cap: u64,
-    ) -> Result<Fetched, Failure> {
-        let uri = self.url.join(file).map_err(|e| fail("invalid", e))?;
-        let what = uri.to_string();
-        let work = async {
-            let mut req = Request::get(uri).header(header::USER_AGENT, "hashwall-subscribe");
-            if let Some(e) = etag {
-                req = req.header(header::IF_NONE_MATCH, e);
-            }
-            let req = req
-                .body(Empty::new())
-                .map_err(|e| fail("invalid", format!("{what}: {e}")))?;
-            let resp = client
-                .request(req)
-                .await
-                .map_err(|e| fail("unreachable", format!("{what}: {e}")))?;
-            match resp.status() {
-                StatusCode::OK => {}
-                StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified),
-                StatusCode::NOT_FOUND => return Err(fail("not_found", format!("{what}: 404"))),
-                s => return Err(fail("http_status", format!("{what}: HTTP {s}"))),
-            }
-            let too_large = || fail("too_large", format!("{what}: over max_bytes = {cap}"));
-            let declared = resp
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared.is_some_and(|n| n > cap) {
-                return Err(too_large());
-            }
-            let tag = resp
-                .headers()
-                .get(header::ETAG)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let mut body = resp.into_body();
-            let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(1 << 24) as usize));
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| fail("unreachable", format!("{what}: {e}")))?;
-                if let Ok(data) = frame.into_data() {
-                    if (buf.len() + data.len()) as u64 > cap {
-                        return Err(too_large());
-                    }
-                    buf.extend_from_slice(&data);
-                }
-            }
-            Ok(Fetched::Body(Bytes::from(buf), tag))
-        };
-        tokio::time::timeout(self.timeout, work)
-            .await
-            .map_err(|_| {
-                fail(
-                    "timeout",
-                    format!("{what}: no complete answer within {:?}", self.timeout),
-                )
-            })?
-    }
 }
 
 /// Runs blocking work (parsing, verifying, writing) off the async workers.
@@ -646,33 +494,4 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .unwrap_or_else(|e| Err(fail("internal", format!("task failed: {e}"))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_urls() {
-        let u = BaseUrl::parse("http://127.0.0.1:8080/police-nl").map_err(|e| e.to_string());
-        let u = u.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(u.base, "http://127.0.0.1:8080/police-nl/");
-        assert_eq!(u.name, "police-nl");
-        assert_eq!(
-            u.join("manifest").map(|x| x.to_string()).ok().as_deref(),
-            Some("http://127.0.0.1:8080/police-nl/manifest")
-        );
-        let root = BaseUrl::parse("http://lists.example/").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(root.name, "lists.example");
-        for bad in [
-            "https://lists.example/x/",
-            "ftp://lists.example/x/",
-            "http://user:pw@lists.example/x/",
-            "http://lists.example/x/?q=1",
-            "/x/",
-            "not a url",
-        ] {
-            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
-        }
-    }
 }
