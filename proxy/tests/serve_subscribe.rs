@@ -345,7 +345,7 @@ async fn start_without_cache_or_publisher_fails_clearly() {
 fn subscription_config_is_checked() {
     use hashwall_proxy::serve::config::Config;
     let ok = Config::from_toml(
-        "[[list]]\nsubscribe = \"http://127.0.0.1:8080/police\"\ncache = \"p.hwl\"\n",
+        "[trust]\nstore = \"t\"\n[[list]]\nsubscribe = \"http://127.0.0.1:8080/police\"\ncache = \"p.hwl\"\n",
         Some(Path::new("/etc/hw")),
     )
     .unwrap();
@@ -354,6 +354,16 @@ fn subscription_config_is_checked() {
         Some(Path::new("/etc/hw/p.hwl"))
     );
     assert_eq!(ok.list[0].sub_poll_secs(), 60.0);
+    assert!(
+        Config::from_toml(
+            "[[list]]\nsubscribe = \"http://x/p/\"\ncache = \"c\"\n",
+            None
+        )
+        .err()
+        .unwrap()
+        .0
+        .contains("needs [trust] store")
+    );
     for (bad, why) in [
         ("[[list]]\nsubscribe = \"http://x/p/\"\n", "needs `cache`"),
         (

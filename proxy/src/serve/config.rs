@@ -508,7 +508,15 @@ impl Config {
                 (None, Some(b), None) => {
                     return err(format!("[[list]] #{}: unknown builtin {b:?}", i + 1));
                 }
-                (None, None, Some(url)) => validate_subscription(i + 1, url, l)?,
+                (None, None, Some(url)) => {
+                    validate_subscription(i + 1, url, l)?;
+                    if self.trust.store.is_none() {
+                        return err(format!(
+                            "[[list]] #{}: a subscription needs [trust] store (what it fetches must verify)",
+                            i + 1
+                        ));
+                    }
+                }
                 _ => {
                     return err(format!(
                         "[[list]] #{}: give exactly one of `path`, `builtin` and `subscribe`",
