@@ -37,6 +37,9 @@ pub enum ListsCommand {
     /// Imports, exports, lint, Bloom filters.
     #[command(flatten)]
     Exchange(super::exchange::ExchangeCommand),
+    /// Publication for subscribing proxies: add versions, serve over HTTP.
+    #[command(subcommand)]
+    Publish(super::publish::PublishCommand),
 }
 
 /// The maintenance half of `hashwall lists`.
@@ -262,6 +265,7 @@ pub fn run(cmd: &ListsCommand) -> ExitCode {
         // The exchange commands print their own errors and choose their own
         // exit status (lint: 1 on findings).
         ListsCommand::Exchange(cmd) => return super::exchange::run(cmd),
+        ListsCommand::Publish(cmd) => return super::publish::run(cmd),
     };
     match dispatch(cmd) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,5 +6,7 @@ pub mod hash;
 pub mod lists;
 pub mod lists_cmd;
 pub mod matching;
+pub mod publish;
+pub mod publish_files;
 pub mod serve;
 pub mod url;

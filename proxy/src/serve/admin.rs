@@ -129,6 +129,7 @@ async fn route(
                         "policy": l.policy().as_str(),
                     })).collect::<Vec<_>>(),
                     "last_load": report.map(|r| r.to_json()),
+                    "subscriptions": shared.lists.subscriptions().iter().map(|s| s.status_json()).collect::<Vec<_>>(),
                 }),
             )
         }

@@ -269,6 +269,47 @@ pub struct ListSourceConfig {
     /// built-in demo list is always accepted unsigned.
     #[serde(default)]
     pub allow_unsigned: Option<bool>,
+    /// Accept a reload that finds this list at a lower sequence than the
+    /// one served (off: such a rollback is refused and the last good list
+    /// kept).
+    #[serde(default)]
+    pub allow_rollback: bool,
+    /// Subscribe to a publisher: the URL (`http://`) of a list's
+    /// publication directory (`hashlists/FORMAT.md`, "Publication").
+    #[serde(default)]
+    pub subscribe: Option<String>,
+    /// The subscription's local copy of the list (required with
+    /// `subscribe`): served, and loaded at start when the publisher is
+    /// unreachable.
+    #[serde(default)]
+    pub cache: Option<PathBuf>,
+    /// Poll the publisher's manifest this often (seconds; default 60).
+    #[serde(default)]
+    pub poll_secs: Option<f64>,
+    /// Longest one fetch from the publisher may take (seconds, connect
+    /// included; default 120).
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+    /// Largest file fetched from the publisher (bytes; default 1 GiB).
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+}
+
+impl ListSourceConfig {
+    /// `poll_secs` or its default.
+    pub fn sub_poll_secs(&self) -> f64 {
+        self.poll_secs.unwrap_or(60.0)
+    }
+
+    /// `timeout_secs` or its default.
+    pub fn sub_timeout_secs(&self) -> f64 {
+        self.timeout_secs.unwrap_or(120.0)
+    }
+
+    /// `max_bytes` or its default.
+    pub fn sub_max_bytes(&self) -> u64 {
+        self.max_bytes.unwrap_or(1 << 30)
+    }
 }
 
 fn de_policy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Policy>, D::Error> {
@@ -363,10 +404,10 @@ impl Config {
             .map_err(|e: toml::de::Error| ConfigError(format!("{e}")))?;
         if let Some(dir) = base_dir {
             for l in &mut config.list {
-                if let Some(p) = &mut l.path
-                    && p.is_relative()
-                {
-                    *p = dir.join(&*p);
+                for p in [&mut l.path, &mut l.cache].into_iter().flatten() {
+                    if p.is_relative() {
+                        *p = dir.join(&*p);
+                    }
                 }
             }
             if let Some(p) = &mut config.stop_page.template
@@ -461,18 +502,38 @@ impl Config {
             return err("no [[list]] configured".into());
         }
         for (i, l) in self.list.iter().enumerate() {
-            match (&l.path, &l.builtin) {
-                (Some(_), None) => {}
-                (None, Some(b)) if b == "demo" => {}
-                (None, Some(b)) => {
+            match (&l.path, &l.builtin, &l.subscribe) {
+                (Some(_), None, None) => {}
+                (None, Some(b), None) if b == "demo" => {}
+                (None, Some(b), None) => {
                     return err(format!("[[list]] #{}: unknown builtin {b:?}", i + 1));
+                }
+                (None, None, Some(url)) => {
+                    validate_subscription(i + 1, url, l)?;
+                    if self.trust.store.is_none() {
+                        return err(format!(
+                            "[[list]] #{}: a subscription needs [trust] store (what it fetches must verify)",
+                            i + 1
+                        ));
+                    }
                 }
                 _ => {
                     return err(format!(
-                        "[[list]] #{}: give exactly one of `path` and `builtin`",
+                        "[[list]] #{}: give exactly one of `path`, `builtin` and `subscribe`",
                         i + 1
                     ));
                 }
+            }
+            if l.subscribe.is_none()
+                && (l.cache.is_some()
+                    || l.poll_secs.is_some()
+                    || l.timeout_secs.is_some()
+                    || l.max_bytes.is_some())
+            {
+                return err(format!(
+                    "[[list]] #{}: `cache`, `poll_secs`, `timeout_secs` and `max_bytes` are only for a `subscribe` list",
+                    i + 1
+                ));
             }
         }
         if self.admin.enabled
@@ -543,6 +604,32 @@ impl Config {
     pub fn client_allowed(&self, ip: IpAddr) -> bool {
         self.acl.allow_clients.iter().any(|c| c.contains(ip))
     }
+}
+
+/// Checks a `subscribe` `[[list]]` (number `n`, counted from 1).
+fn validate_subscription(n: usize, url: &str, l: &ListSourceConfig) -> Result<(), ConfigError> {
+    let err = |m: String| Err(ConfigError(format!("[[list]] #{n}: {m}")));
+    if let Err(e) = super::publisher::BaseUrl::parse(url) {
+        return err(e);
+    }
+    if l.cache.is_none() {
+        return err("`subscribe` needs `cache`, the local copy of the list".into());
+    }
+    let (poll, timeout, max) = (l.sub_poll_secs(), l.sub_timeout_secs(), l.sub_max_bytes());
+    if !(poll.is_finite() && (0.05..=86_400.0).contains(&poll)) {
+        return err(format!("poll_secs must be in 0.05..=86400, got {poll}"));
+    }
+    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 3600.0) {
+        return err(format!(
+            "timeout_secs must be > 0 and at most 3600, got {timeout}"
+        ));
+    }
+    if !(1024..=1 << 34).contains(&max) {
+        return err(format!(
+            "max_bytes must be in 1024..=17179869184, got {max}"
+        ));
+    }
+    Ok(())
 }
 
 /// The tracing level for a `log.level` value.

@@ -12,15 +12,25 @@
 //! # Extension point: other sources
 //!
 //! Where a list comes from is a [`ListSource`]. Files and the built-in demo
-//! list are the two sources here. A subscription to a publisher (signed
-//! full lists and deltas, being built in `hashlists`) is another
-//! implementation: its [`ListSource::load`] returns the verified current
-//! list, its [`ListSource::fingerprint`] changes when a new sequence has been
-//! applied (so the poller picks it up), and it may also call
-//! [`Lists::reload`] itself when a delta arrives.
+//! list are two sources here; a subscription to a publisher
+//! ([`super::subscribe`]) is the third: its [`ListSource::load`] loads the
+//! verified local copy, its [`ListSource::fingerprint`] changes when a new
+//! sequence has been applied, and its poller calls [`Lists::reload`]
+//! itself when one was.
+//!
+//! # Rollback and the trust store
+//!
+//! A reload that finds a list at a lower sequence than the one served under
+//! the same id is refused like a broken file (unless its `[[list]]` says
+//! `allow_rollback = true`): an attacker who can replace a file with an
+//! older, genuinely signed version must not be able to un-block what the
+//! issuer added since. The trust store file is part of every file source's
+//! fingerprint, so editing it (a key revoked or rotated) triggers a reload
+//! through the same poll as a list change.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -34,6 +44,7 @@ use serde_json::{Value, json};
 
 use super::config::{ListSourceConfig, TrustConfig};
 use super::metrics::Metrics;
+use super::subscribe::{SubscribeSource, Subscription};
 
 /// What identifies one version of a source: for a file its modification
 /// time, size, inode and change time. A change means "load again".
@@ -56,6 +67,16 @@ pub trait ListSource: Send + Sync + fmt::Debug {
     /// The current version's fingerprint, cheaply (no parse); `None` when
     /// the source never changes.
     fn fingerprint(&self) -> Option<Fingerprint>;
+    /// Whether a reload may serve this list at a lower sequence than the
+    /// one served now (`allow_rollback`).
+    fn allow_rollback(&self) -> bool {
+        false
+    }
+    /// The subscription behind this source, whose poller must run while
+    /// serving.
+    fn subscription(&self) -> Option<Arc<Subscription>> {
+        None
+    }
 }
 
 /// How list files are checked: the `[trust]` section.
@@ -76,13 +97,15 @@ pub struct FileSource {
     pub trust: Arc<TrustSettings>,
     /// Accept the file without a signature.
     pub allow_unsigned: bool,
+    /// Accept a reload at a lower sequence than the one served.
+    pub allow_rollback: bool,
 }
 
 impl FileSource {
     /// The trust store and load options for one load. The store is read
     /// each time so that an operator's key rotation or removal of a
     /// compromised key takes effect at the next reload.
-    fn trust(&self) -> Result<(TrustStore, LoadOptions), String> {
+    pub fn trust(&self) -> Result<(TrustStore, LoadOptions), String> {
         let store = match &self.trust.store {
             Some(p) => TrustStore::load(p).map_err(|e| format!("trust store {e}"))?,
             None => TrustStore::new(),
@@ -148,33 +171,48 @@ impl ListSource for FileSource {
     }
 
     fn fingerprint(&self) -> Option<Fingerprint> {
-        let mut fp = Vec::with_capacity(24);
-        match std::fs::metadata(&self.path) {
-            Ok(m) => {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                fp.extend_from_slice(&mtime.to_le_bytes());
-                fp.extend_from_slice(&m.len().to_le_bytes());
-                // File times come from a coarse clock (a few ms): two
-                // same-size versions written quickly can share them. A
-                // replace-by-rename (how lists should be published) changes
-                // the inode; an in-place write changes the ctime too.
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::MetadataExt;
-                    fp.extend_from_slice(&m.ino().to_le_bytes());
-                    fp.extend_from_slice(&m.dev().to_le_bytes());
-                    fp.extend_from_slice(&m.ctime().to_le_bytes());
-                    fp.extend_from_slice(&m.ctime_nsec().to_le_bytes());
-                }
-            }
-            // A missing file is a state too: its reappearance is a change.
-            Err(_) => fp.push(0),
+        let mut fp = Vec::with_capacity(96);
+        file_fingerprint(&self.path, &mut fp);
+        // A changed trust store (a key revoked or added) changes what this
+        // file verifies to.
+        if let Some(store) = &self.trust.store {
+            file_fingerprint(store, &mut fp);
         }
         Some(Fingerprint(fp))
+    }
+
+    fn allow_rollback(&self) -> bool {
+        self.allow_rollback
+    }
+}
+
+/// Appends what identifies the current version of the file at `path` to
+/// `fp`: modification time, size, inode, device, change time.
+pub fn file_fingerprint(path: &Path, fp: &mut Vec<u8>) {
+    match std::fs::metadata(path) {
+        Ok(m) => {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            fp.extend_from_slice(&mtime.to_le_bytes());
+            fp.extend_from_slice(&m.len().to_le_bytes());
+            // File times come from a coarse clock (a few ms): two
+            // same-size versions written quickly can share them. A
+            // replace-by-rename (how lists should be published) changes
+            // the inode; an in-place write changes the ctime too.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                fp.extend_from_slice(&m.ino().to_le_bytes());
+                fp.extend_from_slice(&m.dev().to_le_bytes());
+                fp.extend_from_slice(&m.ctime().to_le_bytes());
+                fp.extend_from_slice(&m.ctime_nsec().to_le_bytes());
+            }
+        }
+        // A missing file is a state too: its reappearance is a change.
+        Err(_) => fp.push(0),
     }
 }
 
@@ -209,13 +247,23 @@ pub fn sources_from_config(
     configs
         .iter()
         .map(|c| {
-            let source: Box<dyn ListSource> = match &c.path {
-                Some(p) => Box::new(FileSource {
-                    path: p.clone(),
-                    trust: Arc::clone(&settings),
-                    allow_unsigned: c.allow_unsigned.unwrap_or(trust.allow_unsigned),
-                }),
-                None => Box::new(DemoSource),
+            let file = |path: &PathBuf| FileSource {
+                path: path.clone(),
+                trust: Arc::clone(&settings),
+                allow_unsigned: c.allow_unsigned.unwrap_or(trust.allow_unsigned),
+                allow_rollback: c.allow_rollback,
+            };
+            let source: Box<dyn ListSource> = match (&c.path, &c.subscribe, &c.cache) {
+                (Some(p), _, _) => Box::new(file(p)),
+                (None, Some(url), Some(cache)) => {
+                    match SubscribeSource::new(url, file(cache), c) {
+                        Ok(s) => Box::new(s),
+                        // Validated with the configuration; a source that
+                        // cannot load fails the load, never the process.
+                        Err(e) => Box::new(Broken(format!("subscribe {url:?}: {e}"))),
+                    }
+                }
+                _ => Box::new(DemoSource),
             };
             let mut lc = ListConfig::default();
             if let Some(p) = c.policy {
@@ -227,6 +275,24 @@ pub fn sources_from_config(
             (source, lc)
         })
         .collect()
+}
+
+/// A source whose configuration was refused: every load fails.
+#[derive(Debug)]
+struct Broken(String);
+
+impl ListSource for Broken {
+    fn describe(&self) -> String {
+        "invalid [[list]]".to_owned()
+    }
+
+    fn load(&self) -> Result<List, String> {
+        Err(self.0.clone())
+    }
+
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        None
+    }
 }
 
 /// The outcome of the last load, for `/readyz` and `POST /reload`.
@@ -300,6 +366,14 @@ impl Lists {
         }))
     }
 
+    /// The subscriptions among the sources.
+    pub fn subscriptions(&self) -> Vec<Arc<Subscription>> {
+        self.sources
+            .iter()
+            .filter_map(|(s, _)| s.subscription())
+            .collect()
+    }
+
     /// The engine requests check against.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
@@ -324,7 +398,11 @@ impl Lists {
         let this = Arc::clone(self);
         let joined = tokio::task::spawn_blocking(move || {
             let fps: Vec<_> = this.sources.iter().map(|(s, _)| s.fingerprint()).collect();
-            let built = build(&this.sources);
+            let floors = served(&this.engine.snapshot())
+                .into_iter()
+                .map(|(id, seq, _)| (id, seq))
+                .collect();
+            let built = build_checked(&this.sources, &floors);
             if let Ok(mut a) = this.attempted.lock() {
                 *a = fps;
             }
@@ -412,10 +490,29 @@ fn report_ok(reason: &str, snapshot: &Snapshot, start: Instant) -> LoadReport {
 /// Any failure returns the error and drops the half-built snapshot, so a
 /// list that did not verify is never served.
 pub fn build(sources: &[(Box<dyn ListSource>, ListConfig)]) -> Result<Snapshot, String> {
+    build_checked(sources, &HashMap::new())
+}
+
+/// [`build`], refusing a list whose sequence is below `floors[id]` (the
+/// one served now) unless its source allows a rollback.
+pub fn build_checked(
+    sources: &[(Box<dyn ListSource>, ListConfig)],
+    floors: &HashMap<String, u64>,
+) -> Result<Snapshot, String> {
     let mut builder = Snapshot::builder();
     for (source, config) in sources {
         source
             .load_then(&mut |list| {
+                if !source.allow_rollback()
+                    && let Some(&served) = floors.get(&list.meta.id)
+                    && list.meta.sequence < served
+                {
+                    return Err(format!(
+                        "list {} is at sequence {}, below the sequence {served} served: \
+                         rollback refused (allow_rollback = true in its [[list]] accepts it)",
+                        list.meta.id, list.meta.sequence
+                    ));
+                }
                 builder
                     .add_list(list, config)
                     .map(drop)

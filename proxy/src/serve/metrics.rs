@@ -152,6 +152,16 @@ pub struct Metrics {
     pub tunnels_open: AtomicI64,
     /// Image responses by outcome, indexed as [`ImageOutcome::ALL`].
     images: [AtomicU64; ImageOutcome::ALL.len()],
+    /// Per subscription (by its list name).
+    subscriptions: Mutex<BTreeMap<String, SubscriptionMetrics>>,
+}
+
+/// The metrics of one subscription.
+#[derive(Debug, Default, Clone)]
+struct SubscriptionMetrics {
+    failures: BTreeMap<&'static str, u64>,
+    sequence: u64,
+    last_success: i64,
 }
 
 impl Metrics {
@@ -193,6 +203,80 @@ impl Metrics {
             .iter()
             .position(|o| *o == outcome)
             .map_or(0, |i| self.images[i].load(Relaxed))
+    }
+
+    /// Makes a subscription's series exist (at zero) before its first poll.
+    pub fn subscription_register(&self, list: &str) {
+        if let Ok(mut m) = self.subscriptions.lock() {
+            m.entry(list.to_owned()).or_default();
+        }
+    }
+
+    /// Counts a failed subscription poll; `reason` is one of a fixed set.
+    pub fn subscription_failure(&self, list: &str, reason: &'static str) {
+        if let Ok(mut m) = self.subscriptions.lock() {
+            *m.entry(list.to_owned())
+                .or_default()
+                .failures
+                .entry(reason)
+                .or_default() += 1;
+        }
+    }
+
+    /// Records a successful poll: the list is at `sequence` (the
+    /// publisher's current one) as of `at` (Unix seconds).
+    pub fn subscription_success(&self, list: &str, sequence: u64, at: i64) {
+        if let Ok(mut m) = self.subscriptions.lock() {
+            let s = m.entry(list.to_owned()).or_default();
+            s.sequence = sequence;
+            s.last_success = at;
+        }
+    }
+
+    /// Failures of subscription `list` counted with `reason`.
+    pub fn subscription_failures(&self, list: &str, reason: &str) -> u64 {
+        self.subscriptions
+            .lock()
+            .ok()
+            .and_then(|m| m.get(list).and_then(|s| s.failures.get(reason).copied()))
+            .unwrap_or(0)
+    }
+
+    fn render_subscriptions(&self, o: &mut String) {
+        let Ok(m) = self.subscriptions.lock() else {
+            return;
+        };
+        if m.is_empty() {
+            return;
+        }
+        o.push_str("# HELP hashwall_subscription_failures_total Failed subscription polls (the last good list is kept), by list and reason.\n# TYPE hashwall_subscription_failures_total counter\n");
+        for (list, s) in m.iter() {
+            for (reason, n) in &s.failures {
+                let _ = writeln!(
+                    o,
+                    "hashwall_subscription_failures_total{{list=\"{}\",reason=\"{reason}\"}} {n}",
+                    label(list)
+                );
+            }
+        }
+        o.push_str("# HELP hashwall_subscription_sequence Sequence of each subscribed list held locally.\n# TYPE hashwall_subscription_sequence gauge\n");
+        for (list, s) in m.iter() {
+            let _ = writeln!(
+                o,
+                "hashwall_subscription_sequence{{list=\"{}\"}} {}",
+                label(list),
+                s.sequence
+            );
+        }
+        o.push_str("# HELP hashwall_subscription_last_success_timestamp_seconds Unix time of the last poll that found the publisher and the local list in step (0: never).\n# TYPE hashwall_subscription_last_success_timestamp_seconds gauge\n");
+        for (list, s) in m.iter() {
+            let _ = writeln!(
+                o,
+                "hashwall_subscription_last_success_timestamp_seconds{{list=\"{}\"}} {}",
+                label(list),
+                s.last_success
+            );
+        }
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -281,6 +365,7 @@ impl Metrics {
             self.connections_total.load(Relaxed),
             self.tunnels_open.load(Relaxed),
         );
+        self.render_subscriptions(&mut o);
         o
     }
 }

@@ -16,8 +16,11 @@ pub mod lists;
 pub mod memory;
 pub mod metrics;
 pub mod phases;
+pub mod publication;
+pub mod publisher;
 pub mod stats;
 pub mod stop_page;
+pub mod subscribe;
 pub mod upstream;
 
 use std::future::Future;
@@ -128,6 +131,13 @@ where
     let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
     let metrics = Arc::new(Metrics::default());
     let sources = lists::sources_from_config(&config.list, &config.trust);
+    let subscriptions: Vec<_> = sources
+        .iter()
+        .filter_map(|(s, _)| s.subscription())
+        .collect();
+    for s in &subscriptions {
+        s.bootstrap(&metrics).await.map_err(ServeError)?;
+    }
     let m = Arc::clone(&metrics);
     let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m))
         .await
@@ -179,6 +189,13 @@ where
     });
     if shared.config.lists.poll_secs > 0.0 {
         tokio::spawn(poll_lists(Arc::clone(&shared), stop_rx.clone()));
+    }
+    for s in subscriptions {
+        tokio::spawn(s.run(
+            Arc::clone(&lists),
+            Arc::clone(&shared.metrics),
+            stop_rx.clone(),
+        ));
     }
     let admin_task =
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));

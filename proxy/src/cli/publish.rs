@@ -1,0 +1,326 @@
+//! `hashwall lists publish …`: a publication directory for subscribers
+//! (`hashlists/FORMAT.md`, "Publication").
+//!
+//! `add` puts a new signed version of a list into `DIR/<list-id>/`, with
+//! the signed delta from the previous one when there is one, and writes the
+//! manifest last, every file atomically: a subscriber polling meanwhile
+//! sees the old manifest (whose files are all still there) or the new one.
+//! `serve` is a small static file server for the directory
+//! ([`super::publish_files`]; any other static web server works as well).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use hashwall_lists::{
+    Delta, Entry, Error, ErrorKind, List, SecretKey, Timestamp, TrustStore, TrustedKey,
+    write_atomic,
+};
+use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest, delta_file, list_file};
+
+/// `hashwall lists publish …`
+#[derive(Debug, Subcommand)]
+pub enum PublishCommand {
+    /// Add a new version of a signed list to a publication directory
+    /// (DIR/<list-id>/): the list, the signed delta from the previous
+    /// version (given with --delta, or computed and signed with --key),
+    /// then the manifest. Exit 1 if the list or delta does not verify or
+    /// does not go forwards.
+    Add {
+        /// The publication directory.
+        dir: PathBuf,
+        /// The new version of the list (signed).
+        list: PathBuf,
+        /// The signed delta from the published version to LIST.
+        #[arg(long, value_name = "FILE")]
+        delta: Option<PathBuf>,
+        /// The issuer's secret key: computes and signs the delta from the
+        /// published version, and verifies LIST.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// A trust store to verify LIST and the delta against (default:
+        /// the public half of --key).
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+    },
+    /// Serve a publication directory over HTTP/1.1: GET and HEAD of its
+    /// files, with ETag and Last-Modified so an unchanged manifest costs a
+    /// 304. Prints `listening on http://ADDR/` once bound.
+    Serve {
+        /// The publication directory.
+        dir: PathBuf,
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+/// A failure with its exit status.
+struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        let code = match e.kind() {
+            ErrorKind::Io
+            | ErrorKind::InvalidKey
+            | ErrorKind::InsecureKeyFile
+            | ErrorKind::InvalidUtf8
+            | ErrorKind::LineTooLong
+            | ErrorKind::UnknownEntryKind
+            | ErrorKind::InvalidValue
+            | ErrorKind::UnknownHeaderKey
+            | ErrorKind::DuplicateHeaderKey
+            | ErrorKind::UnsupportedVersion
+            | ErrorKind::InvalidHeaderValue => 2,
+            _ => 1,
+        };
+        Fail {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// An I/O error naming its path (exit 2).
+fn io(path: &Path, e: std::io::Error) -> Fail {
+    fail(2, format!("{}: {e}", path.display()))
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Fail {
+    Fail {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Runs a `publish` subcommand: exit 0 success, 1 a verification failure
+/// or a version that does not go forwards, 2 usage and I/O errors.
+pub fn run(cmd: &PublishCommand) -> ExitCode {
+    let r = match cmd {
+        PublishCommand::Add {
+            dir,
+            list,
+            delta,
+            key,
+            trust,
+        } => add(
+            dir,
+            list,
+            delta.as_deref(),
+            key.as_deref(),
+            trust.as_deref(),
+        ),
+        PublishCommand::Serve { dir, listen } => {
+            super::publish_files::serve(dir, *listen).map_err(|m| fail(2, m))
+        }
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn now() -> Result<Timestamp, Fail> {
+    match std::env::var("HASHWALL_NOW") {
+        Ok(s) => s
+            .parse()
+            .map_err(|e: Error| fail(2, format!("HASHWALL_NOW: {e}"))),
+        Err(_) => Ok(Timestamp::now()),
+    }
+}
+
+fn add(
+    dir: &Path,
+    list_path: &Path,
+    delta: Option<&Path>,
+    key: Option<&Path>,
+    trust: Option<&Path>,
+) -> Result<(), Fail> {
+    let now = now()?;
+    let key = key.map(SecretKey::read_file).transpose()?;
+    let bytes = std::fs::read(list_path).map_err(|e| io(list_path, e))?;
+    let stem = list_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let list = List::from_text(&bytes, &stem)
+        .map_err(|e| fail(2, format!("{}: {e}", list_path.display())))?;
+    let store = match (trust, &key) {
+        (Some(t), _) => TrustStore::load(t)?,
+        (None, Some(k)) => {
+            let mut s = TrustStore::new();
+            s.add(TrustedKey {
+                issuer: list.meta.issuer.clone(),
+                key: k.public_key(),
+                not_before: None,
+                not_after: None,
+            });
+            s
+        }
+        (None, None) => {
+            return Err(fail(
+                2,
+                "give --trust or --key: every published file must verify",
+            ));
+        }
+    };
+    if list.meta.signature.is_none() {
+        return Err(fail(
+            1,
+            format!(
+                "{}: not signed (hashwall lists sign); subscribers refuse unsigned lists",
+                list_path.display()
+            ),
+        ));
+    }
+    list.verify(&store, now).map_err(|e| {
+        let f = Fail::from(e);
+        fail(f.code, format!("{}: {}", list_path.display(), f.message))
+    })?;
+    let id = &list.meta.id;
+    let ldir = dir.join(id);
+    std::fs::create_dir_all(&ldir).map_err(|e| io(&ldir, e))?;
+    let mpath = ldir.join(MANIFEST);
+    let previous = match std::fs::read(&mpath) {
+        Ok(b) => Some(
+            Manifest::from_text(&b).map_err(|e| fail(2, format!("{}: {e}", mpath.display())))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&mpath, e)),
+    };
+    let mut deltas = Vec::new();
+    let mut wrote_delta = None;
+    if let Some(prev) = &previous {
+        if prev.id != *id {
+            return Err(fail(
+                1,
+                format!(
+                    "{}: the manifest is for list {:?}",
+                    mpath.display(),
+                    prev.id
+                ),
+            ));
+        }
+        if list.meta.sequence <= prev.sequence {
+            return Err(fail(
+                1,
+                format!(
+                    "{}: sequence {} does not go forwards: {id} is published at {}",
+                    list_path.display(),
+                    list.meta.sequence,
+                    prev.sequence
+                ),
+            ));
+        }
+        deltas.clone_from(&prev.deltas);
+        let old = List::read_file(&ldir.join(&prev.list))?;
+        if old.meta.issuer != list.meta.issuer {
+            return Err(fail(
+                1,
+                format!(
+                    "{}: issued by {:?}, the published list by {:?}",
+                    list_path.display(),
+                    list.meta.issuer,
+                    old.meta.issuer
+                ),
+            ));
+        }
+        let d = match (delta, &key) {
+            (Some(p), _) => Some(Delta::read_file(p)?),
+            (None, Some(k)) => {
+                let mut d = Delta::diff(&old, &list);
+                d.sign(&old, k)?;
+                Some(d)
+            }
+            (None, None) => None,
+        };
+        if let Some(d) = d {
+            let given = delta.is_some();
+            match check_delta(&old, &d, &list, &store, now) {
+                Ok(()) => {
+                    let name = delta_file(d.from, d.to);
+                    write_atomic(&ldir.join(&name), |w| w.write_all(d.to_text().as_bytes()))?;
+                    deltas.push(DeltaRef {
+                        from: d.from,
+                        to: d.to,
+                        file: name.clone(),
+                    });
+                    wrote_delta = Some(name);
+                }
+                Err(f) if given => return Err(f),
+                // A computed delta cannot carry a changed header (name,
+                // policy...): subscribers then take the full list.
+                Err(f) => eprintln!("note: no delta published: {}", f.message),
+            }
+        }
+    }
+    let name = list_file(list.meta.sequence);
+    write_atomic(&ldir.join(&name), |w| w.write_all(&bytes))?;
+    let manifest = Manifest {
+        id: id.clone(),
+        sequence: list.meta.sequence,
+        published: now,
+        list: name,
+        deltas,
+    };
+    // Last: subscribers only see the new version once all its files exist.
+    write_atomic(&mpath, |w| w.write_all(manifest.to_text().as_bytes()))?;
+    println!(
+        "published {id} sequence {} in {}{}",
+        list.meta.sequence,
+        ldir.display(),
+        wrote_delta.map_or_else(String::new, |d| format!(" with {d}"))
+    );
+    Ok(())
+}
+
+/// The delta must be signed, verify, and take `old` to exactly `new`'s
+/// header and entries (in any order).
+fn check_delta(
+    old: &List,
+    d: &Delta,
+    new: &List,
+    store: &TrustStore,
+    now: Timestamp,
+) -> Result<(), Fail> {
+    if d.from != old.meta.sequence || d.to != new.meta.sequence {
+        return Err(fail(
+            1,
+            format!(
+                "the delta goes {} -> {}, the versions are {} -> {}",
+                d.from, d.to, old.meta.sequence, new.meta.sequence
+            ),
+        ));
+    }
+    let mut produced = old.clone();
+    d.apply_to(&mut produced, store, now)?;
+    let mut a = produced.meta.clone();
+    let mut b = new.meta.clone();
+    a.signature = None;
+    b.signature = None;
+    if a != b {
+        return Err(fail(
+            1,
+            "the list's header changed beyond sequence, created and expires, which a delta cannot carry",
+        ));
+    }
+    let mut counts: HashMap<&Entry, i64> = HashMap::new();
+    for e in &produced.entries {
+        *counts.entry(e).or_default() += 1;
+    }
+    for e in &new.entries {
+        *counts.entry(e).or_default() -= 1;
+    }
+    if counts.values().any(|n| *n != 0) {
+        return Err(fail(1, "the delta does not produce the list's entries"));
+    }
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! `hashwall lists publish serve`: a small static file server for a
+//! publication directory. GET and HEAD only; plain file names only (no
+//! traversal, no hidden or temporary files, no symbolic links); `ETag` and
+//! `Last-Modified` with `If-None-Match` / `If-Modified-Since` answered 304,
+//! so a subscriber polling an unchanged manifest costs a few hundred bytes;
+//! files streamed from disk in chunks, never held whole in memory.
+
+use std::convert::Infallible;
+use std::io::{Read as _, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use hashwall_proxy::serve::publication::is_safe_name;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Most connections served at once; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 512;
+/// Bytes read from a file per body frame.
+const CHUNK: usize = 64 * 1024;
+
+/// Serves `dir` on `listen` until interrupted; prints `listening on
+/// http://ADDR/` once bound. Errors are messages for the command line.
+pub fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
+    let root = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if !root.is_dir() {
+        return Err(format!("{}: not a directory", dir.display()));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("--listen {listen}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if !addr.ip().is_loopback() {
+            eprintln!("note: serving {} to the network on {addr}", root.display());
+        }
+        println!("listening on http://{addr}/");
+        let _ = std::io::stdout().flush();
+        let root = Arc::new(root);
+        let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let permit = tokio::select! {
+                p = Arc::clone(&limit).acquire_owned() => p.map_err(|e| e.to_string())?,
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            };
+            let (stream, _) = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            };
+            let root = Arc::clone(&root);
+            tokio::spawn(async move {
+                let _permit = permit;
+                let service = service_fn(move |req| {
+                    let root = Arc::clone(&root);
+                    async move { Ok::<_, Infallible>(handle(&root, &req).await) }
+                });
+                let mut builder = http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30));
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                // Bounds a connection's life: a list of a few hundred MB
+                // is sent well within it on any link worth polling over.
+                let _ = tokio::time::timeout(Duration::from_secs(3600), conn).await;
+            });
+        }
+    })
+}
+
+/// The files of a directory under `root` named by a request path, or why
+/// not. Only plain names ([`is_safe_name`]) are accepted: no `..`, no
+/// hidden files, no empty segments, and no `%`-escapes (no published name
+/// needs one, so none is decoded and none can smuggle a separator).
+pub fn resolve(root: &Path, path: &str) -> Result<PathBuf, StatusCode> {
+    let rest = path.strip_prefix('/').ok_or(StatusCode::BAD_REQUEST)?;
+    if rest.contains('%') || rest.contains('\\') {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.len() > 8 {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let mut p = root.to_path_buf();
+    for s in segments {
+        if s == ".." || s == "." {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        if !is_safe_name(s) {
+            return Err(StatusCode::NOT_FOUND);
+        }
+        p.push(s);
+    }
+    Ok(p)
+}
+
+async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
+    let head = match *req.method() {
+        Method::GET => false,
+        Method::HEAD => true,
+        _ => {
+            let mut r = status(StatusCode::METHOD_NOT_ALLOWED);
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return r;
+        }
+    };
+    let path = match resolve(root, req.uri().path()) {
+        Ok(p) => p,
+        Err(s) => return status(s),
+    };
+    let opened = tokio::task::spawn_blocking(move || open(&path)).await;
+    let Ok(Some((file, meta))) = opened else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let etag = etag(&meta);
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let last_modified = http_date(modified);
+    let not_modified = match req.headers().get(header::IF_NONE_MATCH) {
+        Some(v) => v.to_str().is_ok_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+            })
+        }),
+        // Exact match only: what a client echoes back from Last-Modified.
+        None => req
+            .headers()
+            .get(header::IF_MODIFIED_SINCE)
+            .is_some_and(|v| v.as_bytes() == last_modified.as_bytes()),
+    };
+    let len = meta.len();
+    let mut r = if not_modified {
+        let mut r = Response::new(FileBody::Empty);
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        let body = if head {
+            FileBody::Empty
+        } else {
+            FileBody::stream(file, len)
+        };
+        let mut r = Response::new(body);
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    };
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    // Caches may keep it but must ask every time: the manifest changes.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// A regular file (not a symbolic link, not a directory) and its metadata
+/// from the open handle, so both describe the same version.
+fn open(path: &Path) -> Option<(std::fs::File, std::fs::Metadata)> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    meta.is_file().then_some((file, meta))
+}
+
+/// A strong validator: size, modification time and inode. Publishing
+/// replaces files by rename, which changes the inode.
+fn etag(meta: &std::fs::Metadata) -> String {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let ino = 0u64;
+    format!("\"{:x}-{mtime:x}-{ino:x}\"", meta.len())
+}
+
+fn status(s: StatusCode) -> Response<FileBody> {
+    let text = format!("{s}\n");
+    let mut r = Response::new(FileBody::Full(Some(Bytes::from(text))));
+    *r.status_mut() = s;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7) for Unix time `secs`.
+pub fn http_date(secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A response body: nothing, a small text, or a file streamed in chunks
+/// read on the blocking pool.
+enum FileBody {
+    Empty,
+    Full(Option<Bytes>),
+    Stream {
+        rx: mpsc::Receiver<std::io::Result<Bytes>>,
+        remaining: u64,
+    },
+}
+
+impl FileBody {
+    fn stream(mut file: std::fs::File, len: u64) -> FileBody {
+        let (tx, rx) = mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let mut left = len;
+            while left > 0 {
+                let mut buf = vec![0u8; CHUNK.min(usize::try_from(left).unwrap_or(CHUNK))];
+                let item = match file.read(&mut buf) {
+                    Ok(0) => Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "file shrank while being sent",
+                    )),
+                    Ok(n) => {
+                        buf.truncate(n);
+                        left -= n as u64;
+                        Ok(Bytes::from(buf))
+                    }
+                    Err(e) => Err(e),
+                };
+                let stop = item.is_err();
+                // The client went away: stop reading.
+                if tx.blocking_send(item).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        FileBody::Stream { rx, remaining: len }
+    }
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            FileBody::Empty => Poll::Ready(None),
+            FileBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            FileBody::Stream { rx, remaining } => match rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(b))) => {
+                    *remaining = remaining.saturating_sub(b.len() as u64);
+                    Poll::Ready(Some(Ok(Frame::data(b))))
+                }
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            FileBody::Empty => true,
+            FileBody::Full(b) => b.is_none(),
+            FileBody::Stream { remaining, .. } => *remaining == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            FileBody::Empty => SizeHint::with_exact(0),
+            FileBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            FileBody::Stream { remaining, .. } => SizeHint::with_exact(*remaining),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(1_795_420_800), "Mon, 23 Nov 2026 08:00:00 GMT");
+    }
+
+    #[test]
+    fn resolves_only_plain_names() {
+        let root = Path::new("/srv/pub");
+        assert_eq!(
+            resolve(root, "/police/manifest"),
+            Ok(PathBuf::from("/srv/pub/police/manifest"))
+        );
+        for (bad, want) in [
+            ("/police/../../etc/passwd", StatusCode::BAD_REQUEST),
+            ("/..", StatusCode::BAD_REQUEST),
+            ("/./police/manifest", StatusCode::BAD_REQUEST),
+            ("/police/%2e%2e/x", StatusCode::BAD_REQUEST),
+            ("/police%2fmanifest", StatusCode::BAD_REQUEST),
+            ("/police/..%5cx", StatusCode::BAD_REQUEST),
+            ("/police\\..\\x", StatusCode::BAD_REQUEST),
+            ("police/manifest", StatusCode::BAD_REQUEST),
+            ("//etc/passwd", StatusCode::NOT_FOUND),
+            ("/police/", StatusCode::NOT_FOUND),
+            ("/", StatusCode::NOT_FOUND),
+            ("/police/.manifest.tmp.1.0", StatusCode::NOT_FOUND),
+            ("/a/b/c/d/e/f/g/h/i", StatusCode::NOT_FOUND),
+        ] {
+            assert_eq!(resolve(root, bad), Err(want), "{bad}");
+        }
+    }
+}
