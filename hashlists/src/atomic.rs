@@ -90,10 +90,34 @@ pub fn write_atomic_with(
     sync_dir(&dir)
 }
 
-/// Whether `name` is the name of a temporary file [`write_atomic`] makes
-/// for `path`: never to be read as the list itself.
-pub fn is_temp_for(path: &Path, name: &str) -> bool {
-    name.starts_with(&temp_prefix(path))
+/// Remove the temporary files of `path` left by writers that no longer
+/// run (a crash, a kill): the process id in their name is not alive. A
+/// live writer's file is kept. Where liveness cannot be checked (no
+/// `/proc`), nothing is removed. Returns how many were removed.
+pub fn remove_dead_temps(path: &Path) -> Result<usize, Error> {
+    if !Path::new("/proc/self").exists() {
+        return Ok(0);
+    }
+    let dir = parent(path);
+    let prefix = temp_prefix(path);
+    let mut n = 0;
+    let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    for ent in rd {
+        let ent = ent.map_err(|e| Error::io(&dir, e))?;
+        let name = ent.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('.').next().unwrap_or("");
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            std::fs::remove_file(ent.path()).map_err(|e| Error::io(&ent.path(), e))?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// fsync a directory so a rename or a new file in it survives a crash.

@@ -220,6 +220,19 @@ pub fn commit_change_with(
     let log = audit_path(list_path);
     let j = audit::journal(&log)?;
     let mut recovered = Vec::new();
+    // Temporary files of killed writers are never read; clear them away.
+    if list_path
+        .parent()
+        .is_none_or(|d| d.as_os_str().is_empty() || d.is_dir())
+    {
+        let gone = crate::atomic::remove_dead_temps(list_path)?;
+        if gone > 0 {
+            recovered.push(format!(
+                "{}: removed {gone} temporary file(s) left by an interrupted write",
+                list_path.display()
+            ));
+        }
+    }
     if j.torn || j.uncommitted > 0 {
         // Records after the last commit never took effect: the list is
         // replaced only once its commit is durable.
