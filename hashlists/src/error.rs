@@ -93,9 +93,6 @@ pub enum ErrorKind {
     /// (`ENOSPC`), a quota is exhausted, or the file would exceed the
     /// process's file size limit (`EFBIG`). Nothing was replaced.
     NoSpace,
-    /// A Bloom filter's signature does not verify, is missing (and
-    /// unsigned filters were not allowed), or its key is not trusted.
-    BloomSignature,
 }
 
 /// The error type of this crate.

@@ -480,7 +480,12 @@ fn export_bloom_and_bloom_check() {
         (empty.to_str().expect("utf-8"), "maybe"),
         (other.to_str().expect("utf-8"), "no"),
     ];
-    let mut args = vec!["lists", "bloom-check", out.to_str().expect("utf-8")];
+    let mut args = vec![
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "--allow-unsigned",
+    ];
     args.extend(inputs.iter().map(|(i, _)| *i));
     let o = hashwall(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -491,14 +496,30 @@ fn export_bloom_and_bloom_check() {
     let o = hashwall(&[
         "lists",
         "bloom-check",
+        "--allow-unsigned",
         out.to_str().expect("utf-8"),
         "http://example.org/",
     ]);
     assert_eq!(o.status.code(), Some(0));
+    // Unsigned without --allow-unsigned: refused, nothing tested.
+    let o = hashwall(&[
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "http://example.org/",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("police.bloom: the Bloom filter is not signed (pass --allow-unsigned"),
+        "{}",
+        stderr(&o)
+    );
     // A bad URL is an error line, exit 2.
     let o = hashwall(&[
         "lists",
         "bloom-check",
+        "--allow-unsigned",
         out.to_str().expect("utf-8"),
         "http://",
     ]);
@@ -521,6 +542,92 @@ fn export_bloom_and_bloom_check() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A signed filter: verified against the trust store before any probe; a
+/// tampered filter (bits changed, checksum recomputed), a wrong key and a
+/// missing trust store are refused with typed errors.
+#[test]
+fn bloom_signed_export_and_check() {
+    let dir = scratch("bloom_signed");
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let keygen = |name: &str| {
+        let o = hashwall(&[
+            "lists",
+            "keygen",
+            "--out",
+            &p(name),
+            "--issuer",
+            "Example Police",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .find(|l| l.starts_with("ed25519 "))
+            .expect("trust store line")
+            .to_owned()
+    };
+    let line = keygen("police");
+    let other = keygen("other");
+    std::fs::write(p("trust.txt"), format!("{line}\n")).expect("trust");
+    std::fs::write(p("other-trust.txt"), format!("{other}\n")).expect("trust");
+    let out = dir.join("police.bloom");
+    let o = export("bloom", "police.list", &out, &["--key", &p("police.key")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("signed as \"Example Police\""),
+        "{}",
+        stderr(&o)
+    );
+    let check = |filter: &str, extra: &[&str]| {
+        let mut args = vec!["lists", "bloom-check", filter];
+        args.extend_from_slice(extra);
+        args.push("http://www.evil.example/gallery/x.jpg");
+        hashwall(&args)
+    };
+    let f = p("police.bloom");
+    let o = check(&f, &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "maybe\thttp://www.evil.example/gallery/x.jpg\n");
+    assert!(
+        stderr(&o).contains("filter signed by \"Example Police\""),
+        "{}",
+        stderr(&o)
+    );
+    // Signed but no trust store: refused even with --allow-unsigned.
+    let o = check(&f, &["--allow-unsigned"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pass --trust"), "{}", stderr(&o));
+    // Another key for the same issuer.
+    let o = check(&f, &["--trust", &p("other-trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not trusted for issuer"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+    // Tampered: one bit flipped and the checksum recomputed.
+    use sha2::Digest as _;
+    let mut bytes = std::fs::read(&out).expect("filter");
+    bytes[48] ^= 1;
+    let end = bytes.len() - 32;
+    let sum = sha2::Sha256::digest(&bytes[..end]);
+    bytes[end..].copy_from_slice(&sum);
+    std::fs::write(p("tampered.bloom"), &bytes).expect("write");
+    let o = check(&p("tampered.bloom"), &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("tampered.bloom: signature does not verify"),
+        "{}",
+        stderr(&o)
+    );
+    // Tampered without fixing the checksum: a format error.
+    bytes[end] ^= 1;
+    std::fs::write(p("tampered.bloom"), &bytes).expect("write");
+    let o = check(&p("tampered.bloom"), &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("checksum mismatch"), "{}", stderr(&o));
 }
 
 #[test]

@@ -12,7 +12,9 @@ use hashwall_lists::exchange::{
     BloomFilter, BloomTag, Canonicalize, ExportSource, ImportFormat, ImportOptions,
     MAX_KEPT_REJECTIONS, bloom_export, entry_lines, hashed_export, import_file, rpz_export,
 };
-use hashwall_lists::{Category, Jurisdiction, List, ListMeta, Policy};
+use hashwall_lists::{
+    Category, ErrorKind, Jurisdiction, List, ListMeta, Policy, SecretKey, Timestamp, TrustStore,
+};
 
 /// `hashwall lists …` (exchange part; merged with the signing commands by
 /// the integrator).
@@ -255,10 +257,15 @@ pub struct ExportArgs {
     /// Bloom filter false-positive rate.
     #[arg(long, default_value_t = 0.001)]
     pub fp_rate: f64,
-    /// Sign the hashed export with this secret key (the issuer's), so that
-    /// partners can verify it against their trust store.
+    /// Sign the hashed export or the Bloom filter with this secret key (the
+    /// issuer's or exporter's), so that partners can verify it against their
+    /// trust store.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Bloom filter with --key: the exporter's name as in partners' trust
+    /// stores (default: the lists' issuer, when they all have the same).
+    #[arg(long)]
+    pub issuer: Option<String>,
 }
 
 /// A list file with its entries' line numbers.
@@ -346,17 +353,28 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
                 })
                 .collect();
             match bloom_export(&sources, &canon, a.fp_rate) {
-                Ok(b) => (
-                    b.filter.to_bytes(),
-                    format!(
-                        "exported a Bloom filter of {} items: m={} bits, k={}, expected false-positive rate {:.6} ({} perceptual hashes left out)",
-                        b.items,
-                        b.filter.bits(),
-                        b.filter.hashes(),
-                        b.filter.estimated_fp_rate(),
-                        b.left_out
-                    ),
-                ),
+                Ok(mut b) => {
+                    let signed = match &a.key {
+                        Some(key) => {
+                            match sign_bloom(&mut b.filter, key, a.issuer.as_deref(), &loaded) {
+                                Ok(s) => s,
+                                Err(e) => return fail(e),
+                            }
+                        }
+                        None => "unsigned".to_owned(),
+                    };
+                    (
+                        b.filter.to_bytes(),
+                        format!(
+                            "exported a Bloom filter of {} items: m={} bits, k={}, expected false-positive rate {:.6} ({} perceptual hashes left out), {signed}",
+                            b.items,
+                            b.filter.bits(),
+                            b.filter.hashes(),
+                            b.filter.estimated_fp_rate(),
+                            b.left_out
+                        ),
+                    )
+                }
                 Err(e) => return fail(e),
             }
         }
@@ -368,11 +386,57 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The clock, or `HASHWALL_NOW` (RFC 3339) when set, as in `lists_cmd`.
+fn now() -> Result<Timestamp, String> {
+    match std::env::var("HASHWALL_NOW") {
+        Ok(s) => s.parse().map_err(|e| format!("HASHWALL_NOW: {e}")),
+        Err(_) => Ok(Timestamp::now()),
+    }
+}
+
+/// Sign an exported filter as `issuer` (default: the lists' common issuer).
+fn sign_bloom(
+    filter: &mut BloomFilter,
+    key: &Path,
+    issuer: Option<&str>,
+    lists: &[Loaded],
+) -> Result<String, String> {
+    let key = SecretKey::read_file(key).map_err(|e| e.to_string())?;
+    let issuer = match issuer {
+        Some(i) => i.to_owned(),
+        None => {
+            let first = lists
+                .first()
+                .map(|l| l.list.meta.issuer.clone())
+                .unwrap_or_default();
+            if lists.iter().any(|l| l.list.meta.issuer != first) {
+                return Err(
+                    "the lists have different issuers: name the exporter with --issuer".to_owned(),
+                );
+            }
+            first
+        }
+    };
+    filter
+        .sign(&issuer, now()?, &key)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "signed as {issuer:?} with key {}",
+        key.public_key().key_id()
+    ))
+}
+
 /// `hashwall lists bloom-check`
 #[derive(Debug, Args)]
 pub struct BloomCheckArgs {
     /// The Bloom filter file.
     pub filter: PathBuf,
+    /// Trust store to verify the filter's signature against.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// Accept an unsigned filter (files from before signing, or local ones).
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// URLs and files to test. An argument naming an existing file is a
     /// file (its MD5, SHA-1 and SHA-256 are tested); anything else is a URL
     /// (canonicalised; its expressions and domains are tested as the engine
@@ -432,6 +496,27 @@ pub fn bloom_file_maybe(filter: &BloomFilter, file: &mut impl io::Read) -> io::R
         || filter.contains(BloomTag::Sha256, &sha256))
 }
 
+/// A signed filter must verify against `--trust`; an unsigned one needs
+/// `--allow-unsigned`.
+fn check_bloom_signature(filter: &BloomFilter, a: &BloomCheckArgs) -> Result<(), String> {
+    if filter.signature().is_none() && a.allow_unsigned {
+        return Ok(());
+    }
+    let trust = match &a.trust {
+        Some(p) => TrustStore::load(p).map_err(|e| e.to_string())?,
+        None if filter.signature().is_some() => {
+            return Err("the filter is signed: pass --trust to verify it".to_owned());
+        }
+        None => TrustStore::new(),
+    };
+    let v = filter.verify(&trust, now()?).map_err(|e| match e.kind() {
+        ErrorKind::Unsigned => format!("{e} (pass --allow-unsigned to accept it)"),
+        _ => e.to_string(),
+    })?;
+    eprintln!("filter signed by {:?} with key {}", v.issuer, v.key_id);
+    Ok(())
+}
+
 /// Runs `lists bloom-check`: prints `maybe<TAB>input` or `no<TAB>input` per
 /// input (`error<TAB>input<TAB>reason` when it cannot be tested). Exit status
 /// 2 if the filter or an input could not be read, else 1 if any is `maybe`,
@@ -441,6 +526,9 @@ pub fn run_bloom_check(a: &BloomCheckArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    if let Err(e) = check_bloom_signature(&filter, a) {
+        return fail(format!("{}: {e}", a.filter.display()));
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let (mut any_maybe, mut failed) = (false, false);
     for input in &a.inputs {
