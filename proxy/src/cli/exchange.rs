@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
+
+use super::progress::Progress;
 use hashwall::lint::{DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint};
 use hashwall::url::{CanonicalUrl, canonical_expression, canonical_host};
 use hashwall_lists::exchange::{
@@ -35,11 +37,25 @@ pub enum ExchangeCommand {
 /// Runs an exchange subcommand.
 pub fn run(cmd: &ExchangeCommand) -> ExitCode {
     match cmd {
-        ExchangeCommand::Import(a) => run_import(a),
+        ExchangeCommand::Import(a) => {
+            let _progress = Progress::start(&format!("importing {}", a.input.display()), None);
+            run_import(a)
+        }
         ExchangeCommand::Export(a) => run_export(a),
         ExchangeCommand::BloomCheck(a) => run_bloom_check(a),
         ExchangeCommand::Lint(a) => run_lint(a),
     }
+}
+
+/// Load every list, counting them on the progress line.
+fn load_all(paths: &[PathBuf], progress: &Progress) -> Result<Vec<Loaded>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            progress.inc(1);
+            load(p)
+        })
+        .collect()
 }
 
 /// The engine's canonicaliser, for the list crate's exchange functions.
@@ -126,7 +142,7 @@ pub struct ImportArgs {
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error\t{msg}");
+    super::progress::message(&format!("error\t{msg}"));
     ExitCode::from(2)
 }
 
@@ -291,15 +307,12 @@ fn load(path: &Path) -> Result<Loaded, String> {
 
 /// Runs `lists export`. Exit status 0 on success, 2 on any error.
 pub fn run_export(a: &ExportArgs) -> ExitCode {
-    let loaded = match a
-        .lists
-        .iter()
-        .map(|p| load(p))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let progress = Progress::start("reading lists", Some(a.lists.len() as u64));
+    let loaded = match load_all(&a.lists, &progress) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    progress.stage("exporting", None);
     if a.format != ExportFormat::Bloom && loaded.len() != 1 {
         return fail("the hashed and rpz exports take exactly one list");
     }
@@ -379,9 +392,11 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
             }
         }
     };
+    progress.stage("writing", None);
     if let Err(e) = write_output(a.output.as_deref(), &bytes) {
         return fail(e);
     }
+    drop(progress);
     eprintln!("{summary}");
     ExitCode::SUCCESS
 }
@@ -531,7 +546,9 @@ pub fn run_bloom_check(a: &BloomCheckArgs) -> ExitCode {
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let (mut any_maybe, mut failed) = (false, false);
+    let progress = Progress::start("checking", Some(a.inputs.len() as u64));
     for input in &a.inputs {
+        progress.inc(1);
         let path = Path::new(input);
         let verdict = if path.is_file() {
             std::fs::File::open(path)
@@ -640,12 +657,8 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
     if let Some(w) = warning {
         eprintln!("{w}");
     }
-    let lists = match a
-        .lists
-        .iter()
-        .map(|p| load(p))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let progress = Progress::start("reading lists", Some(a.lists.len() as u64));
+    let lists = match load_all(&a.lists, &progress) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
@@ -684,7 +697,9 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut counts = [0usize; 3];
+    progress.stage("linting", Some(lists.len() as u64));
     for (l, name) in lists.iter().zip(&names) {
+        progress.inc(1);
         let input = LintInput {
             list: &l.list,
             name: Some(name),
@@ -703,6 +718,7 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
         }
     }
     let _ = out.flush();
+    drop(progress);
     eprintln!(
         "lint: {} errors, {} warnings, {} notes in {} lists",
         counts[Severity::Error as usize],

@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+
+use super::progress::Progress;
 use hashwall::image::{Algorithm, HashOptions, hash_image};
 use hashwall_lists::{
     Agreement, AuditOp, AuditRecord, Category, Change, Delta, Entry, EntryKind, Error, ErrorKind,
@@ -266,12 +268,40 @@ pub fn run(cmd: &ListsCommand) -> ExitCode {
         // exit status (lint: 1 on findings).
         ListsCommand::Exchange(cmd) => return super::exchange::run(cmd),
     };
-    match dispatch(cmd) {
+    let progress = Progress::start(&progress_label(cmd), None);
+    let done = dispatch(cmd, &progress);
+    // Cleared before the error line, so the two never share a line.
+    drop(progress);
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// What the progress line says while a command runs.
+fn progress_label(cmd: &MaintainCommand) -> String {
+    let name = |p: &Path| p.display().to_string();
+    match cmd {
+        MaintainCommand::Add { list, .. }
+        | MaintainCommand::Remove { list, .. }
+        | MaintainCommand::Sign { list, .. } => format!("updating {}", name(list)),
+        MaintainCommand::AddImage { list, .. } => format!("hashing images for {}", name(list)),
+        MaintainCommand::Verify { list, .. } => format!("verifying {}", name(list)),
+        MaintainCommand::Show { list, .. } | MaintainCommand::Stats { list } => {
+            format!("reading {}", name(list))
+        }
+        MaintainCommand::Diff { old, new, .. } => {
+            format!("diffing {} and {}", name(old), name(new))
+        }
+        MaintainCommand::Apply { list, delta, .. } => {
+            format!("applying {} to {}", name(delta), name(list))
+        }
+        MaintainCommand::Audit { list, .. } => format!("checking the audit log of {}", name(list)),
+        MaintainCommand::New { list, .. } => format!("creating {}", name(list)),
+        MaintainCommand::Keygen { .. } => "generating a key".to_owned(),
     }
 }
 
@@ -289,7 +319,7 @@ fn out(s: &str) {
     let _ = std::io::stdout().lock().write_all(s.as_bytes());
 }
 
-fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
+fn dispatch(cmd: &MaintainCommand, progress: &Progress) -> Result<(), Fail> {
     match cmd {
         MaintainCommand::Keygen {
             out: prefix,
@@ -382,7 +412,7 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
             reference,
             reason,
             key,
-        } => add_image(list, files, reference, reason, key.as_deref()),
+        } => add_image(list, files, reference, reason, key.as_deref(), progress),
         MaintainCommand::Remove {
             list,
             kind,
@@ -723,6 +753,7 @@ fn add_image(
     reference: &str,
     reason: &str,
     key: Option<&Path>,
+    progress: &Progress,
 ) -> Result<(), Fail> {
     let key = key.map(SecretKey::read_file).transpose()?;
     let mut l = List::read_file(list)?;
@@ -739,7 +770,12 @@ fn add_image(
     let mut new: Vec<Entry> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
     let mut report = String::new();
+    progress.stage(
+        &format!("hashing images for {}", list.display()),
+        Some(files.len() as u64),
+    );
     for path in files {
+        progress.inc(1);
         let hashes = std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| hash_image(&bytes, &opts).map_err(|e| e.to_string()));
@@ -765,10 +801,10 @@ fn add_image(
             if let Some(q) = h.quality {
                 report.push_str(&format!(" quality={q}"));
                 if q < PDQ_MIN_QUALITY {
-                    eprintln!(
+                    progress.note(&format!(
                         "warning: {}: PDQ quality {q} is below {PDQ_MIN_QUALITY}; it will match poorly",
                         path.display()
-                    );
+                    ));
                 }
             }
             if known {
@@ -883,18 +919,18 @@ fn save(
         Some(k) => l.sign(k),
         None => {
             if let Some(sig) = l.meta.signature.take() {
-                eprintln!(
+                super::progress::message(&format!(
                     "warning: {} was signed by key {}; it is now UNSIGNED (pass --key or run `hashwall lists sign`)",
                     path.display(),
                     sig.key_id
-                );
+                ));
             }
         }
     }
     change.key_id = key.map(|k| k.public_key().key_id());
     let done = hashwall_lists::commit_change(path, l, &change)?;
     for r in &done.recovered {
-        eprintln!("warning: {r}");
+        super::progress::message(&format!("warning: {r}"));
     }
     Ok(done.head)
 }

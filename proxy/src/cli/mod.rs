@@ -6,5 +6,6 @@ pub mod hash;
 pub mod lists;
 pub mod lists_cmd;
 pub mod matching;
+pub mod progress;
 pub mod serve;
 pub mod url;
