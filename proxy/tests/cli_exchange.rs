@@ -630,6 +630,61 @@ fn bloom_signed_export_and_check() {
     assert!(stderr(&o).contains("checksum mismatch"), "{}", stderr(&o));
 }
 
+/// Lists linted together: an entry in more than one is reported on the
+/// later list with both list ids and the first occurrence's line.
+#[test]
+fn lint_reports_duplicates_across_lists() {
+    let dir = scratch("lint_across");
+    let a = dir.join("a.list");
+    let b = dir.join("b.list");
+    std::fs::write(
+        &a,
+        "# id: hotline\ndomain bad.example\nurl-prefix evil.example/a/\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &b,
+        "# id: police\ndomain other.example\n\ndomain BAD.example\n",
+    )
+    .expect("write");
+    let (sa, sb) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let o = hashwall(&[
+        "lists",
+        "lint",
+        "--never-block",
+        &data("never-block.txt"),
+        &sa,
+        &sb,
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert_eq!(
+        out,
+        format!(
+            "{sb}:4: warning cross-duplicate: domain \"BAD.example\" of list police is also in list hotline at {sa}:2\n"
+        )
+    );
+    assert!(
+        stderr(&o).contains("0 errors, 1 warnings"),
+        "{}",
+        stderr(&o)
+    );
+    // Each alone: clean.
+    for l in [&sa, &sb] {
+        let o = hashwall(&[
+            "lists",
+            "lint",
+            "--never-block",
+            &data("never-block.txt"),
+            l,
+        ]);
+        assert_eq!(stdout(&o), "", "{l}");
+    }
+}
+
 #[test]
 fn export_errors() {
     let dir = scratch("export_errors");
@@ -749,10 +804,20 @@ fn lint_finds_over_blocking() {
 
 #[test]
 fn lint_clean_lists_exit_zero() {
+    for l in ["clean.list", "prefixes.list"] {
+        let (code, out, err) = lint(&[&data(l)]);
+        assert_eq!(code, Some(0), "{out:?}\n{err}");
+        assert!(out.is_empty(), "{out:?}");
+        assert!(err.contains("0 errors, 0 warnings"), "{err}");
+    }
+    // Together they share one entry: a warning, still exit 0.
     let (code, out, err) = lint(&[&data("clean.list"), &data("prefixes.list")]);
     assert_eq!(code, Some(0), "{out:?}\n{err}");
-    assert!(out.is_empty(), "{out:?}");
-    assert!(err.contains("0 errors, 0 warnings"), "{err}");
+    assert_eq!(
+        findings(&out),
+        [(6, "warning".into(), "cross-duplicate".into())]
+    );
+    assert!(err.contains("0 errors, 1 warnings"), "{err}");
     // Warnings alone do not fail.
     let (code, out, _) = lint(&[&data("police.list")]);
     assert_eq!(code, Some(0));

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::progress::Progress;
-use hashwall::lint::{DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint};
+use hashwall::lint::{
+    DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint, lint_across,
+};
 use hashwall::url::{CanonicalUrl, canonical_expression, canonical_host};
 use hashwall_lists::exchange::{
     BloomFilter, BloomTag, Canonicalize, ExportSource, ImportFormat, ImportOptions,
@@ -698,14 +700,32 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut counts = [0usize; 3];
     progress.stage("linting", Some(lists.len() as u64));
-    for (l, name) in lists.iter().zip(&names) {
-        progress.inc(1);
-        let input = LintInput {
+    let inputs: Vec<LintInput<'_>> = lists
+        .iter()
+        .zip(&names)
+        .map(|(l, name)| LintInput {
             list: &l.list,
             name: Some(name),
             lines: Some(&l.lines),
-        };
-        for f in lint(&input, &config) {
+        })
+        .collect();
+    // Entries in more than one of the lists, reported on the later list.
+    let across = if inputs.len() > 1 {
+        lint_across(&inputs)
+    } else {
+        Vec::new()
+    };
+    for (li, input) in inputs.iter().enumerate() {
+        progress.inc(1);
+        let mut findings = lint(input, &config);
+        findings.extend(
+            across
+                .iter()
+                .filter(|(l, _)| *l == li)
+                .map(|(_, f)| f.clone()),
+        );
+        findings.sort_by_key(|f| (f.entry, f.severity));
+        for f in findings {
             counts[f.severity as usize] += 1;
             let _ = writeln!(
                 out,
