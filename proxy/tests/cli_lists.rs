@@ -37,7 +37,24 @@ fn ok(o: &Output) -> String {
     so(o)
 }
 
-fn tempdir(name: &str) -> PathBuf {
+/// A scratch directory removed (with its contents) when dropped, so the
+/// tests leave nothing in the temp dir, even when they fail.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!(
         "hashwall-cli-lists-{name}-{}-{}",
         std::process::id(),
@@ -47,7 +64,7 @@ fn tempdir(name: &str) -> PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 fn s(p: &Path) -> &str {
@@ -534,5 +551,4 @@ fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
     assert_eq!(code(&o), 2);
     assert!(se(&o).contains("junk.jpg"), "{}", se(&o));
     ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
-    let _ = std::fs::remove_dir_all(&dir);
 }
