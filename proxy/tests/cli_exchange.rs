@@ -216,8 +216,8 @@ fn import_rejections_name_file_and_line() {
 fn import_output_file_loads_in_check() {
     let dir = scratch("import_output");
     let out = dir.join("hosts.list");
-    let o = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let imported = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
     let o = hashwall(&[
         "check",
         "--allow-unsigned",
@@ -234,6 +234,23 @@ fn import_output_file_loads_in_check() {
         "{}",
         stdout(&o)
     );
+    // Importing into a list file is a logged change: a commit record for
+    // the list as written, consistent with it; importing again, another.
+    let audit = |o: &Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+        let a = hashwall(&["lists", "audit", out.to_str().expect("utf-8"), "--records"]);
+        assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+        stdout(&a)
+    };
+    let first = audit(&imported);
+    assert!(first.contains("\tcommit\tsha256 "), "{first}");
+    assert!(first.contains("\timport\timported from "), "{first}");
+    assert!(
+        first.contains("ok\t") && !first.contains("pending"),
+        "{first}"
+    );
+    let again = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
+    assert!(audit(&again).contains("2 records"), "{}", audit(&again));
 }
 
 fn export(format: &str, list: &str, out: &Path, extra: &[&str]) -> Output {

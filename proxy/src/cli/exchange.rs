@@ -17,7 +17,8 @@ use hashwall_lists::exchange::{
     MAX_KEPT_REJECTIONS, bloom_export, entry_lines, hashed_export, import_file, rpz_export,
 };
 use hashwall_lists::{
-    Category, ErrorKind, Jurisdiction, List, ListMeta, Policy, SecretKey, Timestamp, TrustStore,
+    Category, Change, ErrorKind, Jurisdiction, List, ListMeta, Policy, SecretKey, Timestamp,
+    TrustStore, commit_change, write_atomic,
 };
 
 /// `hashwall lists …` (exchange part; merged with the signing commands by
@@ -195,10 +196,11 @@ fn import_meta(a: &ImportArgs) -> Result<ListMeta, String> {
     Ok(meta)
 }
 
-/// Write `bytes` to `path`, or to standard output.
+/// Write `bytes` to `path` (atomically: a failure leaves the old file and no
+/// temporary file), or to standard output.
 fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
     match path {
-        Some(p) => std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => write_atomic(p, |w| w.write_all(bytes)).map_err(|e| e.to_string()),
         None => {
             let mut out = io::stdout().lock();
             out.write_all(bytes)
@@ -234,7 +236,12 @@ pub fn run_import(a: &ImportArgs) -> ExitCode {
             got.skipped - got.rejections.len()
         );
     }
-    if let Err(e) = write_output(a.output.as_deref(), got.list.to_text().as_bytes()) {
+    let written = match &a.output {
+        // Into a list file: a change like any other, logged write-ahead.
+        Some(p) => import_into(p, &got.list, a).map_err(|e| e.to_string()),
+        None => write_output(None, got.list.to_text().as_bytes()),
+    };
+    if let Err(e) = written {
         return fail(e);
     }
     eprintln!(
@@ -245,6 +252,27 @@ pub fn run_import(a: &ImportArgs) -> ExitCode {
         got.ignored
     );
     ExitCode::SUCCESS
+}
+
+/// Replace the list file `path` with an imported list, write-ahead: a
+/// commit record in `PATH.audit` first, then the file atomically.
+fn import_into(path: &Path, list: &List, a: &ImportArgs) -> Result<(), hashwall_lists::Error> {
+    // The sequence of the list being replaced, for the log's recovery
+    // record; 0 when there is none (or it does not parse).
+    let base_sequence = List::read_file(path).map_or(0, |l| l.meta.sequence);
+    let change = Change {
+        operation: "import".to_owned(),
+        reason: format!("imported from {}", a.input.display()),
+        time: now().unwrap_or_else(|_| Timestamp::now()),
+        key_id: None,
+        base_sequence,
+        records: Vec::new(),
+    };
+    let done = commit_change(path, list, &change)?;
+    for r in &done.recovered {
+        super::progress::message(&format!("warning: {r}"));
+    }
+    Ok(())
 }
 
 /// Export formats.
