@@ -310,7 +310,7 @@ mod signed {
             reseal(&mut b);
             let g = BloomFilter::from_bytes(&b).expect(what);
             assert_eq!(
-                g.verify(&t, now()).unwrap_err().kind(),
+                g.verify(&t, now()).expect_err("refused").kind(),
                 ErrorKind::BadSignature,
                 "{what}"
             );
@@ -322,13 +322,15 @@ mod signed {
         b[issuer_at..time_at].copy_from_slice(b"Hotlinf");
         reseal(&mut b);
         let g = BloomFilter::from_bytes(&b).expect("parses");
-        let e = g.verify(&trust(&key, "Hotlinf"), now()).unwrap_err();
+        let e = g
+            .verify(&trust(&key, "Hotlinf"), now())
+            .expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::BadSignature);
         // Without resealing, the checksum catches it first.
         let mut b = bytes.clone();
         b[bits_at] ^= 1;
         assert_eq!(
-            BloomFilter::from_bytes(&b).unwrap_err().kind(),
+            BloomFilter::from_bytes(&b).expect_err("refused").kind(),
             ErrorKind::BloomFormat
         );
         // The signed flag cleared: the length no longer fits an unsigned file.
@@ -336,7 +338,7 @@ mod signed {
         b[10] = 0;
         reseal(&mut b);
         assert_eq!(
-            BloomFilter::from_bytes(&b).unwrap_err().kind(),
+            BloomFilter::from_bytes(&b).expect_err("refused").kind(),
             ErrorKind::BloomFormat
         );
     }
@@ -347,20 +349,28 @@ mod signed {
         let other = SecretKey::from_seed(&[4; 32]);
         let mut f = filter();
         assert_eq!(
-            f.verify(&trust(&key, "Hotline"), now()).unwrap_err().kind(),
+            f.verify(&trust(&key, "Hotline"), now())
+                .expect_err("refused")
+                .kind(),
             ErrorKind::Unsigned
         );
         f.sign("Hotline", now(), &other).expect("sign");
-        let e = f.verify(&trust(&key, "Hotline"), now()).unwrap_err();
+        let e = f
+            .verify(&trust(&key, "Hotline"), now())
+            .expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::UntrustedKey);
         assert_eq!(
-            f.verify(&TrustStore::new(), now()).unwrap_err().kind(),
+            f.verify(&TrustStore::new(), now())
+                .expect_err("refused")
+                .kind(),
             ErrorKind::UntrustedKey
         );
         let later = Timestamp::from_unix_seconds(now().unix_seconds() + 86_400);
         f.sign("Hotline", later, &key).expect("sign");
         assert_eq!(
-            f.verify(&trust(&key, "Hotline"), now()).unwrap_err().kind(),
+            f.verify(&trust(&key, "Hotline"), now())
+                .expect_err("refused")
+                .kind(),
             ErrorKind::FutureDated
         );
         // An insertion invalidates the signature: the filter is unsigned again.
@@ -387,13 +397,13 @@ mod signed {
         let len_at = bytes.len() - 32 - 64 - 8 - 8 - 7 - 2;
         b[len_at] = 0;
         reseal(&mut b);
-        let e = BloomFilter::from_bytes(&b).unwrap_err();
+        let e = BloomFilter::from_bytes(&b).expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::BloomFormat);
         assert!(e.to_string().contains("signature block"), "{e}");
         // Truncated by one byte.
         std::fs::write(&path, &bytes[..bytes.len() - 1]).expect("write");
         assert_eq!(
-            BloomFilter::read_file(&path).unwrap_err().kind(),
+            BloomFilter::read_file(&path).expect_err("refused").kind(),
             ErrorKind::BloomFormat
         );
         std::fs::remove_dir_all(&dir).expect("clean up");
