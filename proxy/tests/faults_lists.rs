@@ -231,8 +231,9 @@ fn kill_at(st: &Setup, child: &mut std::process::Child, moment: Moment) {
     let _ = child.wait();
 }
 
-/// One `lists apply` killed at `moment`; returns the outcome.
-fn kill_run(st: &Setup, moment: Moment) -> &'static str {
+/// One `lists apply` killed at `moment`; returns the outcome and how many
+/// temporary files the kill left beside the list (ignored by every reader).
+fn kill_run(st: &Setup, moment: Moment) -> (&'static str, usize) {
     restore(st);
     let mut child = hashwall()
         .args(apply_args(st))
@@ -241,6 +242,7 @@ fn kill_run(st: &Setup, moment: Moment) -> &'static str {
         .spawn()
         .unwrap();
     kill_at(st, &mut child, moment);
+    let stale = temps(&st.list).len();
     let what = outcome(st);
     if what != "new" && what != "old" {
         // The next operation repairs the log and completes the update,
@@ -256,7 +258,7 @@ fn kill_run(st: &Setup, moment: Moment) -> &'static str {
         assert!(temps(&st.list).is_empty(), "{:?}", temps(&st.list));
         assert_eq!(outcome(st), "new");
     }
-    what
+    (what, stale)
 }
 
 #[test]
@@ -301,10 +303,16 @@ fn kill_9_during_apply() {
         plan.push(("list replaced", Moment::Replaced));
     }
     let mut counts: std::collections::BTreeMap<(&str, &str), u32> = Default::default();
+    let mut stale = 0;
     for (label, moment) in &plan {
-        *counts.entry((label, kill_run(&st, *moment))).or_default() += 1;
+        let (what, temps) = kill_run(&st, *moment);
+        *counts.entry((label, what)).or_default() += 1;
+        stale += temps;
     }
-    println!("{} SIGKILLs (median apply {full:?}):", plan.len());
+    println!(
+        "{} SIGKILLs (median apply {full:?}), {stale} left a temporary file:",
+        plan.len()
+    );
     for ((label, what), n) in &counts {
         println!("  killed when {label:<17} -> {what}: {n}");
     }
