@@ -383,3 +383,87 @@ fn no_space_while_writing() {
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
 }
+
+/// Unmounts a file system when dropped (before its directory is removed).
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A real full disk: a small tmpfs (needs root and `mount`; skipped
+/// otherwise). First the list's temporary file does not fit; then, with
+/// the rest of the space taken, not even the audit append. Each time:
+/// `ENOSPC` as a typed error naming the file, exit 2, the old list, no
+/// temporary file, the log as before.
+#[test]
+fn disk_full_on_tmpfs() {
+    let dir = TempDir::new("tmpfs");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1536k", "tmpfs", s(&dir)])
+        .output();
+    match mounted {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            println!(
+                "skipped: cannot mount a tmpfs here ({})",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return;
+        }
+        Err(e) => {
+            println!("skipped: no mount command ({e})");
+            return;
+        }
+    }
+    let _mount = Mount(dir.to_path_buf());
+    let st = setup(&dir, 20_000, 0);
+    let add = || {
+        run(&[
+            "lists",
+            "add",
+            s(&st.list),
+            "domain",
+            "full.example",
+            "--ref",
+            "X",
+            "--key",
+            s(&st.key),
+        ])
+    };
+    let check = |o: &Output, named: &Path| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{}", text(o));
+        assert!(
+            err.contains(&format!("error: {}: no space", named.display())),
+            "{err}"
+        );
+        assert!(err.contains("No space left on device"), "{err}");
+        assert_eq!(std::fs::read(&st.list).unwrap(), st.old);
+        assert!(temps(&st.list).is_empty(), "{:?}", temps(&st.list));
+        assert_eq!(std::fs::read(audit_path(&st.list)).unwrap(), st.old_audit);
+        assert_eq!(outcome(&st), "old");
+    };
+    // ~0.9 MB list on a 1.5 MB file system: its replacement does not fit.
+    check(&add(), &st.list);
+    // Take what is left: now the audit append itself fails (an apply of
+    // 2 000 removals: its records need pages the log does not have yet).
+    let filler = dir.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+    drop(f);
+    let apply = hashwall().args(apply_args(&st)).output().unwrap();
+    check(&apply, &audit_path(&st.list));
+    // Space freed and the file system grown: the same change goes through.
+    std::fs::remove_file(&filler).unwrap();
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=4m", s(&dir)])
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    let o = add();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
