@@ -89,7 +89,7 @@ fn progress_on_a_terminal_unless_quiet() {
         println!("skipped: util-linux `script` is not installed");
         return;
     }
-    let tty = |quiet: &str| {
+    let tty = |quiet: &str| -> String {
         let cmd = format!("'{}' {quiet} lists lint '{}'", bin(), data("police.list"));
         let o = Command::new("script")
             .args(["-q", "-e", "-c", &cmd, "/dev/null"])
@@ -99,8 +99,26 @@ fn progress_on_a_terminal_unless_quiet() {
     };
     let shown = tty("");
     assert!(shown.contains("\rlinting 0/1 (0%)"), "{shown:?}");
-    // Cleared before the summary: blanks then a carriage return.
-    assert!(shown.contains(" \rlint: "), "{shown:?}");
+    // Cleared (blanks, then a carriage return) before the findings.
+    let cleared = shown.rfind(" \r").expect("the line is cleared");
+    let finding = shown.find("warning duplicate").expect("a finding");
+    assert!(cleared < finding, "{shown:?}");
+    assert!(!shown[cleared..].contains("linting"), "{shown:?}");
+    // Results on standard output start on a clean line: the progress line
+    // is taken off the screen first.
+    let cmd = format!(
+        "'{}' lists verify --allow-unsigned '{}'",
+        bin(),
+        data("police.list")
+    );
+    let o = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .output()
+        .expect("script runs");
+    let verify = String::from_utf8_lossy(&o.stdout).into_owned();
+    let at = verify.find("ok\t").expect("verify prints ok");
+    assert!(verify.contains("\rverifying "), "{verify:?}");
+    assert!(verify[..at].ends_with('\r'), "{verify:?}");
     let quiet = tty("--quiet");
     assert!(quiet.contains("lint: "), "{quiet:?}");
     assert!(!quiet.contains("linting"), "{quiet:?}");

@@ -202,6 +202,7 @@ fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
     match path {
         Some(p) => write_atomic(p, |w| w.write_all(bytes)).map_err(|e| e.to_string()),
         None => {
+            super::progress::hide();
             let mut out = io::stdout().lock();
             out.write_all(bytes)
                 .and_then(|()| out.flush())
@@ -576,9 +577,7 @@ pub fn run_bloom_check(a: &BloomCheckArgs) -> ExitCode {
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let (mut any_maybe, mut failed) = (false, false);
-    let progress = Progress::start("checking", Some(a.inputs.len() as u64));
     for input in &a.inputs {
-        progress.inc(1);
         let path = Path::new(input);
         let verdict = if path.is_file() {
             std::fs::File::open(path)
@@ -725,7 +724,9 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    // Findings are printed once linting is done, with the progress line
+    // gone: on a terminal the two would share the screen.
+    let mut report = String::new();
     let mut counts = [0usize; 3];
     progress.stage("linting", Some(lists.len() as u64));
     let inputs: Vec<LintInput<'_>> = lists
@@ -755,18 +756,18 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
         findings.sort_by_key(|f| (f.entry, f.severity));
         for f in findings {
             counts[f.severity as usize] += 1;
-            let _ = writeln!(
-                out,
-                "{}: {} {}: {}",
+            report.push_str(&format!(
+                "{}: {} {}: {}\n",
                 input.location(f.entry),
                 f.severity,
                 f.code,
                 f.message
-            );
+            ));
         }
     }
-    let _ = out.flush();
     drop(progress);
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(report.as_bytes()).and_then(|()| out.flush());
     eprintln!(
         "lint: {} errors, {} warnings, {} notes in {} lists",
         counts[Severity::Error as usize],

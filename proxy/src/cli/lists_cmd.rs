@@ -315,6 +315,8 @@ fn now() -> Result<Timestamp, Fail> {
 }
 
 fn out(s: &str) {
+    // Results and the progress line would share a terminal's screen.
+    super::progress::hide();
     // A closed stdout (`| head`) is not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(s.as_bytes());
 }
@@ -501,10 +503,13 @@ fn dispatch(cmd: &MaintainCommand, progress: &Progress) -> Result<(), Fail> {
                 match change::check(list) {
                     Ok(c) => {
                         for note in c.notes() {
-                            eprintln!("note: {}: {note}", audit_path(list).display());
+                            super::progress::message(&format!(
+                                "note: {}: {note}",
+                                audit_path(list).display()
+                            ));
                         }
                     }
-                    Err(e) => eprintln!("warning: {e}"),
+                    Err(e) => super::progress::message(&format!("warning: {e}")),
                 }
             }
             let who = match &v.signer {
@@ -623,7 +628,7 @@ fn dispatch(cmd: &MaintainCommand, progress: &Progress) -> Result<(), Fail> {
             let trust = TrustStore::load(trust)?;
             let a = apply_file(list, delta, &trust, reason, now()?)?;
             for r in &a.recovered {
-                eprintln!("warning: {r}");
+                super::progress::message(&format!("warning: {r}"));
             }
             out(&format!(
                 "applied {} to {}: sequence {} -> {}, -{} +{}, signed by key {}; audit head {}\n",

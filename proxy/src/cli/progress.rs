@@ -39,6 +39,25 @@ pub fn message(line: &str) {
     }
 }
 
+/// Take the progress line off the screen for good, before results go to
+/// standard output (on a terminal both share the screen). Later updates
+/// draw nothing; the operation goes on.
+pub fn hide() {
+    let active = ACTIVE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(std::sync::Weak::upgrade);
+    if let Some(s) = active {
+        {
+            let mut st = s.state.lock().unwrap_or_else(PoisonError::into_inner);
+            st.stopped = true;
+            st.clear(&mut std::io::stderr().lock());
+        }
+        s.wake.notify_all();
+    }
+}
+
 fn note_on(s: &Shared, line: &str) {
     let mut st = s.state.lock().unwrap_or_else(PoisonError::into_inner);
     let mut err = std::io::stderr().lock();
@@ -113,6 +132,9 @@ struct State {
 
 impl State {
     fn draw(&mut self, out: &mut dyn Write) {
+        if self.stopped {
+            return;
+        }
         let line = render(&self.label, self.done, self.total, self.started.elapsed());
         let width = line.chars().count();
         let pad = self.drawn.saturating_sub(width);
@@ -165,6 +187,12 @@ impl Progress {
             wake: Condvar::new(),
         });
         *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::downgrade(&shared));
+        // Drawn at once, so the line is there however quick the ticker.
+        shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .draw(&mut std::io::stderr().lock());
         let s = Arc::clone(&shared);
         // The ticker keeps the elapsed time moving during long library
         // calls; without a thread it would stand still until the next step.
@@ -173,12 +201,12 @@ impl Progress {
             .spawn(move || {
                 let mut st = s.state.lock().unwrap_or_else(PoisonError::into_inner);
                 while !st.stopped {
-                    st.draw(&mut std::io::stderr().lock());
                     st = s
                         .wake
                         .wait_timeout(st, REDRAW_INTERVAL)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
+                    st.draw(&mut std::io::stderr().lock());
                 }
             })
             .ok();
