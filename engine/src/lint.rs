@@ -15,6 +15,7 @@
 //! | `deep-prefix` | warning | a `url-prefix` directory deeper than Safe Browsing looks up |
 //! | `covers-many` | warning | a `domain` or `url-prefix` that subsumes at least N other entries |
 //! | `covers-allowed` | info | the entry covers an entry of a trusted allow list |
+//! | `cross-duplicate` | warning | the same entry is in an earlier list linted together ([`lint_across`]) |
 //!
 //! ```
 //! use hashwall::lint::{LintConfig, LintInput, PublicSuffixList, Severity, lint};
@@ -837,9 +838,109 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig<'_>) -> Vec<Finding> {
     findings
 }
 
+/// Entries present in more than one of `inputs` (lists linted together),
+/// after canonicalisation as for `duplicate`: each entry also found in an
+/// earlier list is reported once, as `cross-duplicate` (warning), naming
+/// both lists' ids and where the first occurrence is. Returns (index of the
+/// list in `inputs`, finding); within-list duplicates are left to [`lint`].
+pub fn lint_across(inputs: &[LintInput<'_>]) -> Vec<(usize, Finding)> {
+    let canon: Vec<Vec<Option<Canon>>> = inputs
+        .iter()
+        .map(|i| {
+            i.list
+                .entries
+                .iter()
+                .map(|e| canonicalise(e.kind, &e.value).ok())
+                .collect()
+        })
+        .collect();
+    let mut first: HashMap<Key<'_>, (usize, usize)> = HashMap::new();
+    let mut findings = Vec::new();
+    for (li, entries) in canon.iter().enumerate() {
+        let mut here: HashSet<Key<'_>> = HashSet::new();
+        for (ei, c) in entries.iter().enumerate() {
+            let Some(c) = c else { continue };
+            let key = c.key();
+            if !here.insert(key) {
+                continue;
+            }
+            match first.get(&key) {
+                Some(&(fl, fe)) if fl != li => {
+                    let e = &inputs[li].list.entries[ei];
+                    findings.push((
+                        li,
+                        Finding {
+                            severity: Severity::Warning,
+                            code: "cross-duplicate",
+                            entry: ei,
+                            message: format!(
+                                "{} {:?} of list {} is also in list {} at {}",
+                                e.kind,
+                                e.value,
+                                inputs[li].list.meta.id,
+                                inputs[fl].list.meta.id,
+                                inputs[fl].location(fe)
+                            ),
+                        },
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, (li, ei));
+                }
+            }
+        }
+    }
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicates_across_lists() {
+        let parse =
+            |t: &str, id: &str| List::from_text(t.as_bytes(), id).unwrap_or_else(|e| panic!("{e}"));
+        let a = parse(
+            "domain bad.example\nurl-prefix evil.example/a/\nmd5 d41d8cd98f00b204e9800998ecf8427e\n",
+            "a",
+        );
+        let b_text = format!(
+            "domain BAD.example.\nurl-sha256 {}\ndomain only-b.example\ndomain bad.example\n",
+            hashwall_lists::exchange::sha256_hex(b"evil.example/a/")
+        );
+        let b = parse(&b_text, "b");
+        let c = parse(
+            "md5 D41D8CD98F00B204E9800998ECF8427E\ndomain only-b.example\n",
+            "c",
+        );
+        let inputs = [LintInput::new(&a), LintInput::new(&b), LintInput::new(&c)];
+        let got: Vec<(usize, usize, &str)> = lint_across(&inputs)
+            .iter()
+            .map(|(l, f)| (*l, f.entry, f.code))
+            .collect();
+        // b's first entry (same host) and its hashed prefix; not its own
+        // second copy of bad.example (a within-list duplicate); c's md5 and
+        // its domain first seen in b.
+        assert_eq!(
+            got,
+            [
+                (1, 0, "cross-duplicate"),
+                (1, 1, "cross-duplicate"),
+                (2, 0, "cross-duplicate"),
+                (2, 1, "cross-duplicate"),
+            ]
+        );
+        let f = &lint_across(&inputs)[0].1;
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            f.message,
+            "domain \"BAD.example.\" of list b is also in list a at a entry #1"
+        );
+        // One list alone: nothing.
+        assert!(lint_across(&inputs[..1]).is_empty());
+    }
 
     #[test]
     fn psl_rules() {

@@ -55,6 +55,11 @@ pub fn write_atomic(
 /// [`write_atomic`] with a hook called before each [`AtomicStep`]; an error
 /// from the hook aborts there, as a crash would (the temporary file is left
 /// behind, like after a real crash).
+///
+/// A real failure (a write, fsync or rename error — the disk is full, the
+/// file size limit is reached) removes the temporary file before returning:
+/// the target is untouched and nothing is left behind. Errors name the
+/// target file, and lack of space is [`ErrorKind::NoSpace`](crate::ErrorKind::NoSpace).
 pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -67,19 +72,52 @@ pub fn write_atomic_with(
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .map_err(|e| Error::io(&tmp, e))?;
+        .map_err(|e| Error::io(path, e))?;
+    // A failure of ours (not a simulated crash) cleans up after itself.
+    let failed = |e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    };
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    write(&mut w).map_err(|e| Error::io(&tmp, e))?;
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(&tmp, e.into_error()))?;
+    write(&mut w).map_err(failed)?;
+    let file = w.into_inner().map_err(|e| failed(e.into_error()))?;
     hook(AtomicStep::Written).map_err(|e| Error::io(&tmp, e))?;
-    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    file.sync_all().map_err(failed)?;
     drop(file);
     hook(AtomicStep::Synced).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    std::fs::rename(&tmp, path).map_err(failed)?;
     hook(AtomicStep::Renamed).map_err(|e| Error::io(path, e))?;
     sync_dir(&dir)
+}
+
+/// Remove the temporary files of `path` left by writers that no longer
+/// run (a crash, a kill): the process id in their name is not alive. A
+/// live writer's file is kept. Where liveness cannot be checked (no
+/// `/proc`), nothing is removed. Returns how many were removed.
+pub fn remove_dead_temps(path: &Path) -> Result<usize, Error> {
+    if !Path::new("/proc/self").exists() {
+        return Ok(0);
+    }
+    let dir = parent(path);
+    let prefix = temp_prefix(path);
+    let mut n = 0;
+    let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    for ent in rd {
+        let ent = ent.map_err(|e| Error::io(&dir, e))?;
+        let name = ent.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('.').next().unwrap_or("");
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            std::fs::remove_file(ent.path()).map_err(|e| Error::io(&ent.path(), e))?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// fsync a directory so a rename or a new file in it survives a crash.

@@ -33,6 +33,11 @@ pub enum AuditOp {
     Add,
     /// An entry was removed (`remove`).
     Remove,
+    /// The end of one change: the list file after it has the SHA-256 in
+    /// the record's value (kind `sha256`), and the record's reference names
+    /// the operation (`new`, `add`, `apply`, `sign`, `recover` …). Written
+    /// (and fsynced) before the list is replaced: see [`crate::change`].
+    Commit,
 }
 
 impl AuditOp {
@@ -41,6 +46,7 @@ impl AuditOp {
         match self {
             AuditOp::Add => "add",
             AuditOp::Remove => "remove",
+            AuditOp::Commit => "commit",
         }
     }
 }
@@ -193,6 +199,7 @@ fn parse_record(line: &str, lineno: usize) -> Result<(u64, AuditRecord, String, 
         op: match op {
             "add" => AuditOp::Add,
             "remove" => AuditOp::Remove,
+            "commit" => AuditOp::Commit,
             _ => return Err(bad("op")),
         },
         kind: EntryKind::from_str(kind).map_err(|_| bad("kind"))?,
@@ -236,28 +243,124 @@ pub fn read_file(path: &Path) -> Result<(AuditSummary, Vec<AuditRecord>), Error>
 /// [`verify`] on the log's bytes; also returns the records.
 pub fn read_records(bytes: &[u8]) -> Result<(AuditSummary, Vec<AuditRecord>), Error> {
     let mut records = Vec::new();
-    let s = walk(bytes, |r| records.push(r))?;
-    Ok((s, records))
+    let s = walk(bytes, false, |r, _, _| records.push(r))?;
+    Ok((s.summary, records))
 }
 
 /// [`verify`] on the log's bytes.
 pub fn verify_bytes(bytes: &[u8]) -> Result<AuditSummary, Error> {
-    walk(bytes, |_| {})
+    walk(bytes, false, |_, _, _| {}).map(|w| w.summary)
 }
 
-fn walk(bytes: &[u8], mut each: impl FnMut(AuditRecord)) -> Result<AuditSummary, Error> {
+/// What [`walk`] found.
+struct Walked {
+    summary: AuditSummary,
+    /// Byte length of the complete records (where a torn line starts).
+    complete_len: u64,
+    torn: bool,
+}
+
+/// The state of a log as the write-ahead protocol sees it ([`journal`]):
+/// its complete records, where the last change was committed, and what
+/// follows that commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journal {
+    /// The complete, verified records (a torn last line not counted).
+    pub summary: AuditSummary,
+    /// Byte length of the complete records.
+    pub complete_len: u64,
+    /// The last line has no LF: a write torn by a crash.
+    pub torn: bool,
+    /// The last `commit` record, if any.
+    pub last_commit: Option<AuditRecord>,
+    /// The `commit` record before it, if any.
+    pub previous_commit: Option<AuditRecord>,
+    /// The log up to and including the last commit record: its length in
+    /// bytes, its record count and head hash (0, 0, [`GENESIS`] when there
+    /// is no commit record).
+    pub committed_len: u64,
+    /// Records up to and including the last commit.
+    pub committed: AuditSummary,
+    /// Complete records after the last commit record: a change whose
+    /// logging was interrupted (never applied). Without any commit record
+    /// (a log written before the write-ahead protocol) this is 0.
+    pub uncommitted: u64,
+}
+
+/// Read a log for the write-ahead protocol: like [`verify`], but a torn
+/// last line is reported in [`Journal::torn`] instead of failing (it is
+/// the expected trace of a crash during an append). Corruption anywhere
+/// else is still [`ErrorKind::AuditCorrupt`].
+pub fn journal(path: &Path) -> Result<Journal, Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    journal_bytes(&bytes).map_err(|e| e.with_path(path))
+}
+
+/// [`journal`] on the log's bytes.
+pub fn journal_bytes(bytes: &[u8]) -> Result<Journal, Error> {
+    let mut last_commit = None;
+    let mut previous_commit = None;
+    let mut committed_len = 0;
+    let mut committed = AuditSummary {
+        records: 0,
+        head: GENESIS.to_owned(),
+    };
+    let mut after = 0u64;
+    let w = walk(bytes, true, |r, end, hash| {
+        if r.op == AuditOp::Commit {
+            previous_commit = last_commit.take();
+            committed_len = end;
+            committed = AuditSummary {
+                records: committed.records + after + 1,
+                head: hash.to_owned(),
+            };
+            after = 0;
+            last_commit = Some(r);
+        } else {
+            after += 1;
+        }
+    })?;
+    Ok(Journal {
+        summary: w.summary,
+        complete_len: w.complete_len,
+        torn: w.torn,
+        uncommitted: if last_commit.is_some() { after } else { 0 },
+        last_commit,
+        previous_commit,
+        committed_len,
+        committed,
+    })
+}
+
+fn walk(
+    bytes: &[u8],
+    tolerate_torn: bool,
+    mut each: impl FnMut(AuditRecord, u64, &str),
+) -> Result<Walked, Error> {
     let mut head = GENESIS.to_owned();
     let mut count = 0u64;
     if bytes.is_empty() {
-        return Ok(AuditSummary { records: 0, head });
+        return Ok(Walked {
+            summary: AuditSummary { records: 0, head },
+            complete_len: 0,
+            torn: false,
+        });
     }
     let torn = !bytes.ends_with(b"\n");
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
     let last = lines.len();
+    let mut end = 0u64;
     for (i, raw) in lines.into_iter().enumerate() {
         let lineno = i + 1;
         if torn && lineno == last {
+            if tolerate_torn {
+                break;
+            }
             return Err(Error::new(
                 ErrorKind::Truncated,
                 format!(
@@ -290,19 +393,42 @@ fn walk(bytes: &[u8], mut each: impl FnMut(AuditRecord)) -> Result<AuditSummary,
                 "record hash does not match: the record was edited",
             ));
         }
+        end += raw.len() as u64 + 1;
+        each(rec, end, &hash);
         head = hash;
         count = n;
-        each(rec);
     }
-    Ok(AuditSummary {
-        records: count,
-        head,
+    Ok(Walked {
+        summary: AuditSummary {
+            records: count,
+            head,
+        },
+        complete_len: end,
+        torn,
     })
+}
+
+/// Cut the log at `path` back to its first `len` bytes and fsync it: how
+/// the write-ahead protocol drops a torn line or the records of a change
+/// that was never applied. Only ever called with a length that ends a
+/// verified record (or 0).
+pub fn truncate(path: &Path, len: u64) -> Result<(), Error> {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.set_len(len)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Append `records` to the log at `path` as one batch, then fsync. Verifies
 /// the existing log first and refuses to extend a broken one. Returns the
 /// new head hash.
+///
+/// If the write or the fsync fails (no space left, file size limit), the
+/// log is cut back to its previous length, so a failed append leaves no
+/// partial record behind.
 pub fn append(path: &Path, records: &[AuditRecord]) -> Result<String, Error> {
     let existed = path.exists();
     let state = verify(path)?;
@@ -324,9 +450,13 @@ pub fn append(path: &Path, records: &[AuditRecord]) -> Result<String, Error> {
         .create(true)
         .open(path)
         .map_err(|e| Error::io(path, e))?;
-    f.write_all(out.as_bytes())
-        .and_then(|()| f.sync_data())
-        .map_err(|e| Error::io(path, e))?;
+    let before = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if let Err(e) = f.write_all(out.as_bytes()).and_then(|()| f.sync_data()) {
+        // Shrinking is not a write: it works even when the disk is full or
+        // the size limit reached.
+        let _ = f.set_len(before).and_then(|()| f.sync_data());
+        return Err(Error::io(path, e));
+    }
     if !existed {
         // Make the new file's directory entry durable too.
         if let Some(dir) = path.parent() {

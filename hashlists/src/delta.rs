@@ -648,8 +648,9 @@ fn parse(bytes: &[u8]) -> Result<Delta, Error> {
             Err(e) => return Err(at(e)),
         };
         match op {
-            AuditOp::Add => d.added.push(e),
             AuditOp::Remove => d.removed.push(e),
+            // `+` lines (the parser makes no other op).
+            _ => d.added.push(e),
         }
     }
     for required in ["hashwall-delta", "id", "issuer", "from", "to", "changes"] {
@@ -692,12 +693,17 @@ pub struct Applied {
     pub added: usize,
     /// The audit log's head hash after the records were appended.
     pub audit_head: String,
+    /// An interrupted earlier change found and repaired in the audit log
+    /// first ([`Committed::recovered`](crate::Committed::recovered)).
+    pub recovered: Vec<String>,
 }
 
-/// Apply the delta file `delta_path` to the signed list file `list_path`:
-/// verify both, write the new list atomically
-/// ([`write_atomic`](crate::write_atomic)), then append one audit record
-/// per change to the list's audit log ([`audit_path`](crate::audit_path)).
+/// Apply the delta file at `delta_path` to the list file at `list_path`:
+/// verify the list and the delta against `trust`, then commit the change
+/// write-ahead ([`commit_change`](crate::commit_change)): one audit record
+/// per change and a commit record appended and fsynced to the list's audit
+/// log ([`audit_path`](crate::audit_path)), then the list replaced
+/// atomically ([`write_atomic`](crate::write_atomic)).
 pub fn apply_file(
     list_path: &Path,
     delta_path: &Path,
@@ -710,19 +716,27 @@ pub fn apply_file(
     // delta to a forged base would launder it.
     list.verify(trust, now)
         .map_err(|e| e.with_path(list_path))?;
+    let base_sequence = list.meta.sequence;
     let delta = Delta::read_file(delta_path)?;
     let signer = delta
         .apply_to(&mut list, trust, now)
         .map_err(|e| e.with_path(delta_path))?;
-    crate::atomic::write_atomic(list_path, |w| list.write_text(w))?;
-    let audit = crate::audit::audit_path(list_path);
-    let head = crate::audit::append(&audit, &delta.audit_records(reason, now))?;
+    let change = crate::change::Change {
+        operation: "apply".to_owned(),
+        reason: reason.to_owned(),
+        time: now,
+        key_id: delta.signature.map(|s| s.key_id),
+        base_sequence,
+        records: delta.audit_records(reason, now),
+    };
+    let done = crate::change::commit_change(list_path, &list, &change)?;
     Ok(Applied {
         signer,
         from: delta.from,
         to: delta.to,
         removed: delta.removed.len(),
         added: delta.added.len(),
-        audit_head: head,
+        audit_head: done.head,
+        recovered: done.recovered,
     })
 }

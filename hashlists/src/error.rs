@@ -85,8 +85,14 @@ pub enum ErrorKind {
     /// last line in an audit log.
     Truncated,
     /// The audit log's hash chain or numbering is broken (edited, reordered
-    /// or with records missing in the middle).
+    /// or with records missing in the middle), or the list on disk is
+    /// neither the version the log's last commit record names nor the one
+    /// before it.
     AuditCorrupt,
+    /// A write failed for lack of space: the file system is full
+    /// (`ENOSPC`), a quota is exhausted, or the file would exceed the
+    /// process's file size limit (`EFBIG`). Nothing was replaced.
+    NoSpace,
 }
 
 /// The error type of this crate.
@@ -120,7 +126,17 @@ impl Error {
     }
 
     pub(crate) fn io(path: &Path, err: std::io::Error) -> Error {
-        let mut e = Error::new(ErrorKind::Io, err.to_string());
+        let kind = match err.kind() {
+            std::io::ErrorKind::StorageFull
+            | std::io::ErrorKind::QuotaExceeded
+            | std::io::ErrorKind::FileTooLarge => ErrorKind::NoSpace,
+            _ => ErrorKind::Io,
+        };
+        let message = match kind {
+            ErrorKind::NoSpace => format!("no space to write the file: {err}"),
+            _ => err.to_string(),
+        };
+        let mut e = Error::new(kind, message);
         e.inner.path = Some(path.to_path_buf());
         e.inner.source = Some(err);
         e

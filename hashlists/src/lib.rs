@@ -46,7 +46,8 @@
 //! canonical form) and checked against a [`TrustStore`] of the keys each
 //! issuer may use ([`List::verify`], [`load_verified`]); [`Delta`]s move a
 //! list from one sequence to the next, [`write_atomic`] replaces files
-//! crash-safely and [`audit`] keeps a hash-chained log of every change.
+//! crash-safely, [`audit`] keeps a hash-chained log of every change and
+//! [`change`] orders the two so a crash never leaves a change unlogged.
 //! `FORMAT.md` specifies every file format so partners can interoperate
 //! without this crate.
 //!
@@ -76,6 +77,7 @@
 
 pub mod atomic;
 pub mod audit;
+pub mod change;
 mod delta;
 mod error;
 pub mod exchange;
@@ -89,6 +91,7 @@ mod trust;
 
 pub use atomic::write_atomic;
 pub use audit::{AuditOp, AuditRecord, audit_path};
+pub use change::{Agreement, AuditCheck, Change, Committed, commit_change};
 pub use delta::{Applied, Delta, apply_file};
 pub use error::{Error, ErrorKind};
 pub use jurisdiction::Jurisdiction;

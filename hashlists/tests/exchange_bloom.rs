@@ -228,3 +228,184 @@ fn measured_false_positive_rate() {
         );
     }
 }
+
+mod signed {
+    use hashwall_lists::exchange::{BLOOM_FLAG_SIGNED, BloomFilter, BloomTag};
+    use hashwall_lists::{ErrorKind, SecretKey, Timestamp, TrustStore, TrustedKey};
+    use sha2::{Digest as _, Sha256};
+
+    fn trust(key: &SecretKey, issuer: &str) -> TrustStore {
+        let mut t = TrustStore::new();
+        t.add(TrustedKey {
+            issuer: issuer.into(),
+            key: key.public_key(),
+            not_before: None,
+            not_after: None,
+        });
+        t
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_seconds(1_780_000_000)
+    }
+
+    fn filter() -> BloomFilter {
+        let mut f = BloomFilter::with_rate(100, 0.01).expect("rate");
+        f.insert(BloomTag::Domain, b"bad.example");
+        f
+    }
+
+    /// Recompute the trailing checksum after editing `bytes`.
+    fn reseal(bytes: &mut [u8]) {
+        let end = bytes.len() - 32;
+        let sum = Sha256::digest(&bytes[..end]);
+        bytes[end..].copy_from_slice(&sum);
+    }
+
+    #[test]
+    fn round_trip_and_verify() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let mut f = filter();
+        let unsigned_len = f.to_bytes().len();
+        f.sign("Hotline", now(), &key).expect("sign");
+        let bytes = f.to_bytes();
+        assert_eq!(bytes.len(), unsigned_len + 2 + 7 + 8 + 8 + 64);
+        assert_eq!(
+            u16::from_le_bytes([bytes[10], bytes[11]]),
+            BLOOM_FLAG_SIGNED
+        );
+        let back = BloomFilter::from_bytes(&bytes).expect("parses");
+        assert_eq!(back, f);
+        let v = back
+            .verify(&trust(&key, "Hotline"), now())
+            .expect("verifies");
+        assert_eq!(
+            (v.issuer.as_str(), v.key_id),
+            ("Hotline", key.public_key().key_id())
+        );
+        assert!(back.contains(BloomTag::Domain, b"bad.example"));
+        // Signing is deterministic (ed25519): same filter, same bytes.
+        let mut g = filter();
+        g.sign("Hotline", now(), &key).expect("sign");
+        assert_eq!(g.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn tampering_anywhere_is_a_bad_signature() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let mut f = filter();
+        f.sign("Hotline", now(), &key).expect("sign");
+        let bytes = f.to_bytes();
+        let t = trust(&key, "Hotline");
+        let bits_at = 48;
+        let time_at = bytes.len() - 32 - 64 - 8 - 8;
+        for (what, at) in [
+            ("n in the header", 24),
+            ("a bit", bits_at),
+            ("the signing time", time_at),
+            ("the signature", bytes.len() - 33),
+        ] {
+            let mut b = bytes.clone();
+            b[at] ^= 1;
+            reseal(&mut b);
+            let g = BloomFilter::from_bytes(&b).expect(what);
+            assert_eq!(
+                g.verify(&t, now()).expect_err("refused").kind(),
+                ErrorKind::BadSignature,
+                "{what}"
+            );
+        }
+        // The issuer renamed to another trusted one: the issuer is signed.
+        let mut b = bytes.clone();
+        let issuer_at = time_at - 7;
+        assert_eq!(&b[issuer_at..time_at], b"Hotline");
+        b[issuer_at..time_at].copy_from_slice(b"Hotlinf");
+        reseal(&mut b);
+        let g = BloomFilter::from_bytes(&b).expect("parses");
+        let e = g
+            .verify(&trust(&key, "Hotlinf"), now())
+            .expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::BadSignature);
+        // Without resealing, the checksum catches it first.
+        let mut b = bytes.clone();
+        b[bits_at] ^= 1;
+        assert_eq!(
+            BloomFilter::from_bytes(&b).expect_err("refused").kind(),
+            ErrorKind::BloomFormat
+        );
+        // The signed flag cleared: the length no longer fits an unsigned file.
+        let mut b = bytes.clone();
+        b[10] = 0;
+        reseal(&mut b);
+        assert_eq!(
+            BloomFilter::from_bytes(&b).expect_err("refused").kind(),
+            ErrorKind::BloomFormat
+        );
+    }
+
+    #[test]
+    fn wrong_key_unsigned_and_future() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let other = SecretKey::from_seed(&[4; 32]);
+        let mut f = filter();
+        assert_eq!(
+            f.verify(&trust(&key, "Hotline"), now())
+                .expect_err("refused")
+                .kind(),
+            ErrorKind::Unsigned
+        );
+        f.sign("Hotline", now(), &other).expect("sign");
+        let e = f
+            .verify(&trust(&key, "Hotline"), now())
+            .expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::UntrustedKey);
+        assert_eq!(
+            f.verify(&TrustStore::new(), now())
+                .expect_err("refused")
+                .kind(),
+            ErrorKind::UntrustedKey
+        );
+        let later = Timestamp::from_unix_seconds(now().unix_seconds() + 86_400);
+        f.sign("Hotline", later, &key).expect("sign");
+        assert_eq!(
+            f.verify(&trust(&key, "Hotline"), now())
+                .expect_err("refused")
+                .kind(),
+            ErrorKind::FutureDated
+        );
+        // An insertion invalidates the signature: the filter is unsigned again.
+        f.insert(BloomTag::Md5, &[0; 16]);
+        assert!(f.signature().is_none());
+        assert_eq!(u16::from_le_bytes([f.to_bytes()[10], f.to_bytes()[11]]), 0);
+        assert!(f.sign("", now(), &key).is_err());
+        assert!(f.sign("a\nb", now(), &key).is_err());
+    }
+
+    #[test]
+    fn signed_file_reads_and_bad_blocks_are_format_errors() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let mut f = filter();
+        f.sign("Hotline", now(), &key).expect("sign");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("exchange_bloom_signed");
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("signed.bloom");
+        let bytes = f.to_bytes();
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(BloomFilter::read_file(&path).expect("reads"), f);
+        // Issuer length 0 in the block.
+        let mut b = bytes.clone();
+        let len_at = bytes.len() - 32 - 64 - 8 - 8 - 7 - 2;
+        b[len_at] = 0;
+        reseal(&mut b);
+        let e = BloomFilter::from_bytes(&b).expect_err("refused");
+        assert_eq!(e.kind(), ErrorKind::BloomFormat);
+        assert!(e.to_string().contains("signature block"), "{e}");
+        // Truncated by one byte.
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).expect("write");
+        assert_eq!(
+            BloomFilter::read_file(&path).expect_err("refused").kind(),
+            ErrorKind::BloomFormat
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+}

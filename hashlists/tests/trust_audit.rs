@@ -26,7 +26,9 @@ fn rec(i: u64, reason: &str) -> AuditRecord {
     }
 }
 
-fn log_with(n: u64) -> (std::path::PathBuf, String) {
+/// A log of `n` records, in a scratch directory that lives as long as the
+/// returned guard.
+fn log_with(n: u64) -> (TempDir, std::path::PathBuf, String) {
     let dir = tempdir("audit");
     let p = dir.join("bka.list.audit");
     let mut head = String::new();
@@ -37,7 +39,7 @@ fn log_with(n: u64) -> (std::path::PathBuf, String) {
         ];
         head = audit::append(&p, &recs).unwrap();
     }
-    (p, head)
+    (dir, p, head)
 }
 
 #[test]
@@ -45,7 +47,7 @@ fn append_and_verify() {
     let dir = tempdir("audit-empty");
     let p = dir.join("x.audit");
     assert_eq!(audit::verify(&p).unwrap().head, GENESIS);
-    let (p, head) = log_with(6);
+    let (_dir, p, head) = log_with(6);
     let s = audit::verify(&p).unwrap();
     assert_eq!((s.records, s.head), (6, head));
     let (_, recs) = audit::read_records(&std::fs::read(&p).unwrap()).unwrap();
@@ -68,7 +70,7 @@ fn write_lines(p: &std::path::Path, l: &[String]) {
 
 #[test]
 fn edited_record_detected() {
-    let (p, _) = log_with(6);
+    let (_dir, p, _) = log_with(6);
     let mut l = lines(&p);
     l[2] = l[2].replace("bad3", "bad7");
     write_lines(&p, &l);
@@ -78,7 +80,7 @@ fn edited_record_detected() {
 
 #[test]
 fn record_removed_from_middle_detected() {
-    let (p, _) = log_with(6);
+    let (_dir, p, _) = log_with(6);
     let mut l = lines(&p);
     l.remove(3);
     write_lines(&p, &l);
@@ -88,7 +90,7 @@ fn record_removed_from_middle_detected() {
 
 #[test]
 fn reordered_records_detected() {
-    let (p, _) = log_with(6);
+    let (_dir, p, _) = log_with(6);
     let mut l = lines(&p);
     l.swap(1, 2);
     write_lines(&p, &l);
@@ -99,7 +101,7 @@ fn reordered_records_detected() {
 #[test]
 fn renumbered_and_rehashed_middle_cut_detected() {
     // Removing a record and renumbering the rest still breaks the chain.
-    let (p, _) = log_with(6);
+    let (_dir, p, _) = log_with(6);
     let mut l = lines(&p);
     l.remove(1);
     for (i, line) in l.iter_mut().enumerate() {
@@ -115,7 +117,7 @@ fn renumbered_and_rehashed_middle_cut_detected() {
 
 #[test]
 fn torn_last_line_reported_distinctly() {
-    let (p, _) = log_with(6);
+    let (_dir, p, _) = log_with(6);
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..bytes.len() - 30]).unwrap();
     let e = audit::verify(&p).unwrap_err();

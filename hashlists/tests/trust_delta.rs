@@ -240,14 +240,16 @@ fn apply_file_writes_list_and_audit() {
     };
     let (l, _) = load_verified(&lp, &trust(), &o).unwrap();
     assert_eq!(l.entries, new.entries);
+    // A baseline commit of the list as found, two removals, two additions,
+    // the commit of the result.
     let s = audit::verify(&audit_path(&lp)).unwrap();
-    assert_eq!(s.records, 4);
+    assert_eq!(s.records, 6);
     assert_eq!(s.head, a.audit_head);
     // Applying again: replay, nothing changes.
     let e = apply_file(&lp, &dp, &trust(), "again", at(3)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Replay);
     assert_eq!(e.path(), Some(dp.as_path()));
-    assert_eq!(audit::verify(&audit_path(&lp)).unwrap().records, 4);
+    assert_eq!(audit::verify(&audit_path(&lp)).unwrap().records, 6);
 }
 
 /// A crash at any step of the replacement leaves the old list (or, after

@@ -12,6 +12,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "hashwall", version, about, long_about = None)]
 struct Cli {
+    /// No progress display on standard error (it is shown only on a
+    /// terminal anyway, never in pipes or scripts).
+    #[arg(long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    cli::progress::set_quiet(cli.quiet);
     match &cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Hash(args) => cli::hash::run(args),

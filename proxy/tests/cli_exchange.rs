@@ -216,8 +216,8 @@ fn import_rejections_name_file_and_line() {
 fn import_output_file_loads_in_check() {
     let dir = scratch("import_output");
     let out = dir.join("hosts.list");
-    let o = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let imported = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
     let o = hashwall(&[
         "check",
         "--allow-unsigned",
@@ -234,6 +234,23 @@ fn import_output_file_loads_in_check() {
         "{}",
         stdout(&o)
     );
+    // Importing into a list file is a logged change: a commit record for
+    // the list as written, consistent with it; importing again, another.
+    let audit = |o: &Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+        let a = hashwall(&["lists", "audit", out.to_str().expect("utf-8"), "--records"]);
+        assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+        stdout(&a)
+    };
+    let first = audit(&imported);
+    assert!(first.contains("\tcommit\tsha256 "), "{first}");
+    assert!(first.contains("\timport\timported from "), "{first}");
+    assert!(
+        first.contains("ok\t") && !first.contains("pending"),
+        "{first}"
+    );
+    let again = import("hosts", "hosts.txt", &["-o", out.to_str().expect("utf-8")]);
+    assert!(audit(&again).contains("2 records"), "{}", audit(&again));
 }
 
 fn export(format: &str, list: &str, out: &Path, extra: &[&str]) -> Output {
@@ -480,7 +497,12 @@ fn export_bloom_and_bloom_check() {
         (empty.to_str().expect("utf-8"), "maybe"),
         (other.to_str().expect("utf-8"), "no"),
     ];
-    let mut args = vec!["lists", "bloom-check", out.to_str().expect("utf-8")];
+    let mut args = vec![
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "--allow-unsigned",
+    ];
     args.extend(inputs.iter().map(|(i, _)| *i));
     let o = hashwall(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -491,14 +513,30 @@ fn export_bloom_and_bloom_check() {
     let o = hashwall(&[
         "lists",
         "bloom-check",
+        "--allow-unsigned",
         out.to_str().expect("utf-8"),
         "http://example.org/",
     ]);
     assert_eq!(o.status.code(), Some(0));
+    // Unsigned without --allow-unsigned: refused, nothing tested.
+    let o = hashwall(&[
+        "lists",
+        "bloom-check",
+        out.to_str().expect("utf-8"),
+        "http://example.org/",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("police.bloom: the Bloom filter is not signed (pass --allow-unsigned"),
+        "{}",
+        stderr(&o)
+    );
     // A bad URL is an error line, exit 2.
     let o = hashwall(&[
         "lists",
         "bloom-check",
+        "--allow-unsigned",
         out.to_str().expect("utf-8"),
         "http://",
     ]);
@@ -521,6 +559,147 @@ fn export_bloom_and_bloom_check() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A signed filter: verified against the trust store before any probe; a
+/// tampered filter (bits changed, checksum recomputed), a wrong key and a
+/// missing trust store are refused with typed errors.
+#[test]
+fn bloom_signed_export_and_check() {
+    let dir = scratch("bloom_signed");
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let keygen = |name: &str| {
+        let o = hashwall(&[
+            "lists",
+            "keygen",
+            "--out",
+            &p(name),
+            "--issuer",
+            "Example Police",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .find(|l| l.starts_with("ed25519 "))
+            .expect("trust store line")
+            .to_owned()
+    };
+    let line = keygen("police");
+    let other = keygen("other");
+    std::fs::write(p("trust.txt"), format!("{line}\n")).expect("trust");
+    std::fs::write(p("other-trust.txt"), format!("{other}\n")).expect("trust");
+    let out = dir.join("police.bloom");
+    let o = export("bloom", "police.list", &out, &["--key", &p("police.key")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("signed as \"Example Police\""),
+        "{}",
+        stderr(&o)
+    );
+    let check = |filter: &str, extra: &[&str]| {
+        let mut args = vec!["lists", "bloom-check", filter];
+        args.extend_from_slice(extra);
+        args.push("http://www.evil.example/gallery/x.jpg");
+        hashwall(&args)
+    };
+    let f = p("police.bloom");
+    let o = check(&f, &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "maybe\thttp://www.evil.example/gallery/x.jpg\n");
+    assert!(
+        stderr(&o).contains("filter signed by \"Example Police\""),
+        "{}",
+        stderr(&o)
+    );
+    // Signed but no trust store: refused even with --allow-unsigned.
+    let o = check(&f, &["--allow-unsigned"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pass --trust"), "{}", stderr(&o));
+    // Another key for the same issuer.
+    let o = check(&f, &["--trust", &p("other-trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not trusted for issuer"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+    // Tampered: one bit flipped and the checksum recomputed.
+    use sha2::Digest as _;
+    let mut bytes = std::fs::read(&out).expect("filter");
+    bytes[48] ^= 1;
+    let end = bytes.len() - 32;
+    let sum = sha2::Sha256::digest(&bytes[..end]);
+    bytes[end..].copy_from_slice(&sum);
+    std::fs::write(p("tampered.bloom"), &bytes).expect("write");
+    let o = check(&p("tampered.bloom"), &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("tampered.bloom: signature does not verify"),
+        "{}",
+        stderr(&o)
+    );
+    // Tampered without fixing the checksum: a format error.
+    bytes[end] ^= 1;
+    std::fs::write(p("tampered.bloom"), &bytes).expect("write");
+    let o = check(&p("tampered.bloom"), &["--trust", &p("trust.txt")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("checksum mismatch"), "{}", stderr(&o));
+}
+
+/// Lists linted together: an entry in more than one is reported on the
+/// later list with both list ids and the first occurrence's line.
+#[test]
+fn lint_reports_duplicates_across_lists() {
+    let dir = scratch("lint_across");
+    let a = dir.join("a.list");
+    let b = dir.join("b.list");
+    std::fs::write(
+        &a,
+        "# id: hotline\ndomain bad.example\nurl-prefix evil.example/a/\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &b,
+        "# id: police\ndomain other.example\n\ndomain BAD.example\n",
+    )
+    .expect("write");
+    let (sa, sb) = (
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    );
+    let o = hashwall(&[
+        "lists",
+        "lint",
+        "--never-block",
+        &data("never-block.txt"),
+        &sa,
+        &sb,
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert_eq!(
+        out,
+        format!(
+            "{sb}:4: warning cross-duplicate: domain \"BAD.example\" of list police is also in list hotline at {sa}:2\n"
+        )
+    );
+    assert!(
+        stderr(&o).contains("0 errors, 1 warnings"),
+        "{}",
+        stderr(&o)
+    );
+    // Each alone: clean.
+    for l in [&sa, &sb] {
+        let o = hashwall(&[
+            "lists",
+            "lint",
+            "--never-block",
+            &data("never-block.txt"),
+            l,
+        ]);
+        assert_eq!(stdout(&o), "", "{l}");
+    }
 }
 
 #[test]
@@ -642,10 +821,20 @@ fn lint_finds_over_blocking() {
 
 #[test]
 fn lint_clean_lists_exit_zero() {
+    for l in ["clean.list", "prefixes.list"] {
+        let (code, out, err) = lint(&[&data(l)]);
+        assert_eq!(code, Some(0), "{out:?}\n{err}");
+        assert!(out.is_empty(), "{out:?}");
+        assert!(err.contains("0 errors, 0 warnings"), "{err}");
+    }
+    // Together they share one entry: a warning, still exit 0.
     let (code, out, err) = lint(&[&data("clean.list"), &data("prefixes.list")]);
     assert_eq!(code, Some(0), "{out:?}\n{err}");
-    assert!(out.is_empty(), "{out:?}");
-    assert!(err.contains("0 errors, 0 warnings"), "{err}");
+    assert_eq!(
+        findings(&out),
+        [(6, "warning".into(), "cross-duplicate".into())]
+    );
+    assert!(err.contains("0 errors, 1 warnings"), "{err}");
     // Warnings alone do not fail.
     let (code, out, _) = lint(&[&data("police.list")]);
     assert_eq!(code, Some(0));

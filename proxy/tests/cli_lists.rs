@@ -37,7 +37,24 @@ fn ok(o: &Output) -> String {
     so(o)
 }
 
-fn tempdir(name: &str) -> PathBuf {
+/// A scratch directory removed (with its contents) when dropped, so the
+/// tests leave nothing in the temp dir, even when they fail.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!(
         "hashwall-cli-lists-{name}-{}-{}",
         std::process::id(),
@@ -47,7 +64,7 @@ fn tempdir(name: &str) -> PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 fn s(p: &Path) -> &str {
@@ -143,8 +160,11 @@ fn keygen_new_add_verify_show_stats() {
         stats.contains("entries\t2\nurl-prefix\t1\nsha1\t1\n"),
         "{stats}"
     );
+    // `new`, then two changes: each an entry record and a commit record.
     let a = ok(&run(&["lists", "audit", s(&list), "--records"]));
-    assert!(a.contains("2 records, head "), "{a}");
+    assert!(a.contains("5 records, head "), "{a}");
+    assert!(a.contains("\t2\tcommit\tsha256 "), "{a}");
+    assert!(!a.contains("pending"), "{a}");
     assert!(a.contains("court order 5"), "{a}");
     // The signed list works with `check` through the trust store.
     let c = run(&[
@@ -377,9 +397,12 @@ fn diff_apply_replay_audit() {
     assert_eq!(code(&o), 1, "{}", se(&o));
     assert!(se(&o).contains("already applied"), "{}", se(&o));
     assert_eq!(std::fs::read(&sub).unwrap(), before);
-    // Audit of the subscriber's copy: the two changes.
+    // Audit of the subscriber's copy (a list copied without its log): a
+    // baseline commit of the list as found, the two changes, their commit.
     let a = ok(&run(&["lists", "audit", s(&sub), "--records"]));
-    assert!(a.contains("2 records"), "{a}");
+    assert!(a.contains("4 records"), "{a}");
+    assert!(a.contains("\t3\tcommit\tsha256 "), "{a}");
+    assert!(a.contains("\tbaseline\t"), "{a}");
     assert!(a.contains("\tremove\tdomain b.example\t"), "{a}");
     // Tampered audit log: exit 1 naming the line.
     let ap = copy.join("police.list.audit");
@@ -387,7 +410,7 @@ fn diff_apply_replay_audit() {
     std::fs::write(&ap, t.replacen("b.example", "z.example", 1)).unwrap();
     let o = run(&["lists", "audit", s(&sub)]);
     assert_eq!(code(&o), 1);
-    assert!(se(&o).contains("police.list.audit:1:"), "{}", se(&o));
+    assert!(se(&o).contains("police.list.audit:2:"), "{}", se(&o));
 }
 
 #[test]
@@ -473,7 +496,7 @@ fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
         );
     }
     let a = ok(&run(&["lists", "audit", s(&list), "--records"]));
-    assert!(a.contains("3 records, head "), "{a}");
+    assert!(a.contains("5 records, head "), "{a}");
     assert!(a.contains("hotline report 9"), "{a}");
     ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
 
@@ -528,5 +551,4 @@ fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
     assert_eq!(code(&o), 2);
     assert!(se(&o).contains("junk.jpg"), "{}", se(&o));
     ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
-    let _ = std::fs::remove_dir_all(&dir);
 }

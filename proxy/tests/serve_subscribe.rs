@@ -289,6 +289,15 @@ async fn subscription_follows_the_publisher_and_survives_its_failures() {
     .await;
     let audit = std::fs::read_to_string(dir.0.join("cache").join("police.hwl.audit")).unwrap();
     assert!(audit.contains("full list"), "{audit}");
+    // Every update went through the write-ahead protocol: the cache's log
+    // verifies and names the cache as it is on disk.
+    let check = hashwall_lists::change::check(&cache).unwrap();
+    assert_eq!(
+        check.agreement,
+        hashwall_lists::Agreement::Consistent,
+        "{:?}",
+        check.notes()
+    );
 
     // The publisher goes away: the proxy keeps serving, and counts it.
     publisher.stop();

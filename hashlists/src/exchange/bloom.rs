@@ -12,6 +12,9 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
+use crate::sign::{KeyId, SecretKey, Signature};
+use crate::time::Timestamp;
+use crate::trust::{TrustStore, Verified, check_window, trusted_key};
 
 /// The file's first eight bytes.
 pub const BLOOM_MAGIC: [u8; 8] = *b"HWBLOOM\0";
@@ -24,6 +27,31 @@ pub const BLOOM_HEADER_LEN: usize = 48;
 
 /// Length of the SHA-256 checksum that ends the file.
 const CHECKSUM_LEN: usize = 32;
+
+/// Header flag: a signature block follows the bit array.
+pub const BLOOM_FLAG_SIGNED: u16 = 1;
+
+/// Domain-separation tag of the signed digest of a Bloom filter.
+pub const BLOOM_SIGNATURE_DOMAIN: &[u8] = b"hashwall-bloom-signature-v1\0";
+
+/// Longest issuer name a signature block holds, in bytes.
+pub const MAX_BLOOM_ISSUER_LEN: usize = 255;
+
+/// Signature block bytes besides the issuer: its length (2), the signing
+/// time (8), the key id (8), the ed25519 signature (64).
+const SIG_FIXED_LEN: usize = 2 + 8 + 8 + 64;
+
+/// Who signed a filter, when, and the signature over its canonical bytes
+/// (`EXCHANGE.md`, "Signature").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BloomSignature {
+    /// The exporter, as named in partners' trust stores.
+    pub issuer: String,
+    /// When it was signed (checked against the key's validity window).
+    pub created: Timestamp,
+    /// The key id and the signature.
+    pub signature: Signature,
+}
 
 /// Largest bit count accepted: 2³⁵ bits = 4 GiB of bit array, room for ~2
 /// billion items at 0.1 %. Bounds the memory a hostile header can ask for.
@@ -124,6 +152,9 @@ pub struct BloomFilter {
     /// keeps its false-positive rate near that of the tags it does hold.
     tags: u64,
     bits: Vec<u8>,
+    /// Set by [`BloomFilter::sign`] or read from a signed file; any
+    /// insertion drops it.
+    signature: Option<BloomSignature>,
 }
 
 impl std::fmt::Debug for BloomFilter {
@@ -134,6 +165,7 @@ impl std::fmt::Debug for BloomFilter {
             .field("n", &self.n)
             .field("fp_rate", &self.fp_rate)
             .field("tags", &self.tags)
+            .field("signature", &self.signature)
             .finish_non_exhaustive()
     }
 }
@@ -195,6 +227,7 @@ impl BloomFilter {
             fp_rate,
             tags: 0,
             bits: vec![0; len],
+            signature: None,
         })
     }
 
@@ -256,6 +289,7 @@ impl BloomFilter {
         }
         self.n = self.n.saturating_add(1);
         self.tags |= tag.bit();
+        self.signature = None;
     }
 
     /// Whether any item with this tag has been inserted.
@@ -273,19 +307,118 @@ impl BloomFilter {
             })
     }
 
-    /// The filter in the exchange format: header, bit array, checksum.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(BLOOM_HEADER_LEN + self.bits.len() + CHECKSUM_LEN);
+    /// The header as written: flags say whether a signature follows.
+    fn header(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BLOOM_HEADER_LEN);
+        let flags = if self.signature.is_some() {
+            BLOOM_FLAG_SIGNED
+        } else {
+            0
+        };
         out.extend_from_slice(&BLOOM_MAGIC);
         out.extend_from_slice(&BLOOM_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // flags
+        out.extend_from_slice(&flags.to_le_bytes());
         out.extend_from_slice(&self.k.to_le_bytes());
         out.extend_from_slice(&self.m.to_le_bytes());
         out.extend_from_slice(&self.n.to_le_bytes());
         out.extend_from_slice(&self.fp_rate.to_le_bytes());
         out.extend_from_slice(&self.tags.to_le_bytes());
         debug_assert_eq!(out.len(), BLOOM_HEADER_LEN);
+        out
+    }
+
+    /// The digest a signature covers: SHA-256 over
+    /// [`BLOOM_SIGNATURE_DOMAIN`], the header (with the signed flag set),
+    /// the bit array, the issuer's length (u16 LE) and bytes, and the
+    /// signing time (i64 LE Unix seconds).
+    fn signed_digest(&self, issuer: &str, created: Timestamp) -> [u8; 32] {
+        let mut header = self.header();
+        header[10..12].copy_from_slice(&BLOOM_FLAG_SIGNED.to_le_bytes());
+        let mut sha = Sha256::new();
+        sha.update(BLOOM_SIGNATURE_DOMAIN);
+        sha.update(&header);
+        sha.update(&self.bits);
+        sha.update((issuer.len() as u16).to_le_bytes());
+        sha.update(issuer.as_bytes());
+        sha.update(created.unix_seconds().to_le_bytes());
+        sha.finalize().into()
+    }
+
+    /// Sign the filter as `issuer` (the exporter) at `created`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidHeaderValue`] when the issuer is empty, longer
+    /// than [`MAX_BLOOM_ISSUER_LEN`] bytes or holds control characters.
+    pub fn sign(&mut self, issuer: &str, created: Timestamp, key: &SecretKey) -> Result<(), Error> {
+        if issuer.is_empty()
+            || issuer.len() > MAX_BLOOM_ISSUER_LEN
+            || issuer.chars().any(char::is_control)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidHeaderValue,
+                format!(
+                    "a Bloom filter's issuer must be 1 to {MAX_BLOOM_ISSUER_LEN} bytes without control characters"
+                ),
+            ));
+        }
+        let signature = key.sign_digest(&self.signed_digest(issuer, created));
+        self.signature = Some(BloomSignature {
+            issuer: issuer.to_owned(),
+            created,
+            signature,
+        });
+        Ok(())
+    }
+
+    /// The signature, if the filter is signed.
+    pub fn signature(&self) -> Option<&BloomSignature> {
+        self.signature.as_ref()
+    }
+
+    /// Check the signature against `trust`: signed by a key the store
+    /// holds for the signature's issuer, valid at the signing time, which
+    /// is not in the future of `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsigned`] for an unsigned filter;
+    /// [`ErrorKind::UntrustedKey`], [`ErrorKind::BadSignature`] (the filter
+    /// or its signature block was changed after signing),
+    /// [`ErrorKind::RetiredKey`], [`ErrorKind::FutureDated`].
+    pub fn verify(&self, trust: &TrustStore, now: Timestamp) -> Result<Verified, Error> {
+        let s = self
+            .signature
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::Unsigned, "the Bloom filter is not signed"))?;
+        let tk = trusted_key(trust, &s.issuer, s.signature.key_id)?;
+        tk.key
+            .verify_digest(&self.signed_digest(&s.issuer, s.created), &s.signature)?;
+        check_window(tk, &s.issuer, s.created, now)?;
+        Ok(Verified {
+            issuer: s.issuer.clone(),
+            key_id: s.signature.key_id,
+        })
+    }
+
+    /// The filter in the exchange format: header, bit array, the
+    /// signature block if signed, checksum.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let sig_len = self
+            .signature
+            .as_ref()
+            .map_or(0, |s| SIG_FIXED_LEN + s.issuer.len());
+        let mut out =
+            Vec::with_capacity(BLOOM_HEADER_LEN + self.bits.len() + sig_len + CHECKSUM_LEN);
+        out.extend_from_slice(&self.header());
         out.extend_from_slice(&self.bits);
+        if let Some(s) = &self.signature {
+            out.extend_from_slice(&(s.issuer.len() as u16).to_le_bytes());
+            out.extend_from_slice(s.issuer.as_bytes());
+            out.extend_from_slice(&s.created.unix_seconds().to_le_bytes());
+            out.extend_from_slice(&s.signature.key_id.0);
+            out.extend_from_slice(&s.signature.bytes);
+        }
         let sum: [u8; 32] = Sha256::digest(&out).into();
         out.extend_from_slice(&sum);
         out
@@ -306,13 +439,11 @@ impl BloomFilter {
                 bytes.len()
             ))
         })?;
-        let (m, k, n, fp_rate, tags) = parse_header(header)?;
-        let expected = BLOOM_HEADER_LEN as u64 + array_len(m) + CHECKSUM_LEN as u64;
-        if bytes.len() as u64 != expected {
-            return Err(bloom_error(format!(
-                "file is {} bytes but its header (m = {m} bits) says {expected}",
-                bytes.len()
-            )));
+        let h = parse_header(header)?;
+        let (min, max) = h.len_range();
+        let len = bytes.len() as u64;
+        if len < min || len > max {
+            return Err(bloom_error(h.length_message(len)));
         }
         let body_end = bytes.len() - CHECKSUM_LEN;
         let sum: [u8; 32] = Sha256::digest(&bytes[..body_end]).into();
@@ -321,13 +452,23 @@ impl BloomFilter {
                 "checksum mismatch: the file is truncated or corrupted",
             ));
         }
+        // In range, so the bit array fits in the bytes present.
+        let bits_end = BLOOM_HEADER_LEN + array_len(h.m) as usize;
+        let signature = if h.signed {
+            Some(parse_signature(&bytes[bits_end..body_end])?)
+        } else if bits_end != body_end {
+            return Err(bloom_error(h.length_message(len)));
+        } else {
+            None
+        };
         Ok(BloomFilter {
-            m,
-            k,
-            n,
-            fp_rate,
-            tags,
-            bits: bytes[BLOOM_HEADER_LEN..body_end].to_vec(),
+            m: h.m,
+            k: h.k,
+            n: h.n,
+            fp_rate: h.fp_rate,
+            tags: h.tags,
+            bits: bytes[BLOOM_HEADER_LEN..bits_end].to_vec(),
+            signature,
         })
     }
 
@@ -350,19 +491,16 @@ impl BloomFilter {
                 Err(e) => return Err(Error::io(path, e)),
             }
         }
-        let (m, ..) = parse_header(&header[..got]).map_err(|e| e.with_path(path))?;
-        let expected = BLOOM_HEADER_LEN as u64 + array_len(m) + CHECKSUM_LEN as u64;
+        let h = parse_header(&header[..got]).map_err(|e| e.with_path(path))?;
+        let (min, max) = h.len_range();
         let actual = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if actual != expected {
-            return Err(bloom_error(format!(
-                "file is {actual} bytes but its header (m = {m} bits) says {expected}"
-            ))
-            .with_path(path));
+        if actual < min || actual > max {
+            return Err(bloom_error(h.length_message(actual)).with_path(path));
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(usize::try_from(actual).unwrap_or(0));
         bytes.extend_from_slice(&header);
         // `take` bounds the read even if the file grows meanwhile.
-        file.take(expected - BLOOM_HEADER_LEN as u64 + 1)
+        file.take(max - BLOOM_HEADER_LEN as u64 + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(path, e))?;
         BloomFilter::from_bytes(&bytes).map_err(|e| e.with_path(path))
@@ -389,8 +527,75 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// Check a header and return (m, k, n, fp_rate, tags).
-fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64, u64), Error> {
+/// A checked header.
+struct Header {
+    m: u64,
+    k: u32,
+    n: u64,
+    fp_rate: f64,
+    tags: u64,
+    signed: bool,
+}
+
+impl Header {
+    /// The shortest and longest file this header allows.
+    fn len_range(&self) -> (u64, u64) {
+        let base = BLOOM_HEADER_LEN as u64 + array_len(self.m) + CHECKSUM_LEN as u64;
+        if self.signed {
+            let fixed = base + SIG_FIXED_LEN as u64;
+            (fixed + 1, fixed + MAX_BLOOM_ISSUER_LEN as u64)
+        } else {
+            (base, base)
+        }
+    }
+
+    fn length_message(&self, actual: u64) -> String {
+        let (min, max) = self.len_range();
+        let what = if self.signed { "signed, " } else { "" };
+        if min == max {
+            format!(
+                "file is {actual} bytes but its header ({what}m = {} bits) says {min}",
+                self.m
+            )
+        } else {
+            format!(
+                "file is {actual} bytes but its header ({what}m = {} bits) says {min} to {max}",
+                self.m
+            )
+        }
+    }
+}
+
+/// Parse the signature block (between the bit array and the checksum).
+fn parse_signature(b: &[u8]) -> Result<BloomSignature, Error> {
+    let bad = |why: &str| bloom_error(format!("bad signature block: {why}"));
+    let (len, rest) = b.split_at_checked(2).ok_or_else(|| bad("too short"))?;
+    let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+    if len == 0 || len > MAX_BLOOM_ISSUER_LEN || rest.len() != len + SIG_FIXED_LEN - 2 {
+        return Err(bad("issuer length does not match the block"));
+    }
+    let (issuer, rest) = rest.split_at(len);
+    let issuer = std::str::from_utf8(issuer).map_err(|_| bad("issuer is not UTF-8"))?;
+    if issuer.chars().any(char::is_control) {
+        return Err(bad("issuer holds control characters"));
+    }
+    let created = Timestamp::from_unix_seconds(le_u64(rest, 0) as i64);
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&rest[8..16]);
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(&rest[16..80]);
+    Ok(BloomSignature {
+        issuer: issuer.to_owned(),
+        created,
+        signature: Signature {
+            key_id: KeyId(id),
+            bytes: sig,
+        },
+    })
+}
+
+/// Check a header.
+fn parse_header(h: &[u8]) -> Result<Header, Error> {
     if h.len() < BLOOM_HEADER_LEN {
         return Err(bloom_error(format!(
             "file is {} bytes, shorter than the {BLOOM_HEADER_LEN} byte header",
@@ -407,7 +612,7 @@ fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64, u64), Error> {
         )));
     }
     let flags = u16::from_le_bytes([h[10], h[11]]);
-    if flags != 0 {
+    if flags & !BLOOM_FLAG_SIGNED != 0 {
         return Err(bloom_error(format!("unknown flags {flags:#06x}")));
     }
     let k = u32::from_le_bytes([h[12], h[13], h[14], h[15]]);
@@ -423,5 +628,12 @@ fn parse_header(h: &[u8]) -> Result<(u64, u32, u64, f64, u64), Error> {
             tags & !known
         )));
     }
-    Ok((m, k, n, fp_rate, tags))
+    Ok(Header {
+        m,
+        k,
+        n,
+        fp_rate,
+        tags,
+        signed: flags & BLOOM_FLAG_SIGNED != 0,
+    })
 }

@@ -26,8 +26,8 @@ mod export;
 mod import;
 
 pub use bloom::{
-    BLOOM_HEADER_LEN, BLOOM_MAGIC, BLOOM_VERSION, BloomFilter, BloomTag, MAX_BLOOM_BITS,
-    MAX_BLOOM_HASHES,
+    BLOOM_FLAG_SIGNED, BLOOM_HEADER_LEN, BLOOM_MAGIC, BLOOM_SIGNATURE_DOMAIN, BLOOM_VERSION,
+    BloomFilter, BloomSignature, BloomTag, MAX_BLOOM_BITS, MAX_BLOOM_HASHES, MAX_BLOOM_ISSUER_LEN,
 };
 pub use export::{
     BloomExport, ExportSource, HashedExport, RpzExport, bloom_export, hashed_export, rpz_export,

@@ -81,7 +81,24 @@ pub fn signed(mut l: List, k: &SecretKey) -> List {
     l
 }
 
-pub fn tempdir(name: &str) -> std::path::PathBuf {
+/// A scratch directory removed (with its contents) when dropped, so tests
+/// leave nothing behind in the temp dir, even when they fail.
+pub struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tempdir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!(
         "hashwall-trust-{name}-{}-{}",
         std::process::id(),
@@ -91,5 +108,5 @@ pub fn tempdir(name: &str) -> std::path::PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }

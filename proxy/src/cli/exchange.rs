@@ -6,13 +6,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use hashwall::lint::{DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint};
+
+use super::progress::Progress;
+use hashwall::lint::{
+    DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint, lint_across,
+};
 use hashwall::url::{CanonicalUrl, canonical_expression, canonical_host};
 use hashwall_lists::exchange::{
     BloomFilter, BloomTag, Canonicalize, ExportSource, ImportFormat, ImportOptions,
     MAX_KEPT_REJECTIONS, bloom_export, entry_lines, hashed_export, import_file, rpz_export,
 };
-use hashwall_lists::{Category, Jurisdiction, List, ListMeta, Policy};
+use hashwall_lists::{
+    Category, Change, ErrorKind, Jurisdiction, List, ListMeta, Policy, SecretKey, Timestamp,
+    TrustStore, commit_change, write_atomic,
+};
 
 /// `hashwall lists …` (exchange part; merged with the signing commands by
 /// the integrator).
@@ -33,11 +40,25 @@ pub enum ExchangeCommand {
 /// Runs an exchange subcommand.
 pub fn run(cmd: &ExchangeCommand) -> ExitCode {
     match cmd {
-        ExchangeCommand::Import(a) => run_import(a),
+        ExchangeCommand::Import(a) => {
+            let _progress = Progress::start(&format!("importing {}", a.input.display()), None);
+            run_import(a)
+        }
         ExchangeCommand::Export(a) => run_export(a),
         ExchangeCommand::BloomCheck(a) => run_bloom_check(a),
         ExchangeCommand::Lint(a) => run_lint(a),
     }
+}
+
+/// Load every list, counting them on the progress line.
+fn load_all(paths: &[PathBuf], progress: &Progress) -> Result<Vec<Loaded>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            progress.inc(1);
+            load(p)
+        })
+        .collect()
 }
 
 /// The engine's canonicaliser, for the list crate's exchange functions.
@@ -124,7 +145,7 @@ pub struct ImportArgs {
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error\t{msg}");
+    super::progress::message(&format!("error\t{msg}"));
     ExitCode::from(2)
 }
 
@@ -175,11 +196,13 @@ fn import_meta(a: &ImportArgs) -> Result<ListMeta, String> {
     Ok(meta)
 }
 
-/// Write `bytes` to `path`, or to standard output.
+/// Write `bytes` to `path` (atomically: a failure leaves the old file and no
+/// temporary file), or to standard output.
 fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
     match path {
-        Some(p) => std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => write_atomic(p, |w| w.write_all(bytes)).map_err(|e| e.to_string()),
         None => {
+            super::progress::hide();
             let mut out = io::stdout().lock();
             out.write_all(bytes)
                 .and_then(|()| out.flush())
@@ -214,7 +237,12 @@ pub fn run_import(a: &ImportArgs) -> ExitCode {
             got.skipped - got.rejections.len()
         );
     }
-    if let Err(e) = write_output(a.output.as_deref(), got.list.to_text().as_bytes()) {
+    let written = match &a.output {
+        // Into a list file: a change like any other, logged write-ahead.
+        Some(p) => import_into(p, &got.list, a).map_err(|e| e.to_string()),
+        None => write_output(None, got.list.to_text().as_bytes()),
+    };
+    if let Err(e) = written {
         return fail(e);
     }
     eprintln!(
@@ -225,6 +253,27 @@ pub fn run_import(a: &ImportArgs) -> ExitCode {
         got.ignored
     );
     ExitCode::SUCCESS
+}
+
+/// Replace the list file `path` with an imported list, write-ahead: a
+/// commit record in `PATH.audit` first, then the file atomically.
+fn import_into(path: &Path, list: &List, a: &ImportArgs) -> Result<(), hashwall_lists::Error> {
+    // The sequence of the list being replaced, for the log's recovery
+    // record; 0 when there is none (or it does not parse).
+    let base_sequence = List::read_file(path).map_or(0, |l| l.meta.sequence);
+    let change = Change {
+        operation: "import".to_owned(),
+        reason: format!("imported from {}", a.input.display()),
+        time: now().unwrap_or_else(|_| Timestamp::now()),
+        key_id: None,
+        base_sequence,
+        records: Vec::new(),
+    };
+    let done = commit_change(path, list, &change)?;
+    for r in &done.recovered {
+        super::progress::message(&format!("warning: {r}"));
+    }
+    Ok(())
 }
 
 /// Export formats.
@@ -255,10 +304,15 @@ pub struct ExportArgs {
     /// Bloom filter false-positive rate.
     #[arg(long, default_value_t = 0.001)]
     pub fp_rate: f64,
-    /// Sign the hashed export with this secret key (the issuer's), so that
-    /// partners can verify it against their trust store.
+    /// Sign the hashed export or the Bloom filter with this secret key (the
+    /// issuer's or exporter's), so that partners can verify it against their
+    /// trust store.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Bloom filter with --key: the exporter's name as in partners' trust
+    /// stores (default: the lists' issuer, when they all have the same).
+    #[arg(long)]
+    pub issuer: Option<String>,
 }
 
 /// A list file with its entries' line numbers.
@@ -284,15 +338,12 @@ fn load(path: &Path) -> Result<Loaded, String> {
 
 /// Runs `lists export`. Exit status 0 on success, 2 on any error.
 pub fn run_export(a: &ExportArgs) -> ExitCode {
-    let loaded = match a
-        .lists
-        .iter()
-        .map(|p| load(p))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let progress = Progress::start("reading lists", Some(a.lists.len() as u64));
+    let loaded = match load_all(&a.lists, &progress) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    progress.stage("exporting", None);
     if a.format != ExportFormat::Bloom && loaded.len() != 1 {
         return fail("the hashed and rpz exports take exactly one list");
     }
@@ -346,26 +397,79 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
                 })
                 .collect();
             match bloom_export(&sources, &canon, a.fp_rate) {
-                Ok(b) => (
-                    b.filter.to_bytes(),
-                    format!(
-                        "exported a Bloom filter of {} items: m={} bits, k={}, expected false-positive rate {:.6} ({} perceptual hashes left out)",
-                        b.items,
-                        b.filter.bits(),
-                        b.filter.hashes(),
-                        b.filter.estimated_fp_rate(),
-                        b.left_out
-                    ),
-                ),
+                Ok(mut b) => {
+                    let signed = match &a.key {
+                        Some(key) => {
+                            match sign_bloom(&mut b.filter, key, a.issuer.as_deref(), &loaded) {
+                                Ok(s) => s,
+                                Err(e) => return fail(e),
+                            }
+                        }
+                        None => "unsigned".to_owned(),
+                    };
+                    (
+                        b.filter.to_bytes(),
+                        format!(
+                            "exported a Bloom filter of {} items: m={} bits, k={}, expected false-positive rate {:.6} ({} perceptual hashes left out), {signed}",
+                            b.items,
+                            b.filter.bits(),
+                            b.filter.hashes(),
+                            b.filter.estimated_fp_rate(),
+                            b.left_out
+                        ),
+                    )
+                }
                 Err(e) => return fail(e),
             }
         }
     };
+    progress.stage("writing", None);
     if let Err(e) = write_output(a.output.as_deref(), &bytes) {
         return fail(e);
     }
+    drop(progress);
     eprintln!("{summary}");
     ExitCode::SUCCESS
+}
+
+/// The clock, or `HASHWALL_NOW` (RFC 3339) when set, as in `lists_cmd`.
+fn now() -> Result<Timestamp, String> {
+    match std::env::var("HASHWALL_NOW") {
+        Ok(s) => s.parse().map_err(|e| format!("HASHWALL_NOW: {e}")),
+        Err(_) => Ok(Timestamp::now()),
+    }
+}
+
+/// Sign an exported filter as `issuer` (default: the lists' common issuer).
+fn sign_bloom(
+    filter: &mut BloomFilter,
+    key: &Path,
+    issuer: Option<&str>,
+    lists: &[Loaded],
+) -> Result<String, String> {
+    let key = SecretKey::read_file(key).map_err(|e| e.to_string())?;
+    let issuer = match issuer {
+        Some(i) => i.to_owned(),
+        None => {
+            let first = lists
+                .first()
+                .map(|l| l.list.meta.issuer.clone())
+                .unwrap_or_default();
+            if lists.iter().any(|l| l.list.meta.issuer != first) {
+                return Err(
+                    "the lists have different issuers: name the exporter with --issuer".to_owned(),
+                );
+            }
+            first
+        }
+    };
+    filter
+        .sign(&issuer, now()?, &key)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "signed as {issuer:?} with key {}",
+        key.public_key().key_id()
+    ))
 }
 
 /// `hashwall lists bloom-check`
@@ -373,6 +477,12 @@ pub fn run_export(a: &ExportArgs) -> ExitCode {
 pub struct BloomCheckArgs {
     /// The Bloom filter file.
     pub filter: PathBuf,
+    /// Trust store to verify the filter's signature against.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// Accept an unsigned filter (files from before signing, or local ones).
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// URLs and files to test. An argument naming an existing file is a
     /// file (its MD5, SHA-1 and SHA-256 are tested); anything else is a URL
     /// (canonicalised; its expressions and domains are tested as the engine
@@ -432,6 +542,27 @@ pub fn bloom_file_maybe(filter: &BloomFilter, file: &mut impl io::Read) -> io::R
         || filter.contains(BloomTag::Sha256, &sha256))
 }
 
+/// A signed filter must verify against `--trust`; an unsigned one needs
+/// `--allow-unsigned`.
+fn check_bloom_signature(filter: &BloomFilter, a: &BloomCheckArgs) -> Result<(), String> {
+    if filter.signature().is_none() && a.allow_unsigned {
+        return Ok(());
+    }
+    let trust = match &a.trust {
+        Some(p) => TrustStore::load(p).map_err(|e| e.to_string())?,
+        None if filter.signature().is_some() => {
+            return Err("the filter is signed: pass --trust to verify it".to_owned());
+        }
+        None => TrustStore::new(),
+    };
+    let v = filter.verify(&trust, now()?).map_err(|e| match e.kind() {
+        ErrorKind::Unsigned => format!("{e} (pass --allow-unsigned to accept it)"),
+        _ => e.to_string(),
+    })?;
+    eprintln!("filter signed by {:?} with key {}", v.issuer, v.key_id);
+    Ok(())
+}
+
 /// Runs `lists bloom-check`: prints `maybe<TAB>input` or `no<TAB>input` per
 /// input (`error<TAB>input<TAB>reason` when it cannot be tested). Exit status
 /// 2 if the filter or an input could not be read, else 1 if any is `maybe`,
@@ -441,6 +572,9 @@ pub fn run_bloom_check(a: &BloomCheckArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    if let Err(e) = check_bloom_signature(&filter, a) {
+        return fail(format!("{}: {e}", a.filter.display()));
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let (mut any_maybe, mut failed) = (false, false);
     for input in &a.inputs {
@@ -552,12 +686,8 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
     if let Some(w) = warning {
         eprintln!("{w}");
     }
-    let lists = match a
-        .lists
-        .iter()
-        .map(|p| load(p))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let progress = Progress::start("reading lists", Some(a.lists.len() as u64));
+    let lists = match load_all(&a.lists, &progress) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
@@ -594,27 +724,50 @@ pub fn run_lint(a: &LintArgs) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    // Findings are printed once linting is done, with the progress line
+    // gone: on a terminal the two would share the screen.
+    let mut report = String::new();
     let mut counts = [0usize; 3];
-    for (l, name) in lists.iter().zip(&names) {
-        let input = LintInput {
+    progress.stage("linting", Some(lists.len() as u64));
+    let inputs: Vec<LintInput<'_>> = lists
+        .iter()
+        .zip(&names)
+        .map(|(l, name)| LintInput {
             list: &l.list,
             name: Some(name),
             lines: Some(&l.lines),
-        };
-        for f in lint(&input, &config) {
+        })
+        .collect();
+    // Entries in more than one of the lists, reported on the later list.
+    let across = if inputs.len() > 1 {
+        lint_across(&inputs)
+    } else {
+        Vec::new()
+    };
+    for (li, input) in inputs.iter().enumerate() {
+        progress.inc(1);
+        let mut findings = lint(input, &config);
+        findings.extend(
+            across
+                .iter()
+                .filter(|(l, _)| *l == li)
+                .map(|(_, f)| f.clone()),
+        );
+        findings.sort_by_key(|f| (f.entry, f.severity));
+        for f in findings {
             counts[f.severity as usize] += 1;
-            let _ = writeln!(
-                out,
-                "{}: {} {}: {}",
+            report.push_str(&format!(
+                "{}: {} {}: {}\n",
                 input.location(f.entry),
                 f.severity,
                 f.code,
                 f.message
-            );
+            ));
         }
     }
-    let _ = out.flush();
+    drop(progress);
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(report.as_bytes()).and_then(|()| out.flush());
     eprintln!(
         "lint: {} errors, {} warnings, {} notes in {} lists",
         counts[Severity::Error as usize],

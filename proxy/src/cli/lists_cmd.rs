@@ -6,9 +6,11 @@
 //! rollback, wrong list, truncated file, broken audit log); 2 a usage, parse
 //! or I/O error. Errors are printed as `error: FILE:LINE: message`.
 //!
-//! Mutating commands (`new`, `add`, `add-image`, `remove`, `apply`) replace the list
-//! atomically, bump its sequence (except `new`) and append to the audit log
-//! beside it (`LIST.audit`). Without `--key` a changed list is written
+//! Mutating commands (`new`, `add`, `add-image`, `remove`, `sign`, `apply`)
+//! bump the list's sequence (except `new` and `sign`) and commit the change
+//! write-ahead ([`hashwall_lists::change`]): audit records and a commit
+//! record appended to `LIST.audit` and fsynced first, then the list
+//! replaced atomically. Without `--key` a changed list is written
 //! unsigned (with a warning); `sign` signs it afterwards.
 //!
 //! `HASHWALL_NOW` (RFC 3339), when set, replaces the system clock: for
@@ -20,11 +22,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+
+use super::progress::Progress;
 use hashwall::image::{Algorithm, HashOptions, hash_image};
 use hashwall_lists::{
-    AuditOp, AuditRecord, Category, Delta, Entry, EntryKind, Error, ErrorKind, ExpiredPolicy,
-    Jurisdiction, List, ListMeta, LoadOptions, Policy, SecretKey, Timestamp, TrustStore,
-    TrustedKey, apply_file, audit, audit_path, load_verified, trust_line, write_atomic,
+    Agreement, AuditOp, AuditRecord, Category, Change, Delta, Entry, EntryKind, Error, ErrorKind,
+    ExpiredPolicy, Jurisdiction, List, ListMeta, LoadOptions, Policy, SecretKey, Timestamp,
+    TrustStore, TrustedKey, apply_file, audit_path, change, load_verified, trust_line,
+    write_atomic,
 };
 
 /// `hashwall lists …`: maintenance (keys, signatures, deltas, audit) and
@@ -267,12 +272,40 @@ pub fn run(cmd: &ListsCommand) -> ExitCode {
         ListsCommand::Exchange(cmd) => return super::exchange::run(cmd),
         ListsCommand::Publish(cmd) => return super::publish::run(cmd),
     };
-    match dispatch(cmd) {
+    let progress = Progress::start(&progress_label(cmd), None);
+    let done = dispatch(cmd, &progress);
+    // Cleared before the error line, so the two never share a line.
+    drop(progress);
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// What the progress line says while a command runs.
+fn progress_label(cmd: &MaintainCommand) -> String {
+    let name = |p: &Path| p.display().to_string();
+    match cmd {
+        MaintainCommand::Add { list, .. }
+        | MaintainCommand::Remove { list, .. }
+        | MaintainCommand::Sign { list, .. } => format!("updating {}", name(list)),
+        MaintainCommand::AddImage { list, .. } => format!("hashing images for {}", name(list)),
+        MaintainCommand::Verify { list, .. } => format!("verifying {}", name(list)),
+        MaintainCommand::Show { list, .. } | MaintainCommand::Stats { list } => {
+            format!("reading {}", name(list))
+        }
+        MaintainCommand::Diff { old, new, .. } => {
+            format!("diffing {} and {}", name(old), name(new))
+        }
+        MaintainCommand::Apply { list, delta, .. } => {
+            format!("applying {} to {}", name(delta), name(list))
+        }
+        MaintainCommand::Audit { list, .. } => format!("checking the audit log of {}", name(list)),
+        MaintainCommand::New { list, .. } => format!("creating {}", name(list)),
+        MaintainCommand::Keygen { .. } => "generating a key".to_owned(),
     }
 }
 
@@ -286,11 +319,13 @@ fn now() -> Result<Timestamp, Fail> {
 }
 
 fn out(s: &str) {
+    // Results and the progress line would share a terminal's screen.
+    super::progress::hide();
     // A closed stdout (`| head`) is not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(s.as_bytes());
 }
 
-fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
+fn dispatch(cmd: &MaintainCommand, progress: &Progress) -> Result<(), Fail> {
     match cmd {
         MaintainCommand::Keygen {
             out: prefix,
@@ -331,7 +366,13 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
                 entries: Vec::new(),
             };
             let key = key.as_deref().map(SecretKey::read_file).transpose()?;
-            save(list, &mut l, key.as_ref())?;
+            let now = l.meta.created;
+            save(
+                list,
+                &mut l,
+                key.as_ref(),
+                change("new", "", now, 0, Vec::new()),
+            )?;
             out(&format!("created {} (id {id})\n", list.display()));
             Ok(())
         }
@@ -354,11 +395,16 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
                 return Err(usage("--ref contains control characters"));
             }
             e.added = Some(now);
+            let base = l.meta.sequence;
             bump(&mut l, now)?;
             let rec = record(&l, AuditOp::Add, &e, reason, now, key.as_ref());
             l.entries.push(e);
-            save(list, &mut l, key.as_ref())?;
-            let head = audit::append(&audit_path(list), &[rec])?;
+            let head = save(
+                list,
+                &mut l,
+                key.as_ref(),
+                change("add", reason, now, base, vec![rec]),
+            )?;
             out(&format!(
                 "added to {} (sequence {}); audit head {head}\n",
                 list.display(),
@@ -372,7 +418,7 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
             reference,
             reason,
             key,
-        } => add_image(list, files, reference, reason, key.as_deref()),
+        } => add_image(list, files, reference, reason, key.as_deref(), progress),
         MaintainCommand::Remove {
             list,
             kind,
@@ -396,13 +442,18 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
                     probe.value
                 )));
             }
+            let base = l.meta.sequence;
             bump(&mut l, now)?;
             let recs: Vec<AuditRecord> = gone
                 .iter()
                 .map(|e| record(&l, AuditOp::Remove, e, reason, now, key.as_ref()))
                 .collect();
-            save(list, &mut l, key.as_ref())?;
-            let head = audit::append(&audit_path(list), &recs)?;
+            let head = save(
+                list,
+                &mut l,
+                key.as_ref(),
+                change("remove", reason, now, base, recs),
+            )?;
             out(&format!(
                 "removed {} entr{} from {} (sequence {}); audit head {head}\n",
                 gone.len(),
@@ -415,7 +466,13 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
         MaintainCommand::Sign { list, key } => {
             let key = SecretKey::read_file(key)?;
             let mut l = List::read_file(list)?;
-            save(list, &mut l, Some(&key))?;
+            let base = l.meta.sequence;
+            save(
+                list,
+                &mut l,
+                Some(&key),
+                change("sign", "", now()?, base, Vec::new()),
+            )?;
             out(&format!(
                 "signed {} with key {}\n",
                 list.display(),
@@ -444,6 +501,21 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
                 now: Some(now()?),
             };
             let (l, v) = load_verified(list, &trust, &opts)?;
+            // The list verifies on its own; say so if its audit log shows an
+            // interrupted change (the list is then the last good version).
+            if audit_path(list).exists() {
+                match change::check(list) {
+                    Ok(c) => {
+                        for note in c.notes() {
+                            super::progress::message(&format!(
+                                "note: {}: {note}",
+                                audit_path(list).display()
+                            ));
+                        }
+                    }
+                    Err(e) => super::progress::message(&format!("warning: {e}")),
+                }
+            }
             let who = match &v.signer {
                 Some(s) => format!("signed by {:?} with key {}", s.issuer, s.key_id),
                 None => "UNSIGNED (allowed)".to_owned(),
@@ -559,6 +631,9 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
         } => {
             let trust = TrustStore::load(trust)?;
             let a = apply_file(list, delta, &trust, reason, now()?)?;
+            for r in &a.recovered {
+                super::progress::message(&format!("warning: {r}"));
+            }
             out(&format!(
                 "applied {} to {}: sequence {} -> {}, -{} +{}, signed by key {}; audit head {}\n",
                 delta.display(),
@@ -574,8 +649,9 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
         }
         MaintainCommand::Audit { list, records } => {
             let path = audit_path(list);
-            let (sum, recs) = audit::read_file(&path)?;
+            let checked = change::check(list)?;
             if *records {
+                let (_, recs) = read_complete_records(&path)?;
                 let mut s = String::new();
                 for r in &recs {
                     s.push_str(&format!(
@@ -592,6 +668,23 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
                 }
                 out(&s);
             }
+            // An interrupted or pending change is the expected trace of a
+            // crash, not corruption: the list is the last good version.
+            for note in checked.notes() {
+                let (tag, text) = note.split_once(": ").unwrap_or(("note", &note));
+                out(&format!("{tag}\t{}\t{text}\n", path.display()));
+            }
+            if let Agreement::Mismatch { .. } = checked.agreement {
+                return Err(Fail {
+                    code: 1,
+                    message: format!(
+                        "{}: the list does not match its audit log {}",
+                        list.display(),
+                        path.display()
+                    ),
+                });
+            }
+            let sum = &checked.journal.summary;
             out(&format!(
                 "ok\t{}\t{} records, head {}\n",
                 path.display(),
@@ -601,6 +694,24 @@ fn dispatch(cmd: &MaintainCommand) -> Result<(), Fail> {
             Ok(())
         }
     }
+}
+
+/// The complete records of a log (a torn last line left out: `check`
+/// reports it).
+fn read_complete_records(
+    path: &Path,
+) -> Result<(hashwall_lists::audit::AuditSummary, Vec<AuditRecord>), Fail> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(usage(format!("{}: {e}", path.display()))),
+    };
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    hashwall_lists::audit::read_records(&bytes[..end]).map_err(|e| {
+        let mut f = Fail::from(e);
+        f.message = format!("{}: {}", path.display(), f.message);
+        f
+    })
 }
 
 fn keygen(prefix: &Path, issuer: &str) -> Result<(), Fail> {
@@ -651,6 +762,7 @@ fn add_image(
     reference: &str,
     reason: &str,
     key: Option<&Path>,
+    progress: &Progress,
 ) -> Result<(), Fail> {
     let key = key.map(SecretKey::read_file).transpose()?;
     let mut l = List::read_file(list)?;
@@ -667,7 +779,12 @@ fn add_image(
     let mut new: Vec<Entry> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
     let mut report = String::new();
+    progress.stage(
+        &format!("hashing images for {}", list.display()),
+        Some(files.len() as u64),
+    );
     for path in files {
+        progress.inc(1);
         let hashes = std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| hash_image(&bytes, &opts).map_err(|e| e.to_string()));
@@ -693,10 +810,10 @@ fn add_image(
             if let Some(q) = h.quality {
                 report.push_str(&format!(" quality={q}"));
                 if q < PDQ_MIN_QUALITY {
-                    eprintln!(
+                    progress.note(&format!(
                         "warning: {}: PDQ quality {q} is below {PDQ_MIN_QUALITY}; it will match poorly",
                         path.display()
-                    );
+                    ));
                 }
             }
             if known {
@@ -708,14 +825,19 @@ fn add_image(
         report.push('\n');
     }
     if !new.is_empty() {
+        let base = l.meta.sequence;
         bump(&mut l, now)?;
         let recs: Vec<AuditRecord> = new
             .iter()
             .map(|e| record(&l, AuditOp::Add, e, reason, now, key.as_ref()))
             .collect();
         l.entries.extend(new.iter().cloned());
-        save(list, &mut l, key.as_ref())?;
-        let head = audit::append(&audit_path(list), &recs)?;
+        let head = save(
+            list,
+            &mut l,
+            key.as_ref(),
+            change("add-image", reason, now, base, recs),
+        )?;
         report.push_str(&format!(
             "added {} entr{} to {} (sequence {}); audit head {head}\n",
             new.len(),
@@ -775,21 +897,49 @@ fn record(
     }
 }
 
-/// Sign (or, without a key, drop the now stale signature) and replace the
-/// file atomically.
-fn save(path: &Path, l: &mut List, key: Option<&SecretKey>) -> Result<(), Fail> {
+/// A change for [`save`]; its key is filled in there.
+fn change(
+    operation: &str,
+    reason: &str,
+    now: Timestamp,
+    base_sequence: u64,
+    records: Vec<AuditRecord>,
+) -> Change {
+    Change {
+        operation: operation.to_owned(),
+        reason: reason.to_owned(),
+        time: now,
+        key_id: None,
+        base_sequence,
+        records,
+    }
+}
+
+/// Sign (or, without a key, drop the now stale signature), then commit the
+/// change write-ahead: audit log first, then the list replaced atomically.
+/// Returns the audit head.
+fn save(
+    path: &Path,
+    l: &mut List,
+    key: Option<&SecretKey>,
+    mut change: Change,
+) -> Result<String, Fail> {
     match key {
         Some(k) => l.sign(k),
         None => {
             if let Some(sig) = l.meta.signature.take() {
-                eprintln!(
+                super::progress::message(&format!(
                     "warning: {} was signed by key {}; it is now UNSIGNED (pass --key or run `hashwall lists sign`)",
                     path.display(),
                     sig.key_id
-                );
+                ));
             }
         }
     }
-    write_atomic(path, |w| l.write_text(w))?;
-    Ok(())
+    change.key_id = key.map(|k| k.public_key().key_id());
+    let done = hashwall_lists::commit_change(path, l, &change)?;
+    for r in &done.recovered {
+        super::progress::message(&format!("warning: {r}"));
+    }
+    Ok(done.head)
 }

@@ -6,6 +6,7 @@ pub mod hash;
 pub mod lists;
 pub mod lists_cmd;
 pub mod matching;
+pub mod progress;
 pub mod publish;
 pub mod publish_files;
 pub mod serve;

@@ -22,9 +22,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hashwall_lists::{
-    AuditRecord, Delta, List, Timestamp, audit, audit_path, check_list, write_atomic,
-};
+use hashwall_lists::{AuditRecord, Change, Delta, List, Timestamp, check_list, commit_change};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -294,8 +292,9 @@ impl Subscription {
                 ),
             ));
         }
+        let base = local.as_ref().map_or(0, |l| l.meta.sequence);
         let new = self.catch_up(client, &manifest, local).await?;
-        let seq = self.store(new).await?;
+        let seq = self.store(new, base).await?;
         if let Some(lists) = lists {
             let report = lists.reload("subscription").await;
             if !report.ok {
@@ -440,21 +439,33 @@ impl Subscription {
     }
 
     /// Verifies `new` like a list file (signature, issuer's key, expiry),
-    /// then replaces the cache with it and appends to its audit log.
-    async fn store(self: &Arc<Self>, new: (List, Vec<AuditRecord>)) -> Result<u64, Failure> {
+    /// then replaces the cache with it, write-ahead: the audit records and
+    /// their commit go to the cache's audit log first (`FORMAT.md`,
+    /// "Write-ahead order"), so a crash leaves the last good copy and a
+    /// log that says so. `base` is the sequence of the copy being replaced.
+    async fn store(
+        self: &Arc<Self>,
+        new: (List, Vec<AuditRecord>),
+        base: u64,
+    ) -> Result<u64, Failure> {
         let this = Arc::clone(self);
         blocking(move || {
             let (list, records) = new;
             let (store, opts) = this.cache.trust().map_err(|e| fail("trust_store", e))?;
             check_list(&list, &store, &opts)
                 .map_err(|e| fail(reason_of(&e), format!("{}: {e}", list.meta.id)))?;
-            let path = &this.cache.path;
-            write_atomic(path, |w| list.write_text(w))
+            let change = Change {
+                operation: "subscription".to_owned(),
+                reason: format!("subscription to {}", this.url.base),
+                time: Timestamp::now(),
+                key_id: list.meta.signature.as_ref().map(|s| s.key_id),
+                base_sequence: base,
+                records,
+            };
+            let done = commit_change(&this.cache.path, &list, &change)
                 .map_err(|e| fail("cache_write", e.to_string()))?;
-            // The list is in place; a broken audit log must not hold the
-            // lists back, but it is said.
-            if let Err(e) = audit::append(&audit_path(path), &records) {
-                tracing::error!(error = %e, "subscription: cannot append to the cache's audit log");
+            for r in &done.recovered {
+                tracing::warn!(subscription = %this.url.base, "cache audit log repaired: {r}");
             }
             Ok(list.meta.sequence)
         })
