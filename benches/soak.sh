@@ -27,7 +27,7 @@ CONNS="${CONNS:-32}"
 ENTRIES="${ENTRIES:-100000}"
 RELOAD_SECS="${RELOAD_SECS:-3}"
 SAMPLE_SECS="${SAMPLE_SECS:-5}"
-WARMUP_SECS="${WARMUP_SECS:-15}"
+WARMUP_SECS="${WARMUP_SECS:-30}"
 RSS_FACTOR_PCT="${RSS_FACTOR_PCT:-125}"
 RSS_SLACK_KIB="${RSS_SLACK_KIB:-32768}"
 TOKEN="soak-$$-$RANDOM"
@@ -114,20 +114,12 @@ cat > "$WORK/absolute.lua" <<LUA
 wrk.path = "http://127.0.0.1:$UP_PORT/page.html"
 LUA
 
-echo "== warm-up ${WARMUP_SECS}s"
-wrk -t1 -c"$CONNS" -d"${WARMUP_SECS}s" -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT" > /dev/null
-RSS_START="$(rss_kib "$HW_PID")"
-RELOADS_BEFORE="$(metric hashwall_reloads_total 'result="success"')"
-
-echo "== soak: ${DURATION}s, ${CONNS} connections, reload every ${RELOAD_SECS}s, RSS every ${SAMPLE_SECS}s"
-wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT" > "$WORK/wrk.out" &
-WRK_PID=$!
-PIDS+=("$WRK_PID")
-
-# Reload driver: a new sequence each time, so every trigger is a real load.
+# Reload driver, running through warm-up and soak: a new sequence each time,
+# so every trigger is a real load.
+touch "$WORK/running"
 (
   n=0
-  while kill -0 "$WRK_PID" 2>/dev/null; do
+  while [ -e "$WORK/running" ]; do
     sleep "$RELOAD_SECS"
     n=$((n + 1))
     case $((n % 3)) in
@@ -141,6 +133,19 @@ PIDS+=("$WRK_PID")
 ) &
 PIDS+=($!)
 
+# Warm-up, with reloads: the baseline RSS includes a reload's peak (two
+# snapshots alive at once) and the allocator's settled arenas.
+echo "== warm-up ${WARMUP_SECS}s (with reloads)"
+wrk -t1 -c"$CONNS" -d"${WARMUP_SECS}s" -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT" > /dev/null
+RSS_START="$(rss_kib "$HW_PID")"
+RELOADS_BEFORE="$(metric hashwall_reloads_total 'result="success"')"
+TRIGGERS_BEFORE="$(cat "$WORK/triggers" 2>/dev/null || echo 0)"
+
+echo "== soak: ${DURATION}s, ${CONNS} connections, reload every ${RELOAD_SECS}s, RSS every ${SAMPLE_SECS}s"
+wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$WORK/absolute.lua" "http://127.0.0.1:$HW_PORT" > "$WORK/wrk.out" &
+WRK_PID=$!
+PIDS+=("$WRK_PID")
+
 # RSS sampler (in this shell, so the samples are at hand).
 : > "$WORK/rss"
 while kill -0 "$WRK_PID" 2>/dev/null; do
@@ -148,6 +153,7 @@ while kill -0 "$WRK_PID" 2>/dev/null; do
   sleep "$SAMPLE_SECS"
 done
 wait "$WRK_PID" || true
+rm -f "$WORK/running"
 sleep 1
 RSS_END="$(rss_kib "$HW_PID")"
 echo "$RSS_END" >> "$WORK/rss"
@@ -158,7 +164,7 @@ NON2XX="$(awk '/Non-2xx/ {print $5}' "$WORK/wrk.out")"; NON2XX="${NON2XX:-0}"
 SOCKERR="$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$WORK/wrk.out")"; SOCKERR="${SOCKERR:-0}"
 RELOADS="$(( $(metric hashwall_reloads_total 'result="success"') - RELOADS_BEFORE ))"
 FAILED_RELOADS="$(metric hashwall_reloads_total 'result="failure"')"
-TRIGGERS="$(cat "$WORK/triggers" 2>/dev/null || echo 0)"
+TRIGGERS="$(( $(cat "$WORK/triggers" 2>/dev/null || echo 0) - TRIGGERS_BEFORE ))"
 read -r RSS_MIN RSS_MAX < <(sort -n "$WORK/rss" | awk 'NR == 1 {min = $1} {max = $1} END {print min, max}')
 BOUND=$(( RSS_START * RSS_FACTOR_PCT / 100 + RSS_SLACK_KIB ))
 
@@ -167,7 +173,8 @@ echo "non-2xx         $NON2XX"
 echo "socket errors   $SOCKERR"
 echo "reload triggers $TRIGGERS; reloads counted $RELOADS; failed reloads $FAILED_RELOADS"
 echo "RSS KiB         start $RSS_START  min $RSS_MIN  max $RSS_MAX  end $RSS_END  (bound $BOUND, samples $(wc -l < "$WORK/rss"))"
-[ -s "$WORK/reload-errors" ] && cat "$WORK/reload-errors"
+echo "RSS MiB per minute: $(awk -v per=$((60 / SAMPLE_SECS)) '(NR - 1) % per == 0 { printf "%.0f ", $1 / 1024 }' "$WORK/rss")"
+if [ -s "$WORK/reload-errors" ]; then cat "$WORK/reload-errors"; fi
 
 status=0
 if [ "$NON2XX" != 0 ] || [ "$SOCKERR" != 0 ] || [ -z "$REQS" ]; then

@@ -247,6 +247,12 @@ fn a_decompression_bomb_in_every_format_is_refused_before_allocation() {
         let bytes = make();
         assert!(bytes.len() < 64 << 10, "{name}: small file");
         let (r, used) = measured(|| hash_image(&bytes, &pdq_only()));
+        eprintln!(
+            "bomb {name}: {} bytes in, refused; allocated {} bytes in all, largest {}",
+            bytes.len(),
+            used.total,
+            used.largest
+        );
         assert_eq!(kind_of(r), Err(ImageErrorKind::TooLarge), "{name}");
         // The claimed canvases are 1–30 GB; refusing it up front costs a
         // few small buffers.
@@ -465,6 +471,14 @@ fn an_animated_gif_with_5000_frames_costs_one_frame() {
     let (anim_hash, anim_used) = measured(|| pdq(&anim));
     // A hang guard only; the real check is the allocation count below.
     assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+    eprintln!(
+        "gif: 5000 frames ({} bytes) allocated {} bytes in {:?}; 1 frame ({} bytes) {} bytes",
+        anim.len(),
+        anim_used.total,
+        t.elapsed(),
+        still.len(),
+        still_used.total
+    );
     assert_eq!(anim_hash, still_hash, "the first frame is what is hashed");
     // The counter sees the decode (at least one RGB canvas) …
     assert!(still_used.total >= 200 * 150 * 3, "{}", still_used.total);

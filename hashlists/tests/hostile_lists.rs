@@ -276,6 +276,7 @@ fn an_enormous_line_is_refused_without_copying_it() {
     let before = ALLOCATED.load(Ordering::Relaxed);
     let e = load_verified(&path, &trust(), &o).unwrap_err();
     let used = ALLOCATED.load(Ordering::Relaxed) - before;
+    eprintln!("64 MiB line: {e}; {used} bytes allocated");
     assert_eq!(
         (e.kind(), e.line()),
         (ErrorKind::LineTooLong, Some(3)),

@@ -142,6 +142,11 @@ async fn hostile_requests_table() {
             Want::Status(403),
         ),
         (
+            "CONNECT to [::1]:443 (allowed port, nothing listening)",
+            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n".into(),
+            Want::Status(502),
+        ),
+        (
             "CONNECT to an IPv6 literal without brackets",
             "CONNECT ::1:443 HTTP/1.1\r\nHost: x\r\n\r\n".into(),
             Want::Status(400),
@@ -507,6 +512,7 @@ async fn upstream_faults_give_a_clean_error_and_no_hang() {
             tokio::spawn(async move { fetch_raw(addr, &format!("http://{bad}/fault")).await });
         still_serves(proxy.addr, up).await;
         let (got, complete, took) = faulty.await.unwrap();
+        eprintln!("fault {fault:?}: status {got}, body complete {complete}, {took:?}");
         assert_eq!(got, status, "{fault:?}");
         if cut {
             // The head was already sent: the body is cut short, the
