@@ -235,7 +235,8 @@ fn tiff_bomb() -> Vec<u8> {
 
 #[test]
 fn a_decompression_bomb_in_every_format_is_refused_before_allocation() {
-    let cases: [(&str, fn() -> Vec<u8>); 6] = [
+    type Make = fn() -> Vec<u8>;
+    let cases: [(&str, Make); 6] = [
         ("png 100000x100000", png_bomb),
         ("jpeg 65000x65000", jpeg_bomb),
         ("gif 65000x65000", gif_bomb),

@@ -321,7 +321,11 @@ mod tests {
         for step in [1, 2, 7, 64, SMUGGLE.len()] {
             let (out, refused) = feed(SMUGGLE, step);
             assert_eq!(refused, 1, "step {step}");
-            let end = SMUGGLE.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 3;
+            let end = SMUGGLE
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("a head end")
+                + 3;
             assert_eq!(out[end], POISON);
             assert_eq!(out[..end], SMUGGLE[..end]);
         }
