@@ -10,6 +10,7 @@
 pub mod acl;
 pub mod admin;
 pub mod config;
+pub mod framing;
 pub mod headers;
 pub mod images;
 pub mod lists;
@@ -292,8 +293,11 @@ async fn serve_connection(
     }
     let conn_info = Arc::new(ConnInfo { peer, allowed });
     let activity = Activity::new();
-    let io = TokioIo::new(TrackedIo::new(stream, Arc::clone(&activity)));
     let limits = &shared.config.limits;
+    let io = TokioIo::new(framing::FramingGuard::new(
+        TrackedIo::new(stream, Arc::clone(&activity)),
+        limits.max_request_header_bytes,
+    ));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())

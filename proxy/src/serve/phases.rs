@@ -149,6 +149,14 @@ fn request_filter(shared: &Shared, req: &Request<Incoming>) -> Result<Target, Ea
         let Some(auth) = req.uri().authority() else {
             return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
         };
+        // authority-form is host:port only (RFC 9112 §3.2.3): user
+        // information there is a disguise, not something to strip.
+        if auth.as_str().contains('@') {
+            return Err(bad(
+                StatusCode::BAD_REQUEST,
+                "CONNECT needs host:port, without user information.",
+            ));
+        }
         let Some(port) = auth.port_u16() else {
             return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
         };

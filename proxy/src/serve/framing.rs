@@ -1,0 +1,371 @@
+//! Refusing ambiguous request framing before hyper reads it.
+//!
+//! A request carrying both `Content-Length` and `Transfer-Encoding` is the
+//! classic request-smuggling vector: a front end and a back end that pick
+//! different headers see different request boundaries. hyper 1 resolves it
+//! itself — it drops the `Content-Length`, reads the body as chunked and
+//! closes the connection afterwards — but it removes the evidence, so the
+//! proxy cannot refuse such a request with 400 as RFC 9112 §6.1 allows.
+//!
+//! [`FramingGuard`] sits between the client socket and hyper and follows the
+//! request stream: it collects each request head (up to the configured head
+//! size), parses it with `httparse` (hyper's own parser), and skips the body
+//! by its framing (`Content-Length` bytes, or chunked). When a head carries
+//! both framing headers, it changes the head's final line feed, the byte that
+//! completes the head and so is always in the current read, into a byte no
+//! parser accepts there: hyper then refuses the head with 400 and closes the
+//! connection, before any of it reaches the proxy logic or an upstream.
+//!
+//! Whenever the stream stops looking like requests it can follow (a
+//! `CONNECT` tunnel, an `Upgrade`, a head too large or malformed, which
+//! hyper refuses by itself) the guard stops looking and passes bytes
+//! through untouched.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The byte written over a conflicting head's final line feed: after the
+/// CR that ends the header block a parser requires LF, so this is an error.
+const POISON: u8 = b'(';
+
+/// Most header fields parsed per head; more and hyper refuses the head.
+const MAX_FIELDS: usize = 256;
+
+/// Where in the request stream the guard is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Collecting a request head.
+    Head,
+    /// Skipping this many body bytes.
+    Body(u64),
+    /// In a chunked body: reading a chunk-size line.
+    ChunkSize { size: u64, digits: u8, ext: bool },
+    /// Skipping chunk data.
+    ChunkData(u64),
+    /// Skipping the line end after chunk data.
+    ChunkEnd,
+    /// In the trailer section; `empty` while the current line is empty.
+    Trailer { empty: bool },
+    /// No longer following the stream.
+    Passthrough,
+}
+
+/// An I/O wrapper that makes hyper refuse requests with both
+/// `Content-Length` and `Transfer-Encoding` (see the module documentation).
+#[derive(Debug)]
+pub struct FramingGuard<T> {
+    inner: T,
+    state: State,
+    head: Vec<u8>,
+    max_head: usize,
+    /// Heads refused so far (for tests and logs).
+    refused: u64,
+}
+
+impl<T> FramingGuard<T> {
+    /// Wraps `inner`; heads longer than `max_head` bytes are not inspected
+    /// (hyper answers 431 to them).
+    pub fn new(inner: T, max_head: usize) -> FramingGuard<T> {
+        FramingGuard {
+            inner,
+            state: State::Head,
+            head: Vec::new(),
+            max_head,
+            refused: 0,
+        }
+    }
+
+    /// How many request heads were poisoned on this connection.
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    /// Follows `bytes`, the next bytes the client sent; may change one of
+    /// them to make the head it completes unparseable.
+    fn scan(&mut self, bytes: &mut [u8]) {
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.state {
+                State::Passthrough => return,
+                State::Head => {
+                    let b = bytes[i];
+                    self.head.push(b);
+                    if self.head.len() > self.max_head {
+                        self.state = State::Passthrough;
+                        self.head = Vec::new();
+                        return;
+                    }
+                    if b == b'\n'
+                        && (self.head.ends_with(b"\n\r\n") || self.head.ends_with(b"\n\n"))
+                    {
+                        self.end_of_head(&mut bytes[i]);
+                    }
+                    i += 1;
+                }
+                State::Body(n) | State::ChunkData(n) => {
+                    let take = n.min((bytes.len() - i) as u64);
+                    i += take as usize;
+                    let left = n - take;
+                    self.state = match self.state {
+                        State::Body(_) if left == 0 => State::Head,
+                        State::Body(_) => State::Body(left),
+                        _ if left == 0 => State::ChunkEnd,
+                        _ => State::ChunkData(left),
+                    };
+                }
+                State::ChunkEnd => {
+                    if bytes[i] == b'\n' {
+                        self.state = State::ChunkSize {
+                            size: 0,
+                            digits: 0,
+                            ext: false,
+                        };
+                    }
+                    i += 1;
+                }
+                State::ChunkSize { size, digits, ext } => {
+                    let b = bytes[i];
+                    i += 1;
+                    self.state = match b {
+                        b'\n' if digits == 0 => State::Passthrough,
+                        b'\n' if size == 0 => State::Trailer { empty: true },
+                        b'\n' => State::ChunkData(size),
+                        _ if ext => self.state,
+                        b';' | b' ' | b'\t' | b'\r' => State::ChunkSize {
+                            size,
+                            digits,
+                            ext: true,
+                        },
+                        _ => match (b as char).to_digit(16) {
+                            Some(d) if digits < 15 => State::ChunkSize {
+                                size: size * 16 + u64::from(d),
+                                digits: digits + 1,
+                                ext,
+                            },
+                            _ => State::Passthrough,
+                        },
+                    };
+                }
+                State::Trailer { empty } => {
+                    let b = bytes[i];
+                    i += 1;
+                    self.state = match b {
+                        b'\n' if empty => State::Head,
+                        b'\n' => State::Trailer { empty: true },
+                        b'\r' => State::Trailer { empty },
+                        _ => State::Trailer { empty: false },
+                    };
+                }
+            }
+        }
+    }
+
+    /// The head buffer ends with an empty line: parse it and decide what
+    /// follows. `last` is the line feed that completed it.
+    fn end_of_head(&mut self, last: &mut u8) {
+        let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
+        let mut req = httparse::Request::new(&mut fields);
+        let next = match req.parse(&self.head) {
+            // Only empty lines so far (allowed before a request line).
+            Ok(httparse::Status::Partial) => return,
+            Ok(httparse::Status::Complete(_)) => {
+                let framing = Framing::of(&req);
+                if framing.length.is_some() && framing.transfer_encoding {
+                    *last = POISON;
+                    self.refused += 1;
+                    tracing::debug!(
+                        "request with both Content-Length and Transfer-Encoding refused"
+                    );
+                    State::Passthrough
+                } else if req.method == Some("CONNECT") || framing.upgrade || framing.invalid {
+                    State::Passthrough
+                } else if framing.transfer_encoding {
+                    State::ChunkSize {
+                        size: 0,
+                        digits: 0,
+                        ext: false,
+                    }
+                } else {
+                    match framing.length {
+                        Some(n) if n > 0 => State::Body(n),
+                        _ => State::Head,
+                    }
+                }
+            }
+            Err(_) => State::Passthrough,
+        };
+        self.state = next;
+        self.head.clear();
+    }
+}
+
+/// What a request head says about its body.
+struct Framing {
+    /// The `Content-Length`, when present and valid.
+    length: Option<u64>,
+    /// Whether a `Transfer-Encoding` field is present.
+    transfer_encoding: bool,
+    /// Whether an `Upgrade` field is present.
+    upgrade: bool,
+    /// Framing the guard cannot follow (hyper refuses it anyway).
+    invalid: bool,
+}
+
+impl Framing {
+    fn of(req: &httparse::Request<'_, '_>) -> Framing {
+        let mut f = Framing {
+            length: None,
+            transfer_encoding: false,
+            upgrade: false,
+            invalid: false,
+        };
+        for h in req.headers.iter() {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                let parsed = std::str::from_utf8(h.value)
+                    .ok()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse::<u64>().ok());
+                match (parsed, f.length) {
+                    (Some(n), None) => f.length = Some(n),
+                    (Some(n), Some(m)) if n == m => {}
+                    _ => f.invalid = true,
+                }
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                f.transfer_encoding = true;
+                let chunked_last = std::str::from_utf8(h.value).ok().is_some_and(|v| {
+                    v.rsplit(',')
+                        .next()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case("chunked"))
+                });
+                if !chunked_last {
+                    f.invalid = true;
+                }
+            } else if h.name.eq_ignore_ascii_case("upgrade") {
+                f.upgrade = true;
+            }
+        }
+        f
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for FramingGuard<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && self.state != State::Passthrough {
+            let new = &mut buf.filled_mut()[before..];
+            self.scan(new);
+        }
+        r
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for FramingGuard<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `stream` in pieces of `step` bytes; returns what hyper would
+    /// read and how many heads were refused.
+    fn feed(stream: &[u8], step: usize) -> (Vec<u8>, u64) {
+        let mut g = FramingGuard::new((), 65_536);
+        let mut out = stream.to_vec();
+        for piece in out.chunks_mut(step) {
+            g.scan(piece);
+        }
+        (out, g.refused())
+    }
+
+    const SMUGGLE: &[u8] =
+        b"POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+
+    #[test]
+    fn a_conflicting_head_is_poisoned_at_its_last_byte_whatever_the_reads() {
+        for step in [1, 2, 7, 64, SMUGGLE.len()] {
+            let (out, refused) = feed(SMUGGLE, step);
+            assert_eq!(refused, 1, "step {step}");
+            let end = SMUGGLE
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("a head end")
+                + 3;
+            assert_eq!(out[end], POISON);
+            assert_eq!(out[..end], SMUGGLE[..end]);
+        }
+    }
+
+    #[test]
+    fn the_guard_follows_bodies_and_pipelined_requests() {
+        let mut stream = Vec::new();
+        stream.extend_from_slice(b"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n");
+        // A body holding text that looks like a conflicting head.
+        stream.extend_from_slice(b"POST http://a/ HTTP/1.1\r\nContent-Length: ");
+        stream.extend_from_slice(SMUGGLE.len().to_string().as_bytes());
+        stream.extend_from_slice(b"\r\n\r\n");
+        stream.extend_from_slice(SMUGGLE);
+        // Chunked with an extension and a trailer, carrying the same text.
+        stream.extend_from_slice(b"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        stream.extend_from_slice(format!("{:x};ext=1\r\n", SMUGGLE.len()).as_bytes());
+        stream.extend_from_slice(SMUGGLE);
+        stream.extend_from_slice(b"\r\n0\r\nX-Trailer: 1\r\n\r\n");
+        let clean = stream.clone();
+        // Then a real conflicting request.
+        stream.extend_from_slice(SMUGGLE);
+        for step in [1, 3, 100, stream.len()] {
+            let (out, refused) = feed(&stream, step);
+            assert_eq!(refused, 1, "step {step}");
+            assert_eq!(out[..clean.len()], clean[..], "bodies untouched");
+        }
+    }
+
+    #[test]
+    fn tunnels_and_unfollowable_streams_pass_through() {
+        let mut connect = b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n".to_vec();
+        connect.extend_from_slice(SMUGGLE);
+        assert_eq!(feed(&connect, 5), (connect.clone(), 0));
+        let mut bad = b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".to_vec();
+        bad.extend_from_slice(SMUGGLE);
+        assert_eq!(feed(&bad, 5).1, 0);
+        // Only empty lines, then a conflicting head.
+        let mut lead = b"\r\n\r\n".to_vec();
+        lead.extend_from_slice(SMUGGLE);
+        assert_eq!(feed(&lead, 1).1, 1);
+    }
+}
