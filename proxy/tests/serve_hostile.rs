@@ -346,17 +346,25 @@ async fn hostile_images_fail_open_or_closed_as_configured() {
             Bytes::from_static(b"<html><script>alert(1)</script></html>"),
         ),
     );
-    // A listed image labelled as HTML: only image/* and untyped or generic
-    // bodies are scanned, so it passes (a stated limitation, PROXY.md).
+    // A listed image labelled as HTML: sniffed (`sniff = "all"`, the
+    // default) and blocked; a real page passes untouched.
     pages.insert("/png-as-html", ("text/html", listed.clone()));
+    pages.insert(
+        "/page.html",
+        (
+            "text/html",
+            Bytes::from_static(b"<html><body>hello</body></html>"),
+        ),
+    );
     pages.insert("/oversized.png", ("image/png", png(600, 600, 3, true)));
     let up = site(pages).await;
     // (path, outcome counted, status fail-open, status fail-closed)
-    let cases: [(&str, Option<&str>, u16, u16); 5] = [
+    let cases: [(&str, Option<&str>, u16, u16); 6] = [
         ("/listed.png", Some("matched"), 451, 451),
         ("/bomb.png", Some("too_large"), 200, 403),
         ("/html-as-png", Some("undecodable"), 200, 403),
-        ("/png-as-html", None, 200, 200),
+        ("/png-as-html", Some("matched"), 451, 451),
+        ("/page.html", None, 200, 200),
         ("/oversized.png", Some("too_large"), 200, 403),
     ];
     for mode in ["open", "closed"] {
@@ -399,6 +407,28 @@ async fn hostile_images_fail_open_or_closed_as_configured() {
         still_serves(proxy.addr, up).await;
         proxy.stop().await;
     }
+
+    // `sniff = "generic"`: a type other than image/* or a generic one is
+    // trusted, so the mislabelled image passes; image/* is still scanned.
+    let dir = TempDir::new("hostile-img-generic");
+    let list = dir.write(
+        "img.list",
+        &format!("# issuer: Hotline\n# category: csam\n# policy: block\npdq {pdq} IMG-1\n"),
+    );
+    let proxy = Proxy::start(&base_config(
+        &dir,
+        &format!(
+            "[images]\nsniff = \"generic\"\n[[list]]\npath = {:?}\nallow_unsigned = true\n",
+            list.display().to_string()
+        ),
+    ))
+    .await;
+    for (path, want) in [("/png-as-html", 200), ("/listed.png", 451)] {
+        let mut c = ProxyConn::open(proxy.addr).await;
+        let (status, _, _) = c.get(&format!("http://{up}{path}")).await.unwrap();
+        assert_eq!(status, want, "{path} with sniff = generic");
+    }
+    proxy.stop().await;
 }
 
 // ---------------------------------------------------------------------------

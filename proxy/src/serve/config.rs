@@ -74,6 +74,21 @@ pub struct ImagesConfig {
     /// An image that cannot be scanned (too large, undecodable, pool
     /// saturated, timeout): `open` forwards it, `closed` answers 403.
     pub on_unscannable: FailMode,
+    /// Which bodies not typed `image/*` are checked for image magic bytes:
+    /// `all` (any type: a server cannot slip a listed image past by
+    /// calling it `text/html`) or `generic` (only a missing or generic
+    /// type such as `application/octet-stream`).
+    pub sniff: Sniff,
+}
+
+/// `[images] sniff`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Sniff {
+    /// Every body not typed `image/*`.
+    All,
+    /// Only bodies with no type or a generic one.
+    Generic,
 }
 
 impl ImagesConfig {

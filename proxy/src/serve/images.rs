@@ -26,7 +26,7 @@ use hyper::header::{self, HeaderMap};
 use hyper::{Method, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::config::{FailMode, ImagesConfig, secs};
+use super::config::{FailMode, ImagesConfig, Sniff, secs};
 use super::metrics::ImageOutcome;
 use super::stop_page::{error_page, full};
 use super::{BoxError, ProxyBody};
@@ -146,11 +146,11 @@ impl Scanner {
 enum Candidate {
     /// `image/*`: scan.
     Image,
-    /// Missing or generic: scan if the magic bytes are an image's.
+    /// Anything else: scan if the magic bytes are an image's.
     Sniff,
 }
 
-fn candidate(headers: &HeaderMap) -> Option<Candidate> {
+fn candidate(headers: &HeaderMap, sniff: Sniff) -> Option<Candidate> {
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Some(Candidate::Sniff);
     };
@@ -169,9 +169,9 @@ fn candidate(headers: &HeaderMap) -> Option<Candidate> {
         "binary/octet-stream",
         "application/unknown",
     ];
-    generic
-        .iter()
-        .any(|g| essence.eq_ignore_ascii_case(g))
+    // Browsers sniff what an `<img>` receives whatever its type, so with
+    // `sniff = "all"` a mislabelled image is no way around the lists.
+    (sniff == Sniff::All || generic.iter().any(|g| essence.eq_ignore_ascii_case(g)))
         .then_some(Candidate::Sniff)
 }
 
@@ -217,7 +217,7 @@ pub fn wants_scan(
     {
         return None;
     }
-    candidate(headers)?;
+    candidate(headers, scanner.config.sniff)?;
     // No image entry in any list: nothing to hash for, so nothing is held
     // back (image scanning costs nothing until a list needs it).
     let options = snapshot.image_options();
@@ -243,7 +243,7 @@ where
 {
     let cap = scanner.config.max_bytes;
     let mut held = Held::new(Arc::clone(&scanner.budget));
-    let Some(kind) = candidate(headers) else {
+    let Some(kind) = candidate(headers, scanner.config.sniff) else {
         return Filtered::Pass(body.boxed_unsync());
     };
     if kind == Candidate::Sniff {
@@ -522,6 +522,10 @@ where
             .map_or(SizeHint::with_exact(0), Body::size_hint);
         let lower = hint.lower().saturating_add(held);
         let upper = hint.upper().map(|u| u.saturating_add(held));
+        // A fresh hint: raising the lower bound of an exact one above its
+        // upper bound first would trip `SizeHint`'s assertion (a panic in
+        // the connection task for every sniffed body with a Content-Length).
+        hint = SizeHint::new();
         hint.set_lower(lower);
         if let Some(u) = upper {
             hint.set_upper(u);
@@ -549,31 +553,37 @@ mod tests {
     }
 
     #[test]
+    fn held_prefix_keeps_an_exact_size_hint() {
+        let rest = http_body_util::Full::new(Bytes::from_static(&[7u8; 20]))
+            .map_err(|e: std::convert::Infallible| -> BoxError { match e {} });
+        let body = Prefixed {
+            prefix: VecDeque::from([Bytes::from_static(b"<html><body>")]),
+            rest: Some(rest),
+        };
+        let hint = body.size_hint();
+        assert_eq!((hint.lower(), hint.upper()), (32, Some(32)));
+    }
+
+    #[test]
     fn content_types() {
+        let set = |h: &mut HeaderMap, v: &'static str| {
+            h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(v));
+        };
         let mut h = HeaderMap::new();
-        assert_eq!(candidate(&h), Some(Candidate::Sniff));
-        h.insert(
-            header::CONTENT_TYPE,
-            "IMAGE/JPEG; q=1"
-                .parse()
-                .unwrap_or(header::HeaderValue::from_static("x")),
-        );
-        assert_eq!(candidate(&h), Some(Candidate::Image));
-        h.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/octet-stream"),
-        );
-        assert_eq!(candidate(&h), Some(Candidate::Sniff));
-        h.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("text/html"),
-        );
-        assert_eq!(candidate(&h), None);
-        h.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("image/"),
-        );
-        assert_eq!(candidate(&h), None);
+        for sniff in [Sniff::All, Sniff::Generic] {
+            assert_eq!(candidate(&h, sniff), Some(Candidate::Sniff));
+        }
+        set(&mut h, "IMAGE/JPEG; q=1");
+        assert_eq!(candidate(&h, Sniff::Generic), Some(Candidate::Image));
+        assert_eq!(candidate(&h, Sniff::All), Some(Candidate::Image));
+        set(&mut h, "application/octet-stream");
+        assert_eq!(candidate(&h, Sniff::Generic), Some(Candidate::Sniff));
+        // Other types: sniffed only with `all`.
+        for other in ["text/html", "image/", "video/mp4"] {
+            set(&mut h, other);
+            assert_eq!(candidate(&h, Sniff::Generic), None, "{other}");
+            assert_eq!(candidate(&h, Sniff::All), Some(Candidate::Sniff), "{other}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
