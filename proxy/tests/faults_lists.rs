@@ -5,7 +5,7 @@
 //! interrupted change is reported, never corruption).
 //!
 //! Figures printed by `kill_9_during_apply` are recorded in
-//! `benches/faults.md`.
+//! `RELIABILITY.md` ("Crash during delta apply", "Disk full").
 
 #![allow(clippy::unwrap_used)]
 
