@@ -15,6 +15,7 @@ pub mod images;
 pub mod lists;
 pub mod metrics;
 pub mod phases;
+pub mod route;
 pub mod stats;
 pub mod stop_page;
 pub mod upstream;
