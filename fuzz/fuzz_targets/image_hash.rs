@@ -4,4 +4,12 @@
 //! (from the workspace root).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| hashwall_fuzz_checks::image_hash(data));
+// libfuzzer-sys's panic hook aborts before any unwinding, which would turn
+// a decoder panic that the engine catches (and reports as the typed error
+// `DecoderPanic`, as in production) into a crash. The default hook lets the
+// engine's guard work; a panic that escapes the check still aborts (the
+// harness catches it and calls `abort`).
+libfuzzer_sys::fuzz_target!(
+    init: drop(std::panic::take_hook()),
+    |data: &[u8]| hashwall_fuzz_checks::image_hash(data)
+);

@@ -254,7 +254,7 @@ fn pdq_programs() -> Vec<Vec<u8>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-    let sets: Vec<(&str, Vec<Vec<u8>>, fn(&[u8]))> = vec![
+    let sets: Vec<(&str, Vec<Vec<u8>>, hashwall_fuzz_checks::Check)> = vec![
         ("list_parse", lists(), hashwall_fuzz_checks::list_parse),
         ("image_hash", images()?, hashwall_fuzz_checks::image_hash),
         (

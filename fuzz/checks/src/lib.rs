@@ -28,9 +28,12 @@ pub use pdq_index::pdq_index;
 pub use proxy_request::proxy_request;
 pub use url_canon::url_canon;
 
+/// A target's check: panics when a property does not hold for the input.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (the corpus directory and the fuzz binary) and
 /// its check.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("url_canon", url_canon),
     ("list_parse", list_parse),
     ("image_hash", image_hash),
