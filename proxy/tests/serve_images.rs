@@ -183,7 +183,8 @@ fn fixture() -> Fixture {
         (Some("application/octet-stream"), listed_png.clone()),
     );
     site.insert("/untyped", (None, md5_jpg.clone()));
-    // Not an image type and not generic: never scanned, streamed.
+    // Not an image type, but image bytes: sniffed (`sniff = "all"`, the
+    // default) and blocked.
     site.insert("/text", (Some("text/plain"), listed_png.clone()));
     site.insert("/chunked-listed.png", (Some("image/png"), listed_png));
     site.insert(
@@ -240,6 +241,7 @@ async fn listed_images_are_blocked_and_others_pass_unchanged() {
         "/md5.jpg",
         "/octet",
         "/untyped",
+        "/text",
         "/chunked-listed.png",
     ] {
         let (status, headers, body) = fetch(proxy.addr, &format!("http://{up}{path}")).await;
@@ -260,7 +262,7 @@ async fn listed_images_are_blocked_and_others_pass_unchanged() {
         assert!(!page.contains(path), "{page}");
     }
 
-    for path in ["/clean.png", "/clean.jpg", "/text", "/html"] {
+    for path in ["/clean.png", "/clean.jpg", "/html"] {
         let (status, headers, body) = fetch(proxy.addr, &format!("http://{up}{path}")).await;
         assert_eq!(status, 200, "{path}");
         let (ct, original) = &f.site[path];
@@ -277,18 +279,18 @@ async fn listed_images_are_blocked_and_others_pass_unchanged() {
     }
 
     let m = metrics(&proxy).await;
-    assert_eq!(counter(&m, "matched"), 6, "{m}");
+    assert_eq!(counter(&m, "matched"), 7, "{m}");
     assert_eq!(counter(&m, "clean"), 2, "{m}");
     for o in ["too_large", "undecodable", "saturated", "timeout"] {
         assert_eq!(counter(&m, o), 0, "{o}: {m}");
     }
     assert!(
-        m.contains("hashwall_requests_total{method=\"GET\",outcome=\"blocked\"} 6"),
+        m.contains("hashwall_requests_total{method=\"GET\",outcome=\"blocked\"} 7"),
         "{m}"
     );
     assert!(
         m.contains(
-            "hashwall_decisions_total{list=\"images\",category=\"csam\",action=\"block\"} 6"
+            "hashwall_decisions_total{list=\"images\",category=\"csam\",action=\"block\"} 7"
         ),
         "{m}"
     );

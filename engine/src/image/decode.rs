@@ -118,6 +118,14 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<Decod
         None
     };
     let (w, h) = decoder.dimensions();
+    // A GIF or TIFF may declare a zero side and still "decode": hashes of
+    // no pixels are constants that say nothing about the file.
+    if w == 0 || h == 0 {
+        return Err(Error::image(
+            ImageErrorKind::Corrupt,
+            format!("{w}×{h} pixels: the image is empty"),
+        ));
+    }
     // Our own copy in 8-bit RGB (3 bytes per pixel), made for every model
     // but 8-bit RGB, must fit the same budget as the decoder's buffer.
     if u64::from(w) * u64::from(h) * 3 > limits.max_alloc {
@@ -233,5 +241,19 @@ mod tests {
         ]));
         // A thumbnail's EOI before the main scan does not count.
         assert!(jpeg_truncated(&[0xFF, 0xDA, 0xFF, 0xD9, 0xFF, 0xDA, 7]));
+    }
+
+    /// Found by the image_hash fuzz target: a GIF whose screen and frame
+    /// are 257×0 decoded "successfully", and was hashed as an empty image.
+    #[test]
+    fn an_image_without_pixels_is_corrupt() {
+        let gif: &[u8] = b"GIF89a\x01\x01\x00\x00\x80\x00Z\\\x00\x00\x00\x00\x00\
+            !\xf9\x04\x08\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x80\xc8\
+            \n\n\x00\x00\x00\x02\x02D\x01\x00;";
+        let e = match decode(gif, &DecodeLimits::default(), false) {
+            Ok(d) => panic!("decoded {:?}", d.rgb.dimensions()),
+            Err(e) => e,
+        };
+        assert_eq!(e.kind(), crate::ErrorKind::Image(ImageErrorKind::Corrupt));
     }
 }

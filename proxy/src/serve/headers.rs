@@ -22,13 +22,13 @@ const HOP_BY_HOP: &[HeaderName] = &[
 /// `Keep-Alive`, and every field the `Connection` header names.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     // Collect the names listed in Connection first: they are removed with it.
+    // Split the raw bytes: a field that also holds non-ASCII bytes (obs-text)
+    // still names its other tokens, which must not leak upstream.
     let mut named: Vec<HeaderName> = Vec::new();
     for value in headers.get_all(header::CONNECTION) {
-        if let Ok(v) = value.to_str() {
-            for token in v.split(',') {
-                if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
-                    named.push(name);
-                }
+        for token in value.as_bytes().split(|&b| b == b',') {
+            if let Ok(name) = HeaderName::from_bytes(token.trim_ascii()) {
+                named.push(name);
             }
         }
     }
@@ -42,38 +42,34 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove("keep-alive");
 }
 
-/// Appends `1.1 <pseudonym>` to `Via` (one combined field).
+/// Appends `1.1 <pseudonym>` to `Via` (one combined field). Earlier hops
+/// are kept byte for byte, non-ASCII comments included.
 pub fn add_via(headers: &mut HeaderMap, pseudonym: &str) {
-    let ours = format!("1.1 {pseudonym}");
-    let combined = {
-        let existing: Vec<&str> = headers
-            .get_all(header::VIA)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        if existing.is_empty() {
-            ours
-        } else {
-            format!("{}, {ours}", existing.join(", "))
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&combined) {
+    let mut combined: Vec<u8> = Vec::new();
+    for v in headers.get_all(header::VIA) {
+        combined.extend_from_slice(v.as_bytes());
+        combined.extend_from_slice(b", ");
+    }
+    combined.extend_from_slice(b"1.1 ");
+    combined.extend_from_slice(pseudonym.as_bytes());
+    if let Ok(v) = HeaderValue::from_bytes(&combined) {
         headers.insert(header::VIA, v);
     }
 }
 
 /// Whether `Via` already names this proxy: the request has been through it.
+/// Read as bytes: another hop's non-ASCII comment must not hide ours.
 pub fn via_has(headers: &HeaderMap, pseudonym: &str) -> bool {
     headers
         .get_all(header::VIA)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
         .any(|hop| {
             // `protocol pseudonym [comment]`
-            hop.split_whitespace()
+            hop.split(u8::is_ascii_whitespace)
+                .filter(|t| !t.is_empty())
                 .nth(1)
-                .is_some_and(|p| p.eq_ignore_ascii_case(pseudonym))
+                .is_some_and(|p| p.eq_ignore_ascii_case(pseudonym.as_bytes()))
         })
 }
 
@@ -115,5 +111,32 @@ mod tests {
         assert!(!via_has(&h, "hashwall"));
         add_via(&mut h, "hashwall");
         assert_eq!(h["via"], "1.0 fred, 1.1 p.example (x), 1.1 hashwall");
+    }
+
+    /// Found by the proxy_request fuzz target: one non-ASCII byte anywhere
+    /// in `Via` or `Connection` made the whole field unreadable as text, so
+    /// our own hop (a loop) went unnoticed and the fields `Connection`
+    /// named were forwarded.
+    #[test]
+    fn non_ascii_bytes_hide_nothing() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "via",
+            HeaderValue::from_bytes(b"1.0 fred (caf\xe9), 1.1 hashwall").expect("obs-text"),
+        );
+        assert!(via_has(&h, "hashwall"));
+        add_via(&mut h, "other");
+        assert_eq!(
+            h["via"].as_bytes(),
+            b"1.0 fred (caf\xe9), 1.1 hashwall, 1.1 other"
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_bytes(b"X-Secret, \xff").expect("obs-text"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        remove_hop_by_hop(&mut h);
+        assert!(h.is_empty(), "{h:?}");
     }
 }

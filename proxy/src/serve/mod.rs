@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod phases;
 pub mod publication;
 pub mod publisher;
+pub mod route;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;

@@ -28,15 +28,15 @@ use hashwall::{Action, Snapshot, Verdict};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::acl::{AuthOutcome, check_auth};
-use super::config::{FailMode, secs};
-use super::headers::{add_via, remove_hop_by_hop, via_has};
+use super::config::secs;
+use super::headers::{add_via, remove_hop_by_hop};
 use super::images::{self, Filtered};
 use super::metrics::Outcome;
+use super::route::{Decision, Refusal, Target, decide_url, route, upstream_head};
 use super::stop_page::{error_page, full};
 use super::upstream::{Activity, DeadlineBody, TrackedIo, is_timeout};
 use super::{ProxyBody, Shared};
@@ -48,15 +48,6 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     /// Whether the client ACL allows it (decided once, at accept).
     pub allowed: bool,
-}
-
-/// Where a request goes.
-#[derive(Debug)]
-enum Target {
-    /// A CONNECT tunnel to `host:port`.
-    Connect { host: String, port: u16 },
-    /// An HTTP request to this absolute `http://` URI.
-    Http(Uri),
 }
 
 /// An early answer from a phase, with its outcome for the metrics.
@@ -94,11 +85,7 @@ async fn run_phases(
         return Err((Outcome::ClientDenied, resp));
     }
     let target = request_filter(shared, &req)?;
-    let url = match &target {
-        Target::Connect { host, port: 443 } => format!("https://{host}/"),
-        Target::Connect { host, port } => format!("https://{host}:{port}/"),
-        Target::Http(uri) => uri.to_string(),
-    };
+    let url = target.url();
     // One snapshot for the whole exchange: the URL and, later, an image in
     // the response are checked against the same lists.
     let snapshot = shared.lists.engine().snapshot();
@@ -109,142 +96,66 @@ async fn run_phases(
     }
 }
 
-/// Phase 2: authentication, the target, loops, ports, framing.
+/// Phase 2: authentication, the target, loops, ports, framing
+/// ([`route`]), with a refusal turned into its response.
 fn request_filter(shared: &Shared, req: &Request<Incoming>) -> Result<Target, Early> {
     let config = &shared.config;
-    if let AuthOutcome::Required = check_auth(config.auth.as_ref(), req.headers()) {
-        let realm = config
-            .auth
-            .as_ref()
-            .map_or("hashwall", |a| a.realm.as_str());
-        let mut resp = error_page(
-            StatusCode::PROXY_AUTHENTICATION_REQUIRED,
-            "This proxy needs a user name and password.",
-        );
-        if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
-        {
-            resp.headers_mut().insert(header::PROXY_AUTHENTICATE, v);
-        }
-        return Err((Outcome::AuthRequired, resp));
-    }
-    let bad = |status: StatusCode, msg: &str| (Outcome::BadRequest, error_page(status, msg));
-    // Both framings is how request smuggling starts. hyper 1 already removes
-    // the Content-Length when Transfer-Encoding is present, reads the chunked
-    // body and closes the connection after the exchange (RFC 9112 §6.3);
-    // this refuses the request should a future hyper let both through.
-    if req.headers().contains_key(header::TRANSFER_ENCODING)
-        && req.headers().contains_key(header::CONTENT_LENGTH)
-    {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "Both Content-Length and Transfer-Encoding.",
-        ));
-    }
-    if via_has(req.headers(), &config.proxy.via_pseudonym) {
-        return Err(forbidden(
-            "Forwarding loop: this request has already been through this proxy.",
-        ));
-    }
-    let target = if req.method() == Method::CONNECT {
-        let Some(auth) = req.uri().authority() else {
-            return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
-        };
-        // authority-form is host:port only (RFC 9112 §3.2.3): user
-        // information there is a disguise, not something to strip.
-        if auth.as_str().contains('@') {
-            return Err(bad(
-                StatusCode::BAD_REQUEST,
-                "CONNECT needs host:port, without user information.",
-            ));
-        }
-        let Some(port) = auth.port_u16() else {
-            return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
-        };
-        if !config.acl.connect_ports.contains(&port) {
-            return Err(forbidden("CONNECT to this port is not allowed."));
-        }
-        Target::Connect {
-            host: auth.host().to_owned(),
-            port,
-        }
-    } else if let Some(scheme) = req.uri().scheme_str() {
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(bad(
-                StatusCode::NOT_IMPLEMENTED,
-                "Only http:// is forwarded; use CONNECT for https.",
-            ));
-        }
-        if req.uri().authority().is_none() {
-            return Err(bad(
-                StatusCode::BAD_REQUEST,
-                "No host in the request target.",
-            ));
-        }
-        Target::Http(req.uri().clone())
-    } else if config.proxy.transparent {
-        origin_form_target(req).map_err(|m| bad(StatusCode::BAD_REQUEST, m))?
-    } else {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "This is a proxy: send the full URL (absolute-form) or CONNECT.",
-        ));
+    let refusal = match route(config, req.method(), req.uri(), req.headers(), |h, p| {
+        shared.is_self(h, p)
+    }) {
+        Ok(target) => return Ok(target),
+        Err(r) => r,
     };
-    let (host, port) = match &target {
-        Target::Connect { host, port } => (host.as_str(), *port),
-        Target::Http(uri) => (uri.host().unwrap_or(""), uri.port_u16().unwrap_or(80)),
-    };
-    if shared.is_self(host, port) {
-        return Err(forbidden("Forwarding loop: the target is this proxy."));
-    }
-    Ok(target)
-}
-
-/// Transparent mode: `GET /path` with `Host: name[:port]`.
-fn origin_form_target(req: &Request<Incoming>) -> Result<Target, &'static str> {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty())
-        .ok_or("No Host header.")?;
-    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    if !pq.starts_with('/') {
-        return Err("Unsupported request target.");
-    }
-    let uri: Uri = format!("http://{host}{pq}")
-        .parse()
-        .map_err(|_| "Invalid Host header.")?;
-    Ok(Target::Http(uri))
+    Err(match refusal {
+        Refusal::AuthRequired => {
+            let realm = config
+                .auth
+                .as_ref()
+                .map_or("hashwall", |a| a.realm.as_str());
+            let mut resp = error_page(
+                StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+                "This proxy needs a user name and password.",
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
+            {
+                resp.headers_mut().insert(header::PROXY_AUTHENTICATE, v);
+            }
+            (Outcome::AuthRequired, resp)
+        }
+        Refusal::BadRequest(status, msg) => (Outcome::BadRequest, error_page(status, msg)),
+        Refusal::Forbidden(msg) => forbidden(msg),
+    })
 }
 
 fn forbidden(msg: &str) -> Early {
     (Outcome::Forbidden, error_page(StatusCode::FORBIDDEN, msg))
 }
 
-/// Phase 3: the verdict. `Ok(true)` lets an invalid URL through unchecked
-/// (fail-open), `Ok(false)` passes a checked one.
+/// Phase 3: the verdict ([`decide_url`]), recorded. `Ok(true)` lets an
+/// invalid URL through unchecked (fail-open), `Ok(false)` passes a checked
+/// one.
 fn decide(shared: &Shared, conn: &ConnInfo, snapshot: &Snapshot, url: &str) -> Result<bool, Early> {
-    let verdict = match snapshot.check_url(url) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::debug!(error = %e, "URL does not canonicalise");
-            return match shared.config.proxy.on_invalid_url {
-                FailMode::Open => Ok(true),
-                FailMode::Closed => Err((
-                    Outcome::InvalidUrl,
-                    error_page(StatusCode::BAD_REQUEST, "The address is not a valid URL."),
-                )),
-            };
+    match decide_url(snapshot, url, shared.config.proxy.on_invalid_url) {
+        Decision::PassUnchecked => Ok(true),
+        Decision::Invalid => Err((
+            Outcome::InvalidUrl,
+            error_page(StatusCode::BAD_REQUEST, "The address is not a valid URL."),
+        )),
+        Decision::Pass(verdict) => {
+            if !verdict.is_empty() {
+                record(shared, conn, &verdict, "url");
+            }
+            Ok(false)
         }
-    };
-    if verdict.is_empty() {
-        return Ok(false);
+        Decision::Block(verdict) => {
+            record(shared, conn, &verdict, "url");
+            match block_page(shared, &verdict) {
+                Some(page) => Err((Outcome::Blocked, page)),
+                None => Ok(false),
+            }
+        }
     }
-    record(shared, conn, &verdict, "url");
-    if let Some(page) = block_page(shared, &verdict) {
-        return Err((Outcome::Blocked, page));
-    }
-    Ok(false)
 }
 
 /// The 451 stop page when `verdict` blocks (named after its first blocking
@@ -305,24 +216,7 @@ async fn forward(
     let deadline = tokio::time::Instant::now() + secs(config.timeouts.exchange_secs);
     let (mut parts, body) = req.into_parts();
     let method = parts.method.clone();
-    remove_hop_by_hop(&mut parts.headers);
-    add_via(&mut parts.headers, &config.proxy.via_pseudonym);
-    // The target's authority is the Host (RFC 9112 §3.2.2): a different
-    // Host from the client is ignored. Userinfo (`user:pw@`) is never part
-    // of Host, nor sent on.
-    let uri = without_userinfo(uri);
-    if let Some(a) = uri.authority()
-        && let Ok(v) = HeaderValue::from_str(a.as_str())
-    {
-        parts.headers.insert(header::HOST, v);
-    }
-    if config.proxy.forwarded_for
-        && let Ok(v) = HeaderValue::from_str(&conn.peer.ip().to_string())
-    {
-        parts.headers.append("x-forwarded-for", v);
-    }
-    parts.uri = uri;
-    parts.version = Version::HTTP_11;
+    upstream_head(&mut parts, uri, &config.proxy, conn.peer.ip());
     let upstream_req = Request::from_parts(parts, body);
     let result = tokio::time::timeout_at(deadline, shared.client.request(upstream_req)).await;
     let resp = match result {
@@ -375,20 +269,6 @@ async fn forward(
             Err(upstream_failure(is_timeout(&*e)))
         }
     }
-}
-
-/// `http://user:pw@host/x` → `http://host/x`.
-fn without_userinfo(uri: Uri) -> Uri {
-    let Some(at) = uri.authority().and_then(|a| a.as_str().rfind('@')) else {
-        return uri;
-    };
-    let mut parts = uri.into_parts();
-    if let Some(a) = parts.authority.take() {
-        parts.authority = a.as_str()[at + 1..].parse().ok();
-    }
-    // The authority stays valid after dropping userinfo; fall back to a
-    // harmless URI if not (the request then fails as a bad gateway).
-    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://invalid./"))
 }
 
 /// Phase 5: the response on its way back.
