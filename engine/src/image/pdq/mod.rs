@@ -399,6 +399,84 @@ impl LumaRows for Rgb8Resized<'_> {
     }
 }
 
+/// A JPEG decoded by our libjpeg-exact decoder, seen as luma rows: for
+/// the `pdq` flavour at full resolution, or through the `pdq-512`
+/// flavour's nearest-neighbour resize. Each row is converted to RGB with
+/// libjpeg's arithmetic into a one-row buffer and reduced to luma with the
+/// same formulas as for decoded RGB images, so the hash equals the one of
+/// the RGB image libjpeg-turbo would have produced; no RGB image exists.
+pub(crate) struct JpegLuma<'a> {
+    planes: &'a crate::image::jpeg::Planes,
+    width: usize,
+    height: usize,
+    /// Source column and row of each output pixel when resizing.
+    resize: Option<(Vec<usize>, Vec<usize>)>,
+    row: std::cell::RefCell<(Vec<u8>, crate::image::jpeg::Scratch)>,
+}
+
+impl<'a> JpegLuma<'a> {
+    pub(crate) fn new(planes: &'a crate::image::jpeg::Planes, resize_512: bool) -> Self {
+        let (sw, sh) = (planes.width(), planes.height());
+        // `pdq-512` takes the C++ hasher's f32 luma even when it does not
+        // resize: then every pixel is its own nearest neighbour.
+        let resize = resize_512.then(|| {
+            let big = sw > PDQ_512_SIDE || sh > PDQ_512_SIDE;
+            let (w, h) = if big {
+                (PDQ_512_SIDE, PDQ_512_SIDE)
+            } else {
+                (sw, sh)
+            };
+            (nearest_indices(sw, w), nearest_indices(sh, h))
+        });
+        let (width, height) = resize
+            .as_ref()
+            .map_or((sw, sh), |(xs, ys)| (xs.len(), ys.len()));
+        JpegLuma {
+            planes,
+            width,
+            height,
+            resize,
+            row: std::cell::RefCell::new((vec![0; sw * 3], Default::default())),
+        }
+    }
+}
+
+impl LumaRows for JpegLuma<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    #[inline]
+    fn fill(&self, r: usize, out: &mut [f32]) {
+        let src_r = self.resize.as_ref().map_or(r, |(_, ys)| ys[r]);
+        let mut guard = self.row.borrow_mut();
+        let (rgb, scratch) = &mut *guard;
+        match (&self.resize, self.planes.grey_row(src_r)) {
+            (None, Some(g)) => {
+                // Grey replicated to RGB has luma equal to the grey level.
+                for (o, &v) in out.iter_mut().zip(g) {
+                    *o = f32::from(v);
+                }
+            }
+            (None, None) => {
+                self.planes.rgb_row(src_r, rgb, scratch);
+                luma_row_f64(rgb, out);
+            }
+            (Some((xs, _)), _) => {
+                self.planes.rgb_row(src_r, rgb, scratch);
+                let t = &f32_tables().0;
+                for (o, &x) in out.iter_mut().zip(xs.iter()) {
+                    let p = &rgb[x * 3..x * 3 + 3];
+                    *o = (t[0][usize::from(p[0])] + t[1][usize::from(p[1])])
+                        + t[2][usize::from(p[2])];
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
