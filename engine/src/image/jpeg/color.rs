@@ -1,60 +1,66 @@
 //! libjpeg-turbo's "fancy" (triangle-filter) chroma upsampling and its
 //! fixed-point YCbCr → RGB conversion, one output row at a time.
 
-use std::sync::OnceLock;
-
 const SCALEBITS: u32 = 16;
 const ONE_HALF: i32 = 1 << (SCALEBITS - 1);
 
-/// `FIX(x)` of jdcolor.c: `x` in 16-bit fixed point, rounded.
-fn fix(x: f64) -> i32 {
-    (x * f64::from(1u32 << SCALEBITS) + 0.5) as i32
-}
+/// `FIX(x)` of jdcolor.c for its four constants: `x · 2^16`, rounded.
+const FIX_1_40200: i32 = 91881;
+const FIX_1_77200: i32 = 116130;
+const FIX_0_71414: i32 = 46802;
+const FIX_0_34414: i32 = 22554;
 
-/// The four tables of jdcolor.c, indexed by the 8-bit Cb or Cr sample.
-pub(super) struct YccTables {
-    cr_r: [i32; 256],
-    cb_b: [i32; 256],
-    cr_g: [i32; 256],
-    cb_g: [i32; 256],
-}
-
-pub(super) fn tables() -> &'static YccTables {
-    static T: OnceLock<YccTables> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut t = YccTables {
-            cr_r: [0; 256],
-            cb_b: [0; 256],
-            cr_g: [0; 256],
-            cb_g: [0; 256],
-        };
-        for i in 0..256usize {
-            let x = i as i32 - 128;
-            t.cr_r[i] = (fix(1.40200) * x + ONE_HALF) >> SCALEBITS;
-            t.cb_b[i] = (fix(1.77200) * x + ONE_HALF) >> SCALEBITS;
-            t.cr_g[i] = -fix(0.71414) * x;
-            t.cb_g[i] = -fix(0.34414) * x + ONE_HALF;
-        }
-        t
-    })
-}
-
+/// libjpeg-turbo's YCbCr → RGB. Its tables hold exactly these products
+/// (rounded where it rounds); computing them instead of looking them up
+/// lets the loops vectorise.
 #[inline(always)]
-fn clamp(v: i32) -> u8 {
-    v.clamp(0, 255) as u8
+fn ycc(y: u8, cb: u8, cr: u8) -> [i32; 3] {
+    let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
+    let r = y + ((FIX_1_40200 * cr + ONE_HALF) >> SCALEBITS);
+    let g = y + ((-FIX_0_34414 * cb + ONE_HALF - FIX_0_71414 * cr) >> SCALEBITS);
+    let b = y + ((FIX_1_77200 * cb + ONE_HALF) >> SCALEBITS);
+    [r.clamp(0, 255), g.clamp(0, 255), b.clamp(0, 255)]
 }
 
 /// Interleaved RGB from full-resolution Y, Cb, Cr rows (`out.len()` is
 /// `3 · y.len()`).
 #[inline]
 pub(super) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
-    let t = tables();
     let (px, _) = out.as_chunks_mut::<3>();
     for (((o, &y), &cb), &cr) in px.iter_mut().zip(y).zip(cb).zip(cr) {
-        let (y, cb, cr) = (i32::from(y), usize::from(cb), usize::from(cr));
-        o[0] = clamp(y + t.cr_r[cr]);
-        o[1] = clamp(y + ((t.cb_g[cb] + t.cr_g[cr]) >> SCALEBITS));
-        o[2] = clamp(y + t.cb_b[cb]);
+        let [r, g, b] = ycc(y, cb, cr);
+        *o = [r as u8, g as u8, b as u8];
+    }
+}
+
+/// The `pdq` flavour's luma of the RGB pixels libjpeg-turbo would output
+/// for these Y, Cb, Cr rows, without materialising them: the same `f64`
+/// formula, same operations in the same order, as for decoded RGB images
+/// (`pdq::luma_row_f64`). Compiled for AVX2 too, chosen at run time.
+#[inline]
+pub(super) fn ycc_to_luma(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { ycc_to_luma_avx2(y, cb, cr, out) };
+            return;
+        }
+    }
+    ycc_to_luma_portable(y, cb, cr, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn ycc_to_luma_avx2(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
+    ycc_to_luma_portable(y, cb, cr, out);
+}
+
+#[inline(always)]
+fn ycc_to_luma_portable(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
+    for (((o, &y), &cb), &cr) in out.iter_mut().zip(y).zip(cb).zip(cr) {
+        let [r, g, b] = ycc(y, cb, cr);
+        *o = ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32;
     }
 }
 
@@ -100,6 +106,39 @@ pub(super) fn h2v2(near: &[u8], far: &[u8], out: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// jdcolor.c's tables, built as it builds them.
+    fn jdcolor(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+        let fix = |x: f64| (x * 65536.0 + 0.5) as i64;
+        let (yy, cbx, crx) = (i64::from(y), i64::from(cb) - 128, i64::from(cr) - 128);
+        let cr_r = (fix(1.40200) * crx + 32768) >> 16;
+        let cb_b = (fix(1.77200) * cbx + 32768) >> 16;
+        let cr_g = -fix(0.71414) * crx;
+        let cb_g = -fix(0.34414) * cbx + 32768;
+        let c = |v: i64| v.clamp(0, 255) as u8;
+        [c(yy + cr_r), c(yy + ((cb_g + cr_g) >> 16)), c(yy + cb_b)]
+    }
+
+    #[test]
+    fn conversion_equals_libjpeg_tables_and_luma_formula() {
+        let cbs: Vec<u8> = (0..=255).collect();
+        for y in [0u8, 1, 16, 77, 128, 200, 235, 254, 255] {
+            for cr in 0..=255u8 {
+                let ys = vec![y; 256];
+                let crs = vec![cr; 256];
+                let mut rgb = vec![0u8; 256 * 3];
+                ycc_to_rgb(&ys, &cbs, &crs, &mut rgb);
+                let mut luma = vec![0f32; 256];
+                ycc_to_luma(&ys, &cbs, &crs, &mut luma);
+                for (i, (p, &l)) in rgb.chunks_exact(3).zip(&luma).enumerate() {
+                    assert_eq!(p, jdcolor(y, i as u8, cr), "{y} {i} {cr}");
+                    let (r, g, b) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+                    let want = std::hint::black_box((r * 0.299 + g * 0.587) + b * 0.114) as f32;
+                    assert_eq!(l.to_bits(), want.to_bits());
+                }
+            }
+        }
+    }
 
     #[test]
     fn tables_give_the_textbook_conversion() {

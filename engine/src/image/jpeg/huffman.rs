@@ -9,6 +9,10 @@ pub(super) struct Table {
     /// For each `LOOKUP_BITS`-bit prefix: `(length << 8) | symbol`, or 0
     /// when the code is longer.
     fast: Vec<u16>,
+    /// For AC tables: for each `LOOKUP_BITS`-bit prefix holding a whole
+    /// code *and* its value bits, `(value << 16) | (run << 8) | bits used`;
+    /// 0 otherwise.
+    ac_fast: Vec<i32>,
     /// Largest code of each length (index 1..=16), -1 when none; index 17
     /// is a sentinel that ends the search.
     maxcode: [i32; 18],
@@ -54,8 +58,18 @@ impl Table {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let mut ac_fast = vec![0i32; 1 << LOOKUP_BITS];
+        for (p, (&e, a)) in fast.iter().zip(ac_fast.iter_mut()).enumerate() {
+            let (len, rs) = (u32::from(e >> 8), e & 0xFF);
+            let (run, size) = (i32::from(rs >> 4), u32::from(rs & 15));
+            if e != 0 && size != 0 && len + size <= LOOKUP_BITS {
+                let raw = (p as i32 >> (LOOKUP_BITS - len - size)) & ((1 << size) - 1);
+                *a = (extend(raw, size) << 16) | (run << 8) | (len + size) as i32;
+            }
+        }
         Some(Table {
             fast,
+            ac_fast,
             maxcode,
             valoffset,
             symbols: symbols.to_vec(),
@@ -130,6 +144,21 @@ impl<'a> Bits<'a> {
             self.buf |= u64::from(byte) << (56 - self.n);
             self.n += 8;
         }
+    }
+
+    /// One AC coefficient in a single step when its code and value bits are
+    /// short (the common case): `Some((run, value))`.
+    #[inline]
+    pub(super) fn ac_fast(&mut self, t: &Table) -> Option<(usize, i32)> {
+        if self.n < 16 {
+            self.refill();
+        }
+        let e = t.ac_fast[(self.buf >> (64 - LOOKUP_BITS)) as usize];
+        if e == 0 {
+            return None;
+        }
+        self.consume((e & 0xFF) as u32);
+        Some((((e >> 8) & 0xFF) as usize, e >> 16))
     }
 
     /// Whether bits that were made up (past a marker) have been consumed.

@@ -30,98 +30,140 @@ fn descale(x: i32, n: u32) -> i32 {
 /// the descaled sample before the +128 level shift.
 #[inline(always)]
 fn range_limit(x: i32) -> u8 {
-    let m = x & 1023;
-    if m < 128 {
-        (m + 128) as u8
-    } else if m < 512 {
-        255
-    } else if m < 896 {
-        0
-    } else {
-        (m - 896) as u8
-    }
+    // The table maps x & 1023 to x + 128 for 0..128, to 255 for 128..512,
+    // to 0 for 512..896 and to x + 128 - 1024 for 896..1024; in terms of
+    // v = (x + 128) & 1023: v up to 255, 255 up to 639, 0 above.
+    let v = x.wrapping_add(128) & 1023;
+    if v < 640 { v.min(255) as u8 } else { 0 }
 }
 
-/// One butterfly of the 1-D transform over `c[0..8]` (already dequantised
-/// and, in pass 2, pre-scaled), returning the eight undescaled outputs.
+/// Eight lanes: one per column in pass 1, one per row in pass 2.
+type V = [i32; 8];
+
 #[inline(always)]
-fn butterfly(c: [i32; 8]) -> [i32; 8] {
+fn add(a: V, b: V) -> V {
+    std::array::from_fn(|i| a[i].wrapping_add(b[i]))
+}
+
+#[inline(always)]
+fn sub(a: V, b: V) -> V {
+    std::array::from_fn(|i| a[i].wrapping_sub(b[i]))
+}
+
+#[inline(always)]
+fn mul(a: V, k: i32) -> V {
+    std::array::from_fn(|i| a[i].wrapping_mul(k))
+}
+
+#[inline(always)]
+fn shl(a: V, n: u32) -> V {
+    std::array::from_fn(|i| a[i].wrapping_shl(n))
+}
+
+#[inline(always)]
+fn descale_v(a: V, n: u32) -> V {
+    std::array::from_fn(|i| descale(a[i], n))
+}
+
+/// The 1-D transform of T.81's IDCT as libjpeg's islow computes it, on
+/// eight independent lanes: `c[k]` holds input `k` of every lane. Returns
+/// the eight outputs, not yet descaled.
+#[inline(always)]
+fn butterfly(c: &[V; 8]) -> [V; 8] {
     // Even part.
-    let z2 = c[2];
-    let z3 = c[6];
-    let z1 = z2.wrapping_add(z3).wrapping_mul(FIX_0_541196100);
-    let tmp2 = z1.wrapping_add(z3.wrapping_mul(-FIX_1_847759065));
-    let tmp3 = z1.wrapping_add(z2.wrapping_mul(FIX_0_765366865));
-    let tmp0 = c[0].wrapping_add(c[4]).wrapping_shl(CONST_BITS);
-    let tmp1 = c[0].wrapping_sub(c[4]).wrapping_shl(CONST_BITS);
-    let tmp10 = tmp0.wrapping_add(tmp3);
-    let tmp13 = tmp0.wrapping_sub(tmp3);
-    let tmp11 = tmp1.wrapping_add(tmp2);
-    let tmp12 = tmp1.wrapping_sub(tmp2);
+    let z1 = mul(add(c[2], c[6]), FIX_0_541196100);
+    let tmp2 = add(z1, mul(c[6], -FIX_1_847759065));
+    let tmp3 = add(z1, mul(c[2], FIX_0_765366865));
+    let tmp0 = shl(add(c[0], c[4]), CONST_BITS);
+    let tmp1 = shl(sub(c[0], c[4]), CONST_BITS);
+    let tmp10 = add(tmp0, tmp3);
+    let tmp13 = sub(tmp0, tmp3);
+    let tmp11 = add(tmp1, tmp2);
+    let tmp12 = sub(tmp1, tmp2);
     // Odd part.
     let (t0, t1, t2, t3) = (c[7], c[5], c[3], c[1]);
-    let z1 = t0.wrapping_add(t3);
-    let z2 = t1.wrapping_add(t2);
-    let z3 = t0.wrapping_add(t2);
-    let z4 = t1.wrapping_add(t3);
-    let z5 = z3.wrapping_add(z4).wrapping_mul(FIX_1_175875602);
-    let t0 = t0.wrapping_mul(FIX_0_298631336);
-    let t1 = t1.wrapping_mul(FIX_2_053119869);
-    let t2 = t2.wrapping_mul(FIX_3_072711026);
-    let t3 = t3.wrapping_mul(FIX_1_501321110);
-    let z1 = z1.wrapping_mul(-FIX_0_899976223);
-    let z2 = z2.wrapping_mul(-FIX_2_562915447);
-    let z3 = z3.wrapping_mul(-FIX_1_961570560).wrapping_add(z5);
-    let z4 = z4.wrapping_mul(-FIX_0_390180644).wrapping_add(z5);
-    let t0 = t0.wrapping_add(z1).wrapping_add(z3);
-    let t1 = t1.wrapping_add(z2).wrapping_add(z4);
-    let t2 = t2.wrapping_add(z2).wrapping_add(z3);
-    let t3 = t3.wrapping_add(z1).wrapping_add(z4);
+    let z1 = add(t0, t3);
+    let z2 = add(t1, t2);
+    let z3 = add(t0, t2);
+    let z4 = add(t1, t3);
+    let z5 = mul(add(z3, z4), FIX_1_175875602);
+    let t0 = mul(t0, FIX_0_298631336);
+    let t1 = mul(t1, FIX_2_053119869);
+    let t2 = mul(t2, FIX_3_072711026);
+    let t3 = mul(t3, FIX_1_501321110);
+    let z1 = mul(z1, -FIX_0_899976223);
+    let z2 = mul(z2, -FIX_2_562915447);
+    let z3 = add(mul(z3, -FIX_1_961570560), z5);
+    let z4 = add(mul(z4, -FIX_0_390180644), z5);
+    let t0 = add(add(t0, z1), z3);
+    let t1 = add(add(t1, z2), z4);
+    let t2 = add(add(t2, z2), z3);
+    let t3 = add(add(t3, z1), z4);
     [
-        tmp10.wrapping_add(t3),
-        tmp11.wrapping_add(t2),
-        tmp12.wrapping_add(t1),
-        tmp13.wrapping_add(t0),
-        tmp13.wrapping_sub(t0),
-        tmp12.wrapping_sub(t1),
-        tmp11.wrapping_sub(t2),
-        tmp10.wrapping_sub(t3),
+        add(tmp10, t3),
+        add(tmp11, t2),
+        add(tmp12, t1),
+        add(tmp13, t0),
+        sub(tmp13, t0),
+        sub(tmp12, t1),
+        sub(tmp11, t2),
+        sub(tmp10, t3),
     ]
 }
 
 /// Inverse DCT of one block of dequantised coefficients (natural order),
-/// writing 8 rows of 8 samples at `out[r * stride ..]`.
+/// writing 8 rows of 8 samples at `out[r * stride ..]` (`out` must hold
+/// `7 · stride + 8` samples).
+///
+/// libjpeg skips the arithmetic for columns and rows without AC terms; the
+/// result of the full computation is the same there (the shortcuts are
+/// exact), so doing all eight lanes at once changes nothing.
+#[inline]
 pub(super) fn idct_islow(coef: &[i32; 64], out: &mut [u8], stride: usize) {
-    let mut ws = [0i32; 64];
-    // Pass 1: columns. A column with no AC term gives its scaled DC
-    // everywhere, exactly what the full computation gives.
-    for col in 0..8 {
-        let c: [i32; 8] = std::array::from_fn(|r| coef[r * 8 + col]);
-        if c[1..].iter().all(|&v| v == 0) {
-            let dc = c[0].wrapping_shl(PASS1_BITS);
-            for r in 0..8 {
-                ws[r * 8 + col] = dc;
-            }
-            continue;
-        }
-        let o = butterfly(c);
-        for r in 0..8 {
-            ws[r * 8 + col] = descale(o[r], CONST_BITS - PASS1_BITS);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { idct_avx2(coef, out, stride) };
+            return;
         }
     }
-    // Pass 2: rows, with the final descale and range limit.
-    for (r, w) in ws.chunks_exact(8).enumerate() {
+    idct_portable(coef, out, stride);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn idct_avx2(coef: &[i32; 64], out: &mut [u8], stride: usize) {
+    idct_portable(coef, out, stride);
+}
+
+#[inline(always)]
+// Lane `r` of every output vector goes to row `r`: indexing says it best.
+#[allow(clippy::needless_range_loop)]
+fn idct_portable(coef: &[i32; 64], out: &mut [u8], stride: usize) {
+    // Pass 1: lanes are columns, c[k] is row k.
+    let c: [V; 8] = std::array::from_fn(|r| std::array::from_fn(|j| coef[r * 8 + j]));
+    let ws = butterfly(&c).map(|v| descale_v(v, CONST_BITS - PASS1_BITS));
+    // Pass 2: lanes are rows, c[k] is column k of the workspace.
+    let t: [V; 8] = std::array::from_fn(|k| std::array::from_fn(|r| ws[r][k]));
+    let o = butterfly(&t).map(|v| descale_v(v, CONST_BITS + PASS1_BITS + 3));
+    for r in 0..8 {
         let Some(dst) = out.get_mut(r * stride..r * stride + 8) else {
             return;
         };
-        let c: [i32; 8] = std::array::from_fn(|i| w[i]);
-        if c[1..].iter().all(|&v| v == 0) {
-            dst.fill(range_limit(descale(c[0], PASS1_BITS + 3)));
-            continue;
+        for (k, d) in dst.iter_mut().enumerate() {
+            *d = range_limit(o[k][r]);
         }
-        let o = butterfly(c);
-        for (d, &v) in dst.iter_mut().zip(o.iter()) {
-            *d = range_limit(descale(v, CONST_BITS + PASS1_BITS + 3));
+    }
+}
+
+/// A block whose only coefficient is the (dequantised) DC: one flat value.
+#[inline]
+pub(super) fn idct_dc(dc: i32, out: &mut [u8], stride: usize) {
+    let v = range_limit(descale(dc.wrapping_shl(PASS1_BITS), PASS1_BITS + 3));
+    for r in 0..8 {
+        if let Some(dst) = out.get_mut(r * stride..r * stride + 8) {
+            dst.fill(v);
         }
     }
 }
@@ -141,6 +183,34 @@ mod tests {
         coef[0] = -2000; // far below black: clamped to 0
         idct_islow(&coef, &mut out, 8);
         assert!(out.iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn dc_shortcut_equals_the_full_transform() {
+        for dc in [
+            -3000, -1030, -1024, -17, -1, 0, 1, 5, 8, 400, 1016, 1023, 5000,
+        ] {
+            let mut coef = [0i32; 64];
+            coef[0] = dc;
+            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+            idct_islow(&coef, &mut a, 8);
+            idct_dc(dc, &mut b, 8);
+            assert_eq!(a, b, "dc {dc}");
+        }
+    }
+
+    #[test]
+    fn range_limit_is_libjpegs_table() {
+        for x in -3000..3000 {
+            let m = x & 1023;
+            let want = match m {
+                0..128 => m + 128,
+                128..512 => 255,
+                512..896 => 0,
+                _ => m - 896,
+            };
+            assert_eq!(i32::from(range_limit(x)), want, "{x}");
+        }
     }
 
     #[test]

@@ -74,11 +74,6 @@ impl Planes {
         self.height
     }
 
-    /// Row `r` of a greyscale image, `None` for colour.
-    pub(crate) fn grey_row(&self, r: usize) -> Option<&[u8]> {
-        (self.planes.len() == 1).then(|| self.planes[0].row(r))
-    }
-
     /// Row `r` as interleaved RGB, exactly as libjpeg-turbo outputs it
     /// (`out.len()` is `3 · width`).
     pub(crate) fn rgb_row(&self, r: usize, out: &mut [u8], s: &mut Scratch) {
@@ -94,6 +89,32 @@ impl Planes {
             color::ycc_to_rgb(y, cb.row(r), cr.row(r), out);
             return;
         }
+        self.upsample(r, s);
+        color::ycc_to_rgb(y, &s.cb, &s.cr, out);
+    }
+
+    /// Row `r`'s luma with the `pdq` flavour's formula, from the RGB values
+    /// [`Planes::rgb_row`] would give, without materialising them.
+    pub(crate) fn luma_row(&self, r: usize, out: &mut [f32], s: &mut Scratch) {
+        let y = self.planes[0].row(r);
+        if self.planes.len() == 1 {
+            // Grey replicated to RGB has luma equal to the grey level.
+            for (o, &v) in out.iter_mut().zip(y) {
+                *o = f32::from(v);
+            }
+            return;
+        }
+        if self.h == 1 && self.v == 1 {
+            color::ycc_to_luma(y, self.planes[1].row(r), self.planes[2].row(r), out);
+            return;
+        }
+        self.upsample(r, s);
+        color::ycc_to_luma(y, &s.cb, &s.cr, out);
+    }
+
+    /// Cb and Cr of row `r` at full resolution into `s` (subsampled images).
+    fn upsample(&self, r: usize, s: &mut Scratch) {
+        let (cb, cr) = (&self.planes[1], &self.planes[2]);
         let n = 2 * cb.width;
         s.cb.resize(n, 0);
         s.cr.resize(n, 0);
@@ -112,7 +133,6 @@ impl Planes {
             color::h2v2(cb.row(near), cb.row(far), &mut s.cb);
             color::h2v2(cr.row(near), cr.row(far), &mut s.cr);
         }
-        color::ycc_to_rgb(y, &s.cb, &s.cr, out);
     }
 
     /// The whole image as interleaved RGB.
@@ -379,11 +399,16 @@ fn decode_scan(
                 let plane = &mut planes[ci];
                 for by in 0..v {
                     for bx in 0..h {
-                        decode_block(&mut bits, dct, act, q, &mut pred[ci], &mut coef)?;
+                        let ac = decode_block(&mut bits, dct, act, q, &mut pred[ci], &mut coef)?;
                         let row = (my * v + by) * 8;
                         let col = (mx * h + bx) * 8;
                         let start = row * plane.stride + col;
-                        idct::idct_islow(&coef, &mut plane.data[start..], plane.stride);
+                        let out = &mut plane.data[start..];
+                        if ac {
+                            idct::idct_islow(&coef, out, plane.stride);
+                        } else {
+                            idct::idct_dc(coef[0], out, plane.stride);
+                        }
                     }
                 }
             }
@@ -402,7 +427,8 @@ fn decode_scan(
     })
 }
 
-/// Decode one block's coefficients, dequantised, in natural order.
+/// Decode one block's coefficients, dequantised, in natural order;
+/// whether any AC coefficient was coded.
 #[inline]
 fn decode_block(
     bits: &mut Bits,
@@ -411,7 +437,7 @@ fn decode_block(
     q: &[i32; 64],
     pred: &mut i32,
     coef: &mut [i32; 64],
-) -> Option<()> {
+) -> Option<bool> {
     coef.fill(0);
     let s = u32::from(bits.decode(dc)?);
     if s > 16 {
@@ -421,7 +447,16 @@ fn decode_block(
     // libjpeg stores coefficients as 16-bit values before dequantising.
     coef[0] = i32::from(*pred as i16) * q[0];
     let mut k = 1usize;
+    let mut any = false;
     while k < 64 {
+        if let Some((r, v)) = bits.ac_fast(ac) {
+            k += r;
+            let z = NATURAL[k];
+            coef[z] = v * q[z];
+            k += 1;
+            any = true;
+            continue;
+        }
         let rs = bits.decode(ac)?;
         let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
         if s != 0 {
@@ -430,13 +465,14 @@ fn decode_block(
             let z = NATURAL[k];
             coef[z] = i32::from(v as i16) * q[z];
             k += 1;
+            any = true;
         } else if r == 15 {
             k += 16;
         } else {
             break;
         }
     }
-    Some(())
+    Some(any)
 }
 #[cfg(test)]
 mod tests {

@@ -453,18 +453,9 @@ impl LumaRows for JpegLuma<'_> {
         let src_r = self.resize.as_ref().map_or(r, |(_, ys)| ys[r]);
         let mut guard = self.row.borrow_mut();
         let (rgb, scratch) = &mut *guard;
-        match (&self.resize, self.planes.grey_row(src_r)) {
-            (None, Some(g)) => {
-                // Grey replicated to RGB has luma equal to the grey level.
-                for (o, &v) in out.iter_mut().zip(g) {
-                    *o = f32::from(v);
-                }
-            }
-            (None, None) => {
-                self.planes.rgb_row(src_r, rgb, scratch);
-                luma_row_f64(rgb, out);
-            }
-            (Some((xs, _)), _) => {
+        match &self.resize {
+            None => self.planes.luma_row(src_r, out, scratch),
+            Some((xs, _)) => {
                 self.planes.rgb_row(src_r, rgb, scratch);
                 let t = &f32_tables().0;
                 for (o, &x) in out.iter_mut().zip(xs.iter()) {
