@@ -83,24 +83,25 @@ pub(super) fn h2v1(input: &[u8], out: &mut [u8]) {
 /// h2v2 fancy upsampling of one output row: `near` is the chroma row the
 /// output row lies in, `far` the adjacent one on its side (the same row at
 /// the image's edges); both at least 3 samples, `out` gets `2 · len`.
-pub(super) fn h2v2(near: &[u8], far: &[u8], out: &mut [u8]) {
+/// `sums` is working memory.
+pub(super) fn h2v2(near: &[u8], far: &[u8], sums: &mut Vec<i32>, out: &mut [u8]) {
     let n = near.len();
-    let col = |i: usize| i32::from(near[i]) * 3 + i32::from(far[i]);
-    let mut this = col(0);
-    let mut next = col(1);
-    out[0] = ((this * 4 + 8) >> 4) as u8;
-    out[1] = ((this * 3 + next + 7) >> 4) as u8;
-    let mut last = this;
-    this = next;
-    for i in 1..n - 1 {
-        next = col(i + 1);
-        out[2 * i] = ((this * 3 + last + 8) >> 4) as u8;
-        out[2 * i + 1] = ((this * 3 + next + 7) >> 4) as u8;
-        last = this;
-        this = next;
+    // Vertical pass: 3/4 near + 1/4 far, kept at four times the scale.
+    sums.clear();
+    sums.extend(
+        near.iter()
+            .zip(far)
+            .map(|(&a, &b)| i32::from(a) * 3 + i32::from(b)),
+    );
+    // Horizontal pass, with libjpeg's alternating rounding (8, then 7).
+    out[0] = ((sums[0] * 4 + 8) >> 4) as u8;
+    out[1] = ((sums[0] * 3 + sums[1] + 7) >> 4) as u8;
+    for (o, w) in out[2..2 * n - 2].chunks_exact_mut(2).zip(sums.windows(3)) {
+        o[0] = ((w[1] * 3 + w[0] + 8) >> 4) as u8;
+        o[1] = ((w[1] * 3 + w[2] + 7) >> 4) as u8;
     }
-    out[2 * n - 2] = ((this * 3 + last + 8) >> 4) as u8;
-    out[2 * n - 1] = ((this * 4 + 7) >> 4) as u8;
+    out[2 * n - 2] = ((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4) as u8;
+    out[2 * n - 1] = ((sums[n - 1] * 4 + 7) >> 4) as u8;
 }
 
 #[cfg(test)]
@@ -157,10 +158,15 @@ mod tests {
         assert_eq!(out, [10; 8]);
         h2v1(&[0, 100, 200], &mut out[..6]);
         assert_eq!(&out[..6], &[0, 25, 75, 125, 175, 200]);
-        h2v2(&[40, 40, 40], &[40, 40, 40], &mut out[..6]);
+        let mut sums = Vec::new();
+        h2v2(&[40, 40, 40], &[40, 40, 40], &mut sums, &mut out[..6]);
         assert_eq!(&out[..6], &[40; 6]);
         // Vertically: 3/4 of the near row, 1/4 of the far one.
-        h2v2(&[80, 80, 80], &[0, 0, 0], &mut out[..6]);
+        h2v2(&[80, 80, 80], &[0, 0, 0], &mut sums, &mut out[..6]);
         assert!(out[..6].iter().all(|&v| v == 60));
+        // Horizontally: edges, then 3/4 + 1/4 of the neighbouring column
+        // sums with rounding 8 (left) and 7 (right).
+        h2v2(&[0, 16, 32, 48], &[0, 16, 32, 48], &mut sums, &mut out);
+        assert_eq!(out, [0, 4, 12, 20, 28, 36, 44, 48]);
     }
 }

@@ -61,6 +61,7 @@ pub(crate) struct Planes {
 pub(crate) struct Scratch {
     cb: Vec<u8>,
     cr: Vec<u8>,
+    sums: Vec<i32>,
 }
 
 impl Planes {
@@ -130,8 +131,8 @@ impl Planes {
             } else {
                 (near + 1).min(cb.height - 1)
             };
-            color::h2v2(cb.row(near), cb.row(far), &mut s.cb);
-            color::h2v2(cr.row(near), cr.row(far), &mut s.cr);
+            color::h2v2(cb.row(near), cb.row(far), &mut s.sums, &mut s.cb);
+            color::h2v2(cr.row(near), cr.row(far), &mut s.sums, &mut s.cr);
         }
     }
 
