@@ -1,4 +1,5 @@
-//! Safe decoding of untrusted image bytes into 8-bit RGB.
+//! Safe decoding of untrusted image bytes into 8-bit RGB (or, for most
+//! JPEGs, into libjpeg-exact planes: see [`super::jpeg`]).
 //!
 //! * Only JPEG, PNG, GIF (first frame), WebP, BMP and TIFF are compiled in
 //!   (`image` with `default-features = false`).
@@ -6,8 +7,8 @@
 //!   header's dimensions against them before allocating the pixel buffer, so
 //!   a decompression bomb (a small file claiming 100 000 × 100 000 pixels) is
 //!   refused up front.
-//! * A panic inside a decoder is caught and becomes
-//!   [`ImageErrorKind::DecoderPanic`].
+//! * A panic inside a decoder (or anywhere in `hash_image`) is caught and
+//!   becomes [`ImageErrorKind::DecoderPanic`].
 //! * Every colour model ends as 8-bit RGB: palettes are expanded (never
 //!   hashed on their indices), grey and 1-bit images are replicated to three
 //!   channels at full scale (1-bit black/white are 0/255), 16-bit and float
