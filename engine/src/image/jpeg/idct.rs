@@ -248,17 +248,26 @@ mod avx2 {
             _mm256_and_si256(_mm256_min_epi32(v, c255), keep)
         });
         let rows = transpose(lim);
-        let mut buf = [[0i32; 8]; 8];
-        for (b, r) in buf.iter_mut().zip(rows) {
-            // SAFETY: `b` is 8 i32 = 32 bytes; unaligned store.
-            unsafe { _mm256_storeu_si256(b.as_mut_ptr().cast(), r) };
-        }
-        for (r, b) in buf.iter().enumerate() {
-            let Some(dst) = out.get_mut(r * stride..r * stride + 8) else {
-                return;
-            };
-            for (d, &v) in dst.iter_mut().zip(b) {
-                *d = v as u8;
+        // Samples are 0..=255 now, so the saturating packs are exact. Packing
+        // pairs of rows to 16 bits interleaves their halves per 128-bit lane;
+        // the permute puts each row back in one piece, and the 8-bit pack of
+        // two such pairs gives rows 0, 2, 1, 3 in its four 64-bit words.
+        let pair = |a, b| _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi32(a, b));
+        let lo = _mm256_packus_epi16(pair(rows[0], rows[1]), pair(rows[2], rows[3]));
+        let hi = _mm256_packus_epi16(pair(rows[4], rows[5]), pair(rows[6], rows[7]));
+        let words = [
+            _mm256_extract_epi64::<0>(lo),
+            _mm256_extract_epi64::<2>(lo),
+            _mm256_extract_epi64::<1>(lo),
+            _mm256_extract_epi64::<3>(lo),
+            _mm256_extract_epi64::<0>(hi),
+            _mm256_extract_epi64::<2>(hi),
+            _mm256_extract_epi64::<1>(hi),
+            _mm256_extract_epi64::<3>(hi),
+        ];
+        for (r, w) in words.iter().enumerate() {
+            if let Some(dst) = out.get_mut(r * stride..r * stride + 8) {
+                dst.copy_from_slice(&w.to_le_bytes());
             }
         }
     }
