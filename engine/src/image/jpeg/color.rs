@@ -14,7 +14,7 @@ const FIX_0_34414: i32 = 22554;
 /// (rounded where it rounds); computing them instead of looking them up
 /// lets the loops vectorise.
 #[inline(always)]
-fn ycc(y: u8, cb: u8, cr: u8) -> [i32; 3] {
+pub(super) fn ycc(y: u8, cb: u8, cr: u8) -> [i32; 3] {
     let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
     let r = y + ((FIX_1_40200 * cr + ONE_HALF) >> SCALEBITS);
     let g = y + ((-FIX_0_34414 * cb + ONE_HALF - FIX_0_71414 * cr) >> SCALEBITS);

@@ -113,6 +113,34 @@ impl Planes {
         color::ycc_to_luma(y, &s.cb, &s.cr, out);
     }
 
+    /// The RGB values of row `r` at columns `xs` only, passed to `f` with
+    /// their index in `xs` (for resizing: only the chroma upsampling is done
+    /// for the whole row).
+    pub(crate) fn sampled_rgb(
+        &self,
+        r: usize,
+        xs: &[usize],
+        s: &mut Scratch,
+        mut f: impl FnMut(usize, [u8; 3]),
+    ) {
+        let y = self.planes[0].row(r);
+        if self.planes.len() == 1 {
+            for (i, &x) in xs.iter().enumerate() {
+                f(i, [y[x]; 3]);
+            }
+            return;
+        }
+        let (cb, cr) = if self.h == 1 && self.v == 1 {
+            (self.planes[1].row(r), self.planes[2].row(r))
+        } else {
+            self.upsample(r, s);
+            (&s.cb[..], &s.cr[..])
+        };
+        for (i, &x) in xs.iter().enumerate() {
+            f(i, color::ycc(y[x], cb[x], cr[x]).map(|v| v as u8));
+        }
+    }
+
     /// Cb and Cr of row `r` at full resolution into `s` (subsampled images).
     fn upsample(&self, r: usize, s: &mut Scratch) {
         let (cb, cr) = (&self.planes[1], &self.planes[2]);

@@ -401,17 +401,17 @@ impl LumaRows for Rgb8Resized<'_> {
 
 /// A JPEG decoded by our libjpeg-exact decoder, seen as luma rows: for
 /// the `pdq` flavour at full resolution, or through the `pdq-512`
-/// flavour's nearest-neighbour resize. Each row is converted to RGB with
-/// libjpeg's arithmetic into a one-row buffer and reduced to luma with the
-/// same formulas as for decoded RGB images, so the hash equals the one of
-/// the RGB image libjpeg-turbo would have produced; no RGB image exists.
+/// flavour's nearest-neighbour resize. Each pixel needed is converted to RGB
+/// with libjpeg's arithmetic and reduced to luma with the same formulas as
+/// for decoded RGB images, so the hash equals the one of the RGB image
+/// libjpeg-turbo would have produced; no RGB image, not even a row, exists.
 pub(crate) struct JpegLuma<'a> {
     planes: &'a crate::image::jpeg::Planes,
     width: usize,
     height: usize,
     /// Source column and row of each output pixel when resizing.
     resize: Option<(Vec<usize>, Vec<usize>)>,
-    row: std::cell::RefCell<(Vec<u8>, crate::image::jpeg::Scratch)>,
+    scratch: std::cell::RefCell<crate::image::jpeg::Scratch>,
 }
 
 impl<'a> JpegLuma<'a> {
@@ -436,7 +436,7 @@ impl<'a> JpegLuma<'a> {
             width,
             height,
             resize,
-            row: std::cell::RefCell::new((vec![0; sw * 3], Default::default())),
+            scratch: Default::default(),
         }
     }
 }
@@ -451,18 +451,16 @@ impl LumaRows for JpegLuma<'_> {
     #[inline]
     fn fill(&self, r: usize, out: &mut [f32]) {
         let src_r = self.resize.as_ref().map_or(r, |(_, ys)| ys[r]);
-        let mut guard = self.row.borrow_mut();
-        let (rgb, scratch) = &mut *guard;
+        let mut scratch = self.scratch.borrow_mut();
+        let scratch = &mut *scratch;
         match &self.resize {
             None => self.planes.luma_row(src_r, out, scratch),
             Some((xs, _)) => {
-                self.planes.rgb_row(src_r, rgb, scratch);
                 let t = &f32_tables().0;
-                for (o, &x) in out.iter_mut().zip(xs.iter()) {
-                    let p = &rgb[x * 3..x * 3 + 3];
-                    *o = (t[0][usize::from(p[0])] + t[1][usize::from(p[1])])
+                self.planes.sampled_rgb(src_r, xs, scratch, |i, p| {
+                    out[i] = (t[0][usize::from(p[0])] + t[1][usize::from(p[1])])
                         + t[2][usize::from(p[2])];
-                }
+                });
             }
         }
     }
@@ -528,6 +526,53 @@ mod tests {
                 ) as f32;
                 assert_eq!(l.to_bits(), want.to_bits(), "{p:?}");
             }
+        }
+    }
+
+    #[test]
+    fn jpeg_planes_hash_like_their_rgb_image() {
+        // Luma straight from the planes (both flavours) must equal luma of
+        // the RGB image the same decoder produces, bit for bit.
+        for (w, h, grey) in [(600u32, 530u32, false), (97, 61, false), (530, 40, true)] {
+            let img = image::RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([
+                    (x * 7 % 256) as u8,
+                    (y * 3 % 256) as u8,
+                    ((x ^ y) % 256) as u8,
+                ])
+            });
+            let img = if grey {
+                image::DynamicImage::ImageLuma8(image::DynamicImage::ImageRgb8(img).to_luma8())
+            } else {
+                image::DynamicImage::ImageRgb8(img)
+            };
+            let mut jpeg = Vec::new();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85);
+            img.write_with_encoder(enc).expect("encodes");
+            let planes =
+                crate::image::jpeg::decode(&jpeg, 10_000, 10_000, 1 << 30).expect("decodes");
+            let rgb = planes.to_rgb();
+            let (w, h) = (w as usize, h as usize);
+            let full = coefficients(&Rgb8Full {
+                data: &rgb,
+                width: w,
+                height: h,
+            });
+            let fused = coefficients(&JpegLuma::new(&planes, false));
+            assert_eq!(
+                full.hash(Dihedral::Original),
+                fused.hash(Dihedral::Original)
+            );
+            assert_eq!(
+                full.coeffs.map(|c| c.map(|r| r.map(f32::to_bits))),
+                fused.coeffs.map(|c| c.map(|r| r.map(f32::to_bits)))
+            );
+            let resized = coefficients(&Rgb8Resized::new(&rgb, w, h));
+            let fused = coefficients(&JpegLuma::new(&planes, true));
+            assert_eq!(
+                resized.coeffs.map(|c| c.map(|r| r.map(f32::to_bits))),
+                fused.coeffs.map(|c| c.map(|r| r.map(f32::to_bits)))
+            );
         }
     }
 }
