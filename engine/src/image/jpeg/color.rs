@@ -14,7 +14,7 @@ const FIX_0_34414: i32 = 22554;
 /// (rounded where it rounds); computing them instead of looking them up
 /// lets the loops vectorise.
 #[inline(always)]
-pub(super) fn ycc(y: u8, cb: u8, cr: u8) -> [i32; 3] {
+fn ycc(y: u8, cb: u8, cr: u8) -> [i32; 3] {
     let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
     let r = y + ((FIX_1_40200 * cr + ONE_HALF) >> SCALEBITS);
     let g = y + ((-FIX_0_34414 * cb + ONE_HALF - FIX_0_71414 * cr) >> SCALEBITS);
@@ -33,34 +33,64 @@ pub(super) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     }
 }
 
-/// The `pdq` flavour's luma of the RGB pixels libjpeg-turbo would output
-/// for these Y, Cb, Cr rows, without materialising them: the same `f64`
-/// formula, same operations in the same order, as for decoded RGB images
-/// (`pdq::luma_row_f64`). Compiled for AVX2 too, chosen at run time.
+/// Luma of the RGB pixels libjpeg-turbo would output for these Y, Cb, Cr
+/// rows, without materialising them, with the same formula, operations in
+/// the same order, as for decoded RGB images: for the `pdq` flavour
+/// (`F32 = false`) NumPy's `f64` `(r·0.299 + g·0.587) + b·0.114` rounded to
+/// `f32`; for `pdq-512` the C++ hasher's `f32` products and sums. `cb` and
+/// `cr` are `None` for greyscale (r = g = b = y). Compiled for AVX2 too,
+/// chosen at run time.
 #[inline]
-pub(super) fn ycc_to_luma(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
+pub(super) fn ycc_to_luma<const F32: bool>(
+    y: &[u8],
+    chroma: Option<(&[u8], &[u8])>,
+    out: &mut [f32],
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { ycc_to_luma_avx2(y, cb, cr, out) };
+            unsafe { ycc_to_luma_avx2::<F32>(y, chroma, out) };
             return;
         }
     }
-    ycc_to_luma_portable(y, cb, cr, out);
+    ycc_to_luma_portable::<F32>(y, chroma, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn ycc_to_luma_avx2(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
-    ycc_to_luma_portable(y, cb, cr, out);
+fn ycc_to_luma_avx2<const F32: bool>(y: &[u8], chroma: Option<(&[u8], &[u8])>, out: &mut [f32]) {
+    ycc_to_luma_portable::<F32>(y, chroma, out);
 }
 
 #[inline(always)]
-fn ycc_to_luma_portable(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [f32]) {
-    for (((o, &y), &cb), &cr) in out.iter_mut().zip(y).zip(cb).zip(cr) {
-        let [r, g, b] = ycc(y, cb, cr);
-        *o = ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32;
+fn luma<const F32: bool>([r, g, b]: [i32; 3]) -> f32 {
+    if F32 {
+        let (r, g, b) = (r as f32, g as f32, b as f32);
+        (0.299f32 * r + 0.587f32 * g) + 0.114f32 * b
+    } else {
+        ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32
+    }
+}
+
+#[inline(always)]
+fn ycc_to_luma_portable<const F32: bool>(
+    y: &[u8],
+    chroma: Option<(&[u8], &[u8])>,
+    out: &mut [f32],
+) {
+    match chroma {
+        Some((cb, cr)) => {
+            for (((o, &y), &cb), &cr) in out.iter_mut().zip(y).zip(cb).zip(cr) {
+                *o = luma::<F32>(ycc(y, cb, cr));
+            }
+        }
+        None => {
+            for (o, &y) in out.iter_mut().zip(y) {
+                let v = i32::from(y);
+                *o = luma::<F32>([v, v, v]);
+            }
+        }
     }
 }
 
@@ -130,12 +160,22 @@ mod tests {
                 let mut rgb = vec![0u8; 256 * 3];
                 ycc_to_rgb(&ys, &cbs, &crs, &mut rgb);
                 let mut luma = vec![0f32; 256];
-                ycc_to_luma(&ys, &cbs, &crs, &mut luma);
-                for (i, (p, &l)) in rgb.chunks_exact(3).zip(&luma).enumerate() {
+                ycc_to_luma::<false>(&ys, Some((&cbs, &crs)), &mut luma);
+                let mut luma32 = vec![0f32; 256];
+                ycc_to_luma::<true>(&ys, Some((&cbs, &crs)), &mut luma32);
+                for (i, (p, (&l, &l32))) in rgb
+                    .chunks_exact(3)
+                    .zip(luma.iter().zip(&luma32))
+                    .enumerate()
+                {
                     assert_eq!(p, jdcolor(y, i as u8, cr), "{y} {i} {cr}");
                     let (r, g, b) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
                     let want = std::hint::black_box((r * 0.299 + g * 0.587) + b * 0.114) as f32;
                     assert_eq!(l.to_bits(), want.to_bits());
+                    // The C++ hasher's f32 tables: 0.299f · v etc.
+                    let t = |k: f32, v: u8| std::hint::black_box(k * f32::from(v));
+                    let want32 = (t(0.299, p[0]) + t(0.587, p[1])) + t(0.114, p[2]);
+                    assert_eq!(l32.to_bits(), want32.to_bits());
                 }
             }
         }

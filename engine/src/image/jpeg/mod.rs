@@ -94,50 +94,19 @@ impl Planes {
         color::ycc_to_rgb(y, &s.cb, &s.cr, out);
     }
 
-    /// Row `r`'s luma with the `pdq` flavour's formula, from the RGB values
-    /// [`Planes::rgb_row`] would give, without materialising them.
-    pub(crate) fn luma_row(&self, r: usize, out: &mut [f32], s: &mut Scratch) {
+    /// Row `r`'s luma, from the RGB values [`Planes::rgb_row`] would give,
+    /// without materialising them: the `pdq` flavour's `f64` formula, or
+    /// with `F32` the `pdq-512` flavour's (see `color::ycc_to_luma`).
+    pub(crate) fn luma_row<const F32: bool>(&self, r: usize, out: &mut [f32], s: &mut Scratch) {
         let y = self.planes[0].row(r);
         if self.planes.len() == 1 {
-            // Grey replicated to RGB has luma equal to the grey level.
-            for (o, &v) in out.iter_mut().zip(y) {
-                *o = f32::from(v);
-            }
-            return;
-        }
-        if self.h == 1 && self.v == 1 {
-            color::ycc_to_luma(y, self.planes[1].row(r), self.planes[2].row(r), out);
-            return;
-        }
-        self.upsample(r, s);
-        color::ycc_to_luma(y, &s.cb, &s.cr, out);
-    }
-
-    /// The RGB values of row `r` at columns `xs` only, passed to `f` with
-    /// their index in `xs` (for resizing: only the chroma upsampling is done
-    /// for the whole row).
-    pub(crate) fn sampled_rgb(
-        &self,
-        r: usize,
-        xs: &[usize],
-        s: &mut Scratch,
-        mut f: impl FnMut(usize, [u8; 3]),
-    ) {
-        let y = self.planes[0].row(r);
-        if self.planes.len() == 1 {
-            for (i, &x) in xs.iter().enumerate() {
-                f(i, [y[x]; 3]);
-            }
-            return;
-        }
-        let (cb, cr) = if self.h == 1 && self.v == 1 {
-            (self.planes[1].row(r), self.planes[2].row(r))
+            color::ycc_to_luma::<F32>(y, None, out);
+        } else if self.h == 1 && self.v == 1 {
+            let chroma = (self.planes[1].row(r), self.planes[2].row(r));
+            color::ycc_to_luma::<F32>(y, Some(chroma), out);
         } else {
             self.upsample(r, s);
-            (&s.cb[..], &s.cr[..])
-        };
-        for (i, &x) in xs.iter().enumerate() {
-            f(i, color::ycc(y[x], cb[x], cr[x]).map(|v| v as u8));
+            color::ycc_to_luma::<F32>(y, Some((&s.cb, &s.cr)), out);
         }
     }
 

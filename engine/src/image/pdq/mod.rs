@@ -401,10 +401,10 @@ impl LumaRows for Rgb8Resized<'_> {
 
 /// A JPEG decoded by our libjpeg-exact decoder, seen as luma rows: for
 /// the `pdq` flavour at full resolution, or through the `pdq-512`
-/// flavour's nearest-neighbour resize. Each pixel needed is converted to RGB
-/// with libjpeg's arithmetic and reduced to luma with the same formulas as
-/// for decoded RGB images, so the hash equals the one of the RGB image
-/// libjpeg-turbo would have produced; no RGB image, not even a row, exists.
+/// flavour's nearest-neighbour resize. Each row is converted to RGB with
+/// libjpeg's arithmetic and reduced to luma with the same formulas as for
+/// decoded RGB images in one loop, so the hash equals the one of the RGB
+/// image libjpeg-turbo would have produced; no RGB image exists.
 pub(crate) struct JpegLuma<'a> {
     planes: &'a crate::image::jpeg::Planes,
     width: usize,
@@ -412,6 +412,8 @@ pub(crate) struct JpegLuma<'a> {
     /// Source column and row of each output pixel when resizing.
     resize: Option<(Vec<usize>, Vec<usize>)>,
     scratch: std::cell::RefCell<crate::image::jpeg::Scratch>,
+    /// A full source row of `f32` luma, when resizing.
+    row: std::cell::RefCell<Vec<f32>>,
 }
 
 impl<'a> JpegLuma<'a> {
@@ -437,6 +439,7 @@ impl<'a> JpegLuma<'a> {
             height,
             resize,
             scratch: Default::default(),
+            row: std::cell::RefCell::new(vec![0.0; sw]),
         }
     }
 }
@@ -454,13 +457,14 @@ impl LumaRows for JpegLuma<'_> {
         let mut scratch = self.scratch.borrow_mut();
         let scratch = &mut *scratch;
         match &self.resize {
-            None => self.planes.luma_row(src_r, out, scratch),
+            None => self.planes.luma_row::<false>(src_r, out, scratch),
             Some((xs, _)) => {
-                let t = &f32_tables().0;
-                self.planes.sampled_rgb(src_r, xs, scratch, |i, p| {
-                    out[i] = (t[0][usize::from(p[0])] + t[1][usize::from(p[1])])
-                        + t[2][usize::from(p[2])];
-                });
+                // The whole row (vectorised), then the sampled columns.
+                let mut row = self.row.borrow_mut();
+                self.planes.luma_row::<true>(src_r, &mut row, scratch);
+                for (o, &x) in out.iter_mut().zip(xs.iter()) {
+                    *o = row[x];
+                }
             }
         }
     }
