@@ -1,7 +1,7 @@
 //! Huffman tables and the entropy-coded bit stream of a baseline JPEG scan.
 
 /// Bits looked up at once; longer codes take the slow path.
-const LOOKUP_BITS: u32 = 9;
+const LOOKUP_BITS: u32 = 11;
 
 /// A decoding table built from a DHT segment (canonical codes, as in
 /// ITU T.81 Annex C / F.2.2.3).
