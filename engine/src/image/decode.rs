@@ -1,4 +1,5 @@
-//! Safe decoding of untrusted image bytes into 8-bit RGB.
+//! Safe decoding of untrusted image bytes into 8-bit RGB (or, for most
+//! JPEGs, into libjpeg-exact planes: see [`super::jpeg`]).
 //!
 //! * Only JPEG, PNG, GIF (first frame), WebP, BMP and TIFF are compiled in
 //!   (`image` with `default-features = false`).
@@ -6,8 +7,8 @@
 //!   header's dimensions against them before allocating the pixel buffer, so
 //!   a decompression bomb (a small file claiming 100 000 × 100 000 pixels) is
 //!   refused up front.
-//! * A panic inside a decoder is caught and becomes
-//!   [`ImageErrorKind::DecoderPanic`].
+//! * A panic inside a decoder (or anywhere in `hash_image`) is caught and
+//!   becomes [`ImageErrorKind::DecoderPanic`].
 //! * Every colour model ends as 8-bit RGB: palettes are expanded (never
 //!   hashed on their indices), grey and 1-bit images are replicated to three
 //!   channels at full scale (1-bit black/white are 0/255), 16-bit and float
@@ -56,9 +57,39 @@ impl Default for DecodeLimits {
     }
 }
 
-/// A decoded image: 8-bit RGB, after the optional EXIF rotation.
-pub(crate) struct Decoded {
-    pub(crate) rgb: RgbImage,
+/// A decoded image, after the optional EXIF rotation.
+pub(crate) enum Decoded {
+    /// 8-bit RGB from the general decoder.
+    Rgb(RgbImage),
+    /// A JPEG from our libjpeg-exact decoder, kept as planes (see
+    /// [`super::jpeg`]).
+    Jpeg(super::jpeg::Planes),
+}
+
+impl Decoded {
+    /// Width and height in pixels.
+    pub(crate) fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Decoded::Rgb(i) => i.dimensions(),
+            // Both fit in u16 (JPEG header fields).
+            Decoded::Jpeg(p) => (p.width() as u32, p.height() as u32),
+        }
+    }
+
+    /// The image as 8-bit RGB (a copy), for the hashes that need one.
+    pub(crate) fn to_dynamic(&self) -> DynamicImage {
+        match self {
+            Decoded::Rgb(i) => DynamicImage::ImageRgb8(i.clone()),
+            Decoded::Jpeg(p) => DynamicImage::ImageRgb8(jpeg_rgb(p)),
+        }
+    }
+}
+
+/// Our decoder's planes as an RGB image.
+fn jpeg_rgb(p: &super::jpeg::Planes) -> RgbImage {
+    let (w, h) = (p.width() as u32, p.height() as u32);
+    // The buffer has exactly w·h·3 bytes, so `from_raw` cannot refuse it.
+    RgbImage::from_raw(w, h, p.to_rgb()).unwrap_or_else(|| RgbImage::new(w, h))
 }
 
 /// Decode `bytes` under `limits`, applying the EXIF orientation when `exif`.
@@ -66,20 +97,20 @@ pub(crate) fn decode(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<
     if bytes.is_empty() {
         return Err(Error::image(ImageErrorKind::Empty, "empty input"));
     }
-    guarded(|| decode_inner(bytes, limits, exif))
+    decode_inner(bytes, limits, exif)
 }
 
 /// Run `f`, turning a panic into [`ImageErrorKind::DecoderPanic`].
 ///
-/// Decoders are large and parse hostile input; a panic in one must cost us
-/// one file, not the process. Nothing `f` touches outlives it, so unwind
-/// safety is not a concern.
-fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+/// Decoders are large and parse hostile input; a panic in one (or in the
+/// hashing of what it produced) must cost us one file, not the process.
+/// Nothing `f` touches outlives it, so unwind safety is not a concern.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(_) => Err(Error::image(
             ImageErrorKind::DecoderPanic,
-            "the image decoder panicked on this input",
+            "decoding or hashing panicked on this input",
         )),
     }
 }
@@ -109,6 +140,29 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<Decod
     l.max_image_height = Some(limits.max_height);
     l.max_alloc = Some(limits.max_alloc);
     reader.limits(l);
+    // Most photos: our libjpeg-exact decoder (see `super::jpeg`); anything
+    // it does not handle goes to `image`, which also classifies errors.
+    if format == image::ImageFormat::Jpeg
+        && let Some(planes) =
+            super::jpeg::decode(bytes, limits.max_width, limits.max_height, limits.max_alloc)
+    {
+        let orientation = if exif {
+            reader
+                .into_decoder()
+                .ok()
+                .and_then(|mut d| d.orientation().ok())
+        } else {
+            None
+        };
+        return Ok(match orientation {
+            None | Some(image::metadata::Orientation::NoTransforms) => Decoded::Jpeg(planes),
+            Some(o) => {
+                let mut img = DynamicImage::ImageRgb8(jpeg_rgb(&planes));
+                img.apply_orientation(o);
+                Decoded::Rgb(img.into_rgb8())
+            }
+        });
+    }
     let mut decoder = reader.into_decoder().map_err(map_error)?;
     let orientation = if exif {
         // A broken EXIF block should not make the image unhashable: hash it
@@ -138,7 +192,7 @@ fn decode_inner(bytes: &[u8], limits: &DecodeLimits, exif: bool) -> Result<Decod
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
-    Ok(Decoded { rgb: to_rgb8(img) })
+    Ok(Decoded::Rgb(to_rgb8(img)))
 }
 
 /// Every colour model to 8-bit RGB (see the module documentation).

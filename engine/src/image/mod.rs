@@ -32,6 +32,7 @@
 
 mod decode;
 mod digest;
+mod jpeg;
 pub mod pdq;
 mod perceptual;
 
@@ -316,6 +317,12 @@ impl ImageHashes {
 /// # Ok::<(), hashwall::Error>(())
 /// ```
 pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Error> {
+    // A panic anywhere (decoder, our JPEG decoder, hashing) becomes a typed
+    // error for this file.
+    decode::guarded(|| hash_image_inner(bytes, options))
+}
+
+fn hash_image_inner(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Error> {
     let mut out = ImageHashes {
         hashes: Vec::with_capacity(options.algorithms.len()),
         dimensions: None,
@@ -326,7 +333,7 @@ pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Er
         let t = Instant::now();
         let d = decode::decode(bytes, &options.limits, options.exif_orientation)?;
         out.decode_time = t.elapsed();
-        out.dimensions = Some(d.rgb.dimensions());
+        out.dimensions = Some(d.dimensions());
         Some(d)
     } else {
         None
@@ -339,15 +346,22 @@ pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Er
         match alg {
             Algorithm::Pdq | Algorithm::Pdq512 => {
                 let Some(d) = &decoded else { continue };
-                let (w, h) = (d.rgb.width() as usize, d.rgb.height() as usize);
-                let coeffs = if alg == Algorithm::Pdq {
-                    pdq::coefficients(&pdq::Rgb8Full {
-                        data: d.rgb.as_raw(),
-                        width: w,
-                        height: h,
-                    })
-                } else {
-                    pdq::coefficients(&pdq::Rgb8Resized::new(d.rgb.as_raw(), w, h))
+                let coeffs = match d {
+                    decode::Decoded::Jpeg(p) => {
+                        pdq::coefficients(&pdq::JpegLuma::new(p, alg == Algorithm::Pdq512))
+                    }
+                    decode::Decoded::Rgb(rgb) => {
+                        let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+                        if alg == Algorithm::Pdq {
+                            pdq::coefficients(&pdq::Rgb8Full {
+                                data: rgb.as_raw(),
+                                width: w,
+                                height: h,
+                            })
+                        } else {
+                            pdq::coefficients(&pdq::Rgb8Resized::new(rgb.as_raw(), w, h))
+                        }
+                    }
                 };
                 let variants: &[Dihedral] = if options.dihedral {
                     &Dihedral::ALL
@@ -367,15 +381,12 @@ pub fn hash_image(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, Er
             Algorithm::Phash | Algorithm::Dhash => {
                 let Some(d) = &decoded else { continue };
                 let small = small.get_or_insert_with(|| {
-                    let f =
-                        full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone()));
+                    let f = full.get_or_insert_with(|| d.to_dynamic());
                     perceptual::preshrink(f)
                 });
                 let img = match small {
                     Some(s) => &*s,
-                    None => {
-                        full.get_or_insert_with(|| image::DynamicImage::ImageRgb8(d.rgb.clone()))
-                    }
+                    None => full.get_or_insert_with(|| d.to_dynamic()),
                 };
                 let hex = if alg == Algorithm::Phash {
                     perceptual::phash(img)

@@ -399,6 +399,77 @@ impl LumaRows for Rgb8Resized<'_> {
     }
 }
 
+/// A JPEG decoded by our libjpeg-exact decoder, seen as luma rows: for
+/// the `pdq` flavour at full resolution, or through the `pdq-512`
+/// flavour's nearest-neighbour resize. Each row is converted to RGB with
+/// libjpeg's arithmetic and reduced to luma with the same formulas as for
+/// decoded RGB images in one loop, so the hash equals the one of the RGB
+/// image libjpeg-turbo would have produced; no RGB image exists.
+pub(crate) struct JpegLuma<'a> {
+    planes: &'a crate::image::jpeg::Planes,
+    width: usize,
+    height: usize,
+    /// Source column and row of each output pixel when resizing.
+    resize: Option<(Vec<usize>, Vec<usize>)>,
+    scratch: std::cell::RefCell<crate::image::jpeg::Scratch>,
+    /// A full source row of `f32` luma, when resizing.
+    row: std::cell::RefCell<Vec<f32>>,
+}
+
+impl<'a> JpegLuma<'a> {
+    pub(crate) fn new(planes: &'a crate::image::jpeg::Planes, resize_512: bool) -> Self {
+        let (sw, sh) = (planes.width(), planes.height());
+        // `pdq-512` takes the C++ hasher's f32 luma even when it does not
+        // resize: then every pixel is its own nearest neighbour.
+        let resize = resize_512.then(|| {
+            let big = sw > PDQ_512_SIDE || sh > PDQ_512_SIDE;
+            let (w, h) = if big {
+                (PDQ_512_SIDE, PDQ_512_SIDE)
+            } else {
+                (sw, sh)
+            };
+            (nearest_indices(sw, w), nearest_indices(sh, h))
+        });
+        let (width, height) = resize
+            .as_ref()
+            .map_or((sw, sh), |(xs, ys)| (xs.len(), ys.len()));
+        JpegLuma {
+            planes,
+            width,
+            height,
+            resize,
+            scratch: Default::default(),
+            row: std::cell::RefCell::new(vec![0.0; sw]),
+        }
+    }
+}
+
+impl LumaRows for JpegLuma<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    #[inline]
+    fn fill(&self, r: usize, out: &mut [f32]) {
+        let src_r = self.resize.as_ref().map_or(r, |(_, ys)| ys[r]);
+        let mut scratch = self.scratch.borrow_mut();
+        let scratch = &mut *scratch;
+        match &self.resize {
+            None => self.planes.luma_row::<false>(src_r, out, scratch),
+            Some((xs, _)) => {
+                // The whole row (vectorised), then the sampled columns.
+                let mut row = self.row.borrow_mut();
+                self.planes.luma_row::<true>(src_r, &mut row, scratch);
+                for (o, &x) in out.iter_mut().zip(xs.iter()) {
+                    *o = row[x];
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +530,53 @@ mod tests {
                 ) as f32;
                 assert_eq!(l.to_bits(), want.to_bits(), "{p:?}");
             }
+        }
+    }
+
+    #[test]
+    fn jpeg_planes_hash_like_their_rgb_image() {
+        // Luma straight from the planes (both flavours) must equal luma of
+        // the RGB image the same decoder produces, bit for bit.
+        for (w, h, grey) in [(600u32, 530u32, false), (97, 61, false), (530, 40, true)] {
+            let img = image::RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([
+                    (x * 7 % 256) as u8,
+                    (y * 3 % 256) as u8,
+                    ((x ^ y) % 256) as u8,
+                ])
+            });
+            let img = if grey {
+                image::DynamicImage::ImageLuma8(image::DynamicImage::ImageRgb8(img).to_luma8())
+            } else {
+                image::DynamicImage::ImageRgb8(img)
+            };
+            let mut jpeg = Vec::new();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85);
+            img.write_with_encoder(enc).expect("encodes");
+            let planes =
+                crate::image::jpeg::decode(&jpeg, 10_000, 10_000, 1 << 30).expect("decodes");
+            let rgb = planes.to_rgb();
+            let (w, h) = (w as usize, h as usize);
+            let full = coefficients(&Rgb8Full {
+                data: &rgb,
+                width: w,
+                height: h,
+            });
+            let fused = coefficients(&JpegLuma::new(&planes, false));
+            assert_eq!(
+                full.hash(Dihedral::Original),
+                fused.hash(Dihedral::Original)
+            );
+            assert_eq!(
+                full.coeffs.map(|c| c.map(|r| r.map(f32::to_bits))),
+                fused.coeffs.map(|c| c.map(|r| r.map(f32::to_bits)))
+            );
+            let resized = coefficients(&Rgb8Resized::new(&rgb, w, h));
+            let fused = coefficients(&JpegLuma::new(&planes, true));
+            assert_eq!(
+                resized.coeffs.map(|c| c.map(|r| r.map(f32::to_bits))),
+                fused.coeffs.map(|c| c.map(|r| r.map(f32::to_bits)))
+            );
         }
     }
 }
