@@ -305,7 +305,7 @@ mod tests {
             !\xf9\x04\x08\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x80\xc8\
             \n\n\x00\x00\x00\x02\x02D\x01\x00;";
         let e = match decode(gif, &DecodeLimits::default(), false) {
-            Ok(d) => panic!("decoded {:?}", d.rgb.dimensions()),
+            Ok(d) => panic!("decoded {:?}", d.dimensions()),
             Err(e) => e,
         };
         assert_eq!(e.kind(), crate::ErrorKind::Image(ImageErrorKind::Corrupt));
