@@ -264,25 +264,36 @@ fn kill_run(st: &Setup, moment: Moment) -> (&'static str, usize) {
 #[test]
 fn kill_9_during_apply() {
     let dir = TempDir::new("kill");
-    let st = setup(&dir, 100_000, 25_000);
-
-    // The duration of an apply: the median of three runs.
-    let mut runs: Vec<Duration> = (0..3)
-        .map(|_| {
-            restore(&st);
-            let t = Instant::now();
-            let o = hashwall().args(apply_args(&st)).output().unwrap();
-            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-            t.elapsed()
-        })
-        .collect();
-    runs.sort();
+    // The list must take long enough to apply for kills spread over the run
+    // to land in every phase: start at 100 k entries and double on a fast
+    // machine (the kills at watched steps below do not depend on it).
+    let mut n = 100_000;
+    let (st, runs) = loop {
+        let sub = dir.join(format!("n{n}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let st = setup(&sub, n, n / 4);
+        // The duration of an apply: the median of three runs.
+        let mut runs: Vec<Duration> = (0..3)
+            .map(|_| {
+                restore(&st);
+                let t = Instant::now();
+                let o = hashwall().args(apply_args(&st)).output().unwrap();
+                assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+                t.elapsed()
+            })
+            .collect();
+        runs.sort();
+        if runs[1] >= Duration::from_millis(200) || n >= 800_000 {
+            break (st, runs);
+        }
+        n *= 2;
+    };
     let full = runs[1];
     assert_eq!(outcome(&st), "new");
-    println!("apply of 10000 removals + 25000 additions to 100000 entries: {runs:?}");
-    assert!(
-        full >= Duration::from_millis(200),
-        "apply took only {full:?}: make the list bigger"
+    println!(
+        "apply of {} removals + {} additions to {n} entries: {runs:?}",
+        n / 10,
+        n / 4
     );
 
     // 20 kills evenly over the run; then 5 at each step of the commit

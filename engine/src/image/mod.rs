@@ -46,6 +46,20 @@ pub use perceptual::PRESHRINK_SIDE;
 
 use crate::Error;
 
+/// Fuzzing hook, not API: runs the built-in baseline JPEG decoder alone —
+/// header parsing, Huffman decoding, IDCT, upsampling and colour
+/// conversion — outside [`hash_image`]'s panic guard, so that a panic in
+/// our own decoder is a fuzzer crash instead of a `DecoderPanic` error
+/// (which the guard must keep allowing for third-party decoders). `None`
+/// when the decoder declines the file (the general decoder would take it).
+#[doc(hidden)]
+pub fn fuzz_baseline_jpeg(bytes: &[u8], limits: &DecodeLimits) -> Option<(u32, u32, Vec<u8>)> {
+    let planes = jpeg::decode(bytes, limits.max_width, limits.max_height, limits.max_alloc)?;
+    let rgb = planes.to_rgb();
+    // Both fit in u16 (JPEG header fields).
+    Some((planes.width() as u32, planes.height() as u32, rgb))
+}
+
 /// A hash algorithm, with the token used in hash lists and on the command
 /// line (`pdq pdq-512 phash dhash md5 sha1 sha256`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,6 +5,9 @@
 //! typed error `DecoderPanic`, which this check accepts: that is the
 //! production behaviour, and zune-jpeg 0.5.15 (the latest release) panics
 //! on some malformed JPEGs (`corpus/image_hash/crash-zune-jpeg-idct`).
+//! Our own baseline JPEG decoder gets no such allowance: it runs first
+//! outside the guard ([`hashwall::image::fuzz_baseline_jpeg`]), so a panic
+//! in it is a crash, and what it decodes must be whole.
 
 use hashwall::ErrorKind;
 use hashwall::image::{Algorithm, DecodeLimits, HashOptions, hash_image};
@@ -31,6 +34,17 @@ fn hex_len(a: Algorithm) -> usize {
 /// Checks the properties above on `data` taken as an image file. Odd-length
 /// inputs are hashed with EXIF orientation applied, so both paths run.
 pub fn image_hash(data: &[u8]) {
+    if let Some((w, h, rgb)) = hashwall::image::fuzz_baseline_jpeg(data, &LIMITS) {
+        assert!(
+            (1..=LIMITS.max_width).contains(&w) && (1..=LIMITS.max_height).contains(&h),
+            "baseline JPEG decoded to {w}x{h}, outside the limits"
+        );
+        assert_eq!(
+            rgb.len() as u64,
+            3 * u64::from(w) * u64::from(h),
+            "RGB size"
+        );
+    }
     let opts = HashOptions::new()
         .algorithms(Algorithm::ALL)
         .dihedral(true)
