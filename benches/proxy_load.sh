@@ -72,6 +72,8 @@ listen = "127.0.0.1:$HW_PORT"
 enabled = false
 [lists]
 poll_secs = 0
+[trust]
+allow_unsigned = true
 [log]
 level = "warn"
 [[list]]
