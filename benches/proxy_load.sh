@@ -11,6 +11,8 @@
 # lasts SECONDS; every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 
 DURATION="${1:-10}"
 CONNS="${2:-32}"
@@ -24,20 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need squid; then
   apt-get update -qq && apt-get install -y -qq wrk squid >/dev/null
 fi
 SQUID="$(command -v squid || echo /usr/sbin/squid)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 600); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "port $1 never opened" >&2; return 1
-}
 
 echo "== building (release)"
 cargo build -q --release -p hashwall-proxy --bin hashwall --example bench_upstream

@@ -11,6 +11,8 @@
 # Usage: benches/proxy_memory.sh [URL_ENTRIES] [PDQ_ENTRIES]   (defaults 10000000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 
 URLS="${1:-10000000}"
 PDQS="${2:-1000000}"
@@ -22,7 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 status() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$PID/status"; }
 mib() { echo $(( $1 / 1024 )); }
 
