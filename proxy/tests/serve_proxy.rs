@@ -592,3 +592,59 @@ async fn hostile_requests_get_an_answer_and_break_nothing() {
     assert_eq!(status, 200);
     proxy.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_is_never_relayed_and_the_connection_stays_filtered() {
+    let dir = TempDir::new("upgrade");
+    let up = upstream().await;
+    // An upstream that switches protocols although nobody asked it to.
+    let switcher = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let switcher_addr = switcher.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        while let Ok((mut s, _)) = switcher.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                          Connection: upgrade\r\n\r\nraw bytes nobody filters",
+                    )
+                    .await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    let proxy = Proxy::start(&base_config(&dir, "")).await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    s.write_all(
+        format!(
+            "GET http://{switcher_addr}/ws HTTP/1.1\r\nHost: {switcher_addr}\r\n\
+             Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let (status, head, body) = read_response(&mut s).await;
+    assert_eq!(status, 502, "{head}");
+    assert!(!body.contains("raw bytes"), "{body}");
+    // The connection is still followed as HTTP: a blocked URL on it is
+    // still blocked, and a request with both framing headers is refused.
+    s.write_all(b"GET http://blocked.example/ HTTP/1.1\r\nHost: blocked.example\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut s).await.0, 451);
+    s.write_all(
+        format!(
+            "POST http://{up}/ HTTP/1.1\r\nHost: {up}\r\nContent-Length: 4\r\n\
+             Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(read_response(&mut s).await.0, 400);
+    hold.abort();
+    proxy.stop().await;
+}

@@ -37,6 +37,113 @@ async fn slow_request_head_is_cut() {
     proxy.stop().await;
 }
 
+/// Writes `bytes` one at a time, `gap` apart, until done or the peer is
+/// gone; returns how long it kept writing.
+async fn trickle(s: &mut TcpStream, bytes: &[u8], gap: std::time::Duration) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    for b in bytes {
+        if s.write_all(&[*b]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(gap).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_head_is_cut_at_its_deadline_not_extended_by_each_byte() {
+    let dir = TempDir::new("headtrickle");
+    let up = upstream().await;
+    let proxy = Proxy::start(&base_config(
+        &dir,
+        "[timeouts]\nrequest_header_secs = 0.6\nidle_secs = 60\n",
+    ))
+    .await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    // A first, well-behaved request; then an idle pause longer than the
+    // head timeout (keep-alive idleness is idle_secs' business).
+    s.write_all(format!("GET http://{up}/ HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut s).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    // Then a head trickled a byte every 100 ms: each byte is activity, but
+    // the head as a whole must arrive within 0.6 s of its first byte.
+    let head = format!(
+        "GET http://{up}/ HTTP/1.1\r\nHost: {up}\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
+    );
+    let wrote_for = trickle(
+        &mut s,
+        head.as_bytes(),
+        std::time::Duration::from_millis(100),
+    )
+    .await;
+    let rest = expect_closed(&mut s).await;
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("HTTP/1.1 200"),
+        "the trickled request was served"
+    );
+    assert!(
+        wrote_for < std::time::Duration::from_secs(5),
+        "the connection stayed open for {wrote_for:?} of trickling"
+    );
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_sends_nothing_is_cut_after_the_head_timeout() {
+    let dir = TempDir::new("headsilent");
+    let proxy = Proxy::start(&base_config(
+        &dir,
+        "[timeouts]\nrequest_header_secs = 0.5\nidle_secs = 60\n",
+    ))
+    .await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    let start = std::time::Instant::now();
+    expect_closed(&mut s).await;
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_outlives_the_head_timeout_up_to_idle_secs() {
+    let dir = TempDir::new("keepalive");
+    let up = upstream().await;
+    let proxy = Proxy::start(&base_config(
+        &dir,
+        "[timeouts]\nrequest_header_secs = 0.4\nidle_secs = 60\n",
+    ))
+    .await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    let get = format!("GET http://{up}/ HTTP/1.1\r\nHost: {up}\r\n\r\n");
+    for _ in 0..3 {
+        s.write_all(get.as_bytes()).await.unwrap();
+        assert_eq!(read_response(&mut s).await.0, 200);
+        // Idle between requests for longer than the head timeout.
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    }
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connect_closes_the_connection() {
+    let dir = TempDir::new("connectclose");
+    let proxy = Proxy::start(&base_config(&dir, "")).await;
+    let mut s = TcpStream::connect(proxy.addr).await.unwrap();
+    // Port 25 is not in acl.connect_ports.
+    s.write_all(b"CONNECT 127.0.0.1:25 HTTP/1.1\r\nHost: 127.0.0.1:25\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, head, _) = read_response(&mut s).await;
+    assert_eq!(status, 403, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    expect_closed(&mut s).await;
+    proxy.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_client_connection_is_closed() {
     let dir = TempDir::new("idle");

@@ -17,15 +17,18 @@
 //! connection, before any of it reaches the proxy logic or an upstream.
 //!
 //! Whenever the stream stops looking like requests it can follow (a
-//! `CONNECT` tunnel, an `Upgrade`, a head too large or malformed, which
+//! `CONNECT`, a head too large or malformed, framing it cannot follow, which
 //! hyper refuses by itself) the guard stops looking and passes bytes
 //! through untouched.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::upstream::Activity;
 
 /// The byte written over a conflicting head's final line feed: after the
 /// CR that ends the header block a parser requires LF, so this is an error.
@@ -63,6 +66,8 @@ pub struct FramingGuard<T> {
     max_head: usize,
     /// Heads refused so far (for tests and logs).
     refused: u64,
+    /// Told when a head starts and ends, for the request-head timeout.
+    clock: Option<Arc<Activity>>,
 }
 
 impl<T> FramingGuard<T> {
@@ -75,6 +80,24 @@ impl<T> FramingGuard<T> {
             head: Vec::new(),
             max_head,
             refused: 0,
+            clock: None,
+        }
+    }
+
+    /// Reports the start and end of each request head to `clock`, whose
+    /// watchdog enforces the request-head timeout. The guard is the one
+    /// place that sees where heads begin; it stops reporting (and the
+    /// timeout stops applying) once it stops following the stream, which
+    /// only happens on a connection that is closed after its response
+    /// anyway or has become a tunnel.
+    pub fn with_head_clock(mut self, clock: Arc<Activity>) -> FramingGuard<T> {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn head_done(&self) {
+        if let Some(c) = &self.clock {
+            c.head_done();
         }
     }
 
@@ -91,19 +114,31 @@ impl<T> FramingGuard<T> {
             match self.state {
                 State::Passthrough => return,
                 State::Head => {
-                    let b = bytes[i];
-                    self.head.push(b);
-                    if self.head.len() > self.max_head {
+                    if self.head.is_empty()
+                        && let Some(c) = &self.clock
+                    {
+                        c.head_started();
+                    }
+                    // Up to and including the next line feed: only a line
+                    // feed can complete a head.
+                    let rest = &bytes[i..];
+                    let (take, line_end) = match rest.iter().position(|&b| b == b'\n') {
+                        Some(p) => (p + 1, true),
+                        None => (rest.len(), false),
+                    };
+                    if self.head.len() + take > self.max_head {
+                        // hyper answers 431 and closes.
                         self.state = State::Passthrough;
                         self.head = Vec::new();
+                        self.head_done();
                         return;
                     }
-                    if b == b'\n'
-                        && (self.head.ends_with(b"\n\r\n") || self.head.ends_with(b"\n\n"))
+                    self.head.extend_from_slice(&rest[..take]);
+                    i += take;
+                    if line_end && (self.head.ends_with(b"\n\r\n") || self.head.ends_with(b"\n\n"))
                     {
-                        self.end_of_head(&mut bytes[i]);
+                        self.end_of_head(&mut bytes[i - 1]);
                     }
-                    i += 1;
                 }
                 State::Body(n) | State::ChunkData(n) => {
                     let take = n.min((bytes.len() - i) as u64);
@@ -180,7 +215,7 @@ impl<T> FramingGuard<T> {
                         "request with both Content-Length and Transfer-Encoding refused"
                     );
                     State::Passthrough
-                } else if req.method == Some("CONNECT") || framing.upgrade || framing.invalid {
+                } else if req.method == Some("CONNECT") || framing.invalid {
                     State::Passthrough
                 } else if framing.transfer_encoding {
                     State::ChunkSize {
@@ -199,6 +234,7 @@ impl<T> FramingGuard<T> {
         };
         self.state = next;
         self.head.clear();
+        self.head_done();
     }
 }
 
@@ -208,8 +244,6 @@ struct Framing {
     length: Option<u64>,
     /// Whether a `Transfer-Encoding` field is present.
     transfer_encoding: bool,
-    /// Whether an `Upgrade` field is present.
-    upgrade: bool,
     /// Framing the guard cannot follow (hyper refuses it anyway).
     invalid: bool,
 }
@@ -219,7 +253,6 @@ impl Framing {
         let mut f = Framing {
             length: None,
             transfer_encoding: false,
-            upgrade: false,
             invalid: false,
         };
         for h in req.headers.iter() {
@@ -244,8 +277,6 @@ impl Framing {
                 if !chunked_last {
                     f.invalid = true;
                 }
-            } else if h.name.eq_ignore_ascii_case("upgrade") {
-                f.upgrade = true;
             }
         }
         f
@@ -353,6 +384,34 @@ mod tests {
             assert_eq!(refused, 1, "step {step}");
             assert_eq!(out[..clean.len()], clean[..], "bodies untouched");
         }
+    }
+
+    #[test]
+    fn the_head_clock_runs_from_a_heads_first_byte_to_its_end() {
+        let clock = Activity::new();
+        let mut g = FramingGuard::new((), 64).with_head_clock(Arc::clone(&clock));
+        assert!(!clock.head_pending());
+        g.scan(&mut b"GET http://a/ HTTP/1.1\r\nHo".to_vec());
+        assert!(clock.head_pending());
+        g.scan(&mut b"st: a\r\nContent-Length: 2\r\n\r\n".to_vec());
+        assert!(!clock.head_pending(), "complete head");
+        g.scan(&mut b"xy".to_vec());
+        assert!(!clock.head_pending(), "a body is not a head");
+        g.scan(&mut b"\r\n".to_vec());
+        assert!(
+            clock.head_pending(),
+            "empty lines before a request line count"
+        );
+        g.scan(&mut b"CONNECT a:443 HTTP/1.1\r\n\r\n".to_vec());
+        assert!(!clock.head_pending(), "a tunnel is not followed");
+        g.scan(&mut b"GET / HTTP/1.1\r\n".to_vec());
+        assert!(!clock.head_pending(), "nor anything after it");
+        // A head over the limit: hyper answers 431; the clock stops.
+        let mut g = FramingGuard::new((), 64).with_head_clock(Arc::clone(&clock));
+        g.scan(&mut b"GET /".to_vec());
+        assert!(clock.head_pending());
+        g.scan(&mut [b'a'; 100]);
+        assert!(!clock.head_pending());
     }
 
     #[test]

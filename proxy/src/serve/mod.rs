@@ -45,7 +45,7 @@ use metrics::Metrics;
 use phases::{ConnInfo, names_listener};
 use stats::Stats;
 use stop_page::StopPage;
-use upstream::{Activity, TrackedIo, UpstreamClient};
+use upstream::{Activity, Expiry, TrackedIo, UpstreamClient};
 
 /// Errors boxed for bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -293,16 +293,22 @@ async fn serve_connection(
         );
     }
     let conn_info = Arc::new(ConnInfo { peer, allowed });
-    let activity = Activity::new();
+    let activity = Activity::awaiting_head();
     let limits = &shared.config.limits;
-    let io = TokioIo::new(framing::FramingGuard::new(
-        TrackedIo::new(stream, Arc::clone(&activity)),
-        limits.max_request_header_bytes,
-    ));
+    let io = TokioIo::new(
+        framing::FramingGuard::new(
+            TrackedIo::new(stream, Arc::clone(&activity)),
+            limits.max_request_header_bytes,
+        )
+        .with_head_clock(Arc::clone(&activity)),
+    );
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(secs(shared.config.timeouts.request_header_secs))
+        // The head timeout is the watchdog's below (see `Activity`): hyper's
+        // would also cut idle keep-alive connections and arm a timer per
+        // request.
+        .header_read_timeout(None)
         .max_buf_size(limits.max_request_header_bytes.max(8192))
         .max_header_size(limits.max_request_header_bytes)
         .max_headers(limits.max_request_headers)
@@ -313,6 +319,7 @@ async fn serve_connection(
     let conn = builder.serve_connection(io, service).with_upgrades();
     tokio::pin!(conn);
     let idle = secs(shared.config.timeouts.idle_secs);
+    let head = secs(shared.config.timeouts.request_header_secs);
     let mut draining = false;
     loop {
         tokio::select! {
@@ -327,8 +334,11 @@ async fn serve_connection(
                 // Finish the exchange in progress, then close.
                 conn.as_mut().graceful_shutdown();
             }
-            () = activity.idle_for(idle) => {
-                tracing::debug!("client connection idle, closed");
+            expiry = activity.expired(idle, Some(head)) => {
+                match expiry {
+                    Expiry::Idle => tracing::debug!("client connection idle, closed"),
+                    Expiry::HeadTimeout => tracing::debug!("request head too slow, connection closed"),
+                }
                 break;
             }
         }

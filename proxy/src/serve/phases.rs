@@ -28,7 +28,7 @@ use hashwall::{Action, Snapshot, Verdict};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
-use hyper::{Request, Response, StatusCode, Uri};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -62,9 +62,17 @@ pub async fn handle(
 ) -> Result<Response<ProxyBody>, Infallible> {
     let start = Instant::now();
     let method = req.method().clone();
-    let (outcome, resp) = match run_phases(&shared, &conn, req).await {
+    let connect = method == Method::CONNECT;
+    let (outcome, mut resp) = match run_phases(&shared, &conn, req).await {
         Ok(done) | Err(done) => done,
     };
+    if connect && !resp.status().is_success() {
+        // The framing guard stops following a connection at a CONNECT (see
+        // `framing`), and with it the request-head timeout: unless it
+        // became a tunnel, no more HTTP on it.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     shared.metrics.request(&method, outcome, start.elapsed());
     Ok(resp)
 }
@@ -227,6 +235,13 @@ async fn forward(
         }
         Err(_) => return Err(upstream_failure(true)),
     };
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+        // `Upgrade` is hop-by-hop and never forwarded, so a 101 is a broken
+        // or hostile server; relaying it would switch the client connection
+        // to a protocol nobody filters.
+        tracing::debug!("upstream answered 101 to a request without Upgrade");
+        return Err(upstream_failure(false));
+    }
     let (mut parts, body) = resp.into_parts();
     response_filter(shared, &mut parts);
     let outcome = if unchecked {

@@ -40,36 +40,112 @@ pub fn client(config: &Config) -> UpstreamClient {
         .build(connector)
 }
 
-/// The last time bytes moved on a connection, shared with its idle watchdog.
+/// The clock of one connection: the last time bytes moved, and since when a
+/// request head has been awaited. Shared between the IO wrappers, which
+/// update it, and the connection's one watchdog timer, which reads it.
+///
+/// Why not hyper's `header_read_timeout`: hyper arms a fresh timer for every
+/// request head, and from the moment it starts waiting, so (a) an idle
+/// keep-alive connection is cut after the head timeout instead of
+/// `idle_secs`, and (b) each request registers a timer, which on a quiet
+/// runtime wakes the IO driver (one more `write` and `epoll_wait` per
+/// request). Here the watchdog timer is re-armed only when it fires.
 #[derive(Debug)]
 pub struct Activity {
     base: Instant,
     last_ms: AtomicU64,
+    /// When the head being awaited began ([`NO_HEAD`]: none awaited).
+    head_since_ms: AtomicU64,
+}
+
+/// `head_since_ms` when no request head is being awaited.
+const NO_HEAD: u64 = u64::MAX;
+
+/// Why a connection's watchdog ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// No byte moved either way for the idle timeout.
+    Idle,
+    /// A request head took longer than the head timeout to arrive.
+    HeadTimeout,
 }
 
 impl Activity {
-    /// Activity starting now.
+    /// Activity starting now, no request head awaited (a tunnel).
     pub fn new() -> Arc<Activity> {
         Arc::new(Activity {
             base: Instant::now(),
             last_ms: AtomicU64::new(0),
+            head_since_ms: AtomicU64::new(NO_HEAD),
         })
     }
 
+    /// Activity starting now, with the first request head awaited from now
+    /// (a new client connection: one that sends nothing is cut too).
+    pub fn awaiting_head() -> Arc<Activity> {
+        let a = Activity::new();
+        a.head_since_ms.store(0, Relaxed);
+        a
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
     fn touch(&self) {
-        let ms = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Relaxed);
+        self.last_ms.store(self.now_ms(), Relaxed);
+    }
+
+    /// The first byte of a request head arrived. A head already awaited
+    /// keeps its start: trickling bytes must not extend the deadline.
+    pub fn head_started(&self) {
+        let _ = self
+            .head_since_ms
+            .compare_exchange(NO_HEAD, self.now_ms(), Relaxed, Relaxed);
+    }
+
+    /// The request head is complete (or no longer followed).
+    pub fn head_done(&self) {
+        self.head_since_ms.store(NO_HEAD, Relaxed);
+    }
+
+    /// Whether a request head is being awaited.
+    pub fn head_pending(&self) -> bool {
+        self.head_since_ms.load(Relaxed) != NO_HEAD
     }
 
     /// Resolves once no byte has moved for `idle`.
     pub async fn idle_for(&self, idle: Duration) {
+        self.expired(idle, None).await;
+    }
+
+    /// Resolves once no byte has moved for `idle`, or a request head has
+    /// been awaited for longer than `head`.
+    ///
+    /// One timer, re-armed only when it fires: at the nearest deadline, and
+    /// with a head timeout at most `head` ahead, so a head that starts while
+    /// it sleeps is still caught exactly at its own deadline (the timer
+    /// fires between its start and its deadline and is re-armed to it).
+    pub async fn expired(&self, idle: Duration, head: Option<Duration>) -> Expiry {
         loop {
-            let last = self.base + Duration::from_millis(self.last_ms.load(Relaxed));
-            let deadline = last + idle;
-            if Instant::now() >= deadline {
-                return;
+            let now = Instant::now();
+            let idle_at = self.base + Duration::from_millis(self.last_ms.load(Relaxed)) + idle;
+            if now >= idle_at {
+                return Expiry::Idle;
             }
-            tokio::time::sleep_until(deadline).await;
+            let mut next = idle_at;
+            if let Some(head) = head {
+                let since = self.head_since_ms.load(Relaxed);
+                if since != NO_HEAD {
+                    let head_at = self.base + Duration::from_millis(since) + head;
+                    if now >= head_at {
+                        return Expiry::HeadTimeout;
+                    }
+                    next = next.min(head_at);
+                }
+                next = next.min(now + head);
+            }
+            tokio::time::sleep_until(next).await;
         }
     }
 }
