@@ -224,6 +224,47 @@ fn blooms() -> Result<Vec<Vec<u8>>, hashwall_lists::Error> {
     Ok(out)
 }
 
+fn streams() -> Vec<Vec<u8>> {
+    let smuggle = "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    let streams: Vec<(u8, String)> = vec![
+        (0, "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n".to_owned()),
+        (7, smuggle.to_owned()),
+        (
+            1,
+            format!(
+                "GET http://a/ HTTP/1.1\r\n\r\nPOST http://a/ HTTP/1.1\r\nContent-Length: {}\r\n\r\n{smuggle}{smuggle}",
+                smuggle.len()
+            ),
+        ),
+        (
+            42,
+            format!(
+                "POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{:x};ext=1\r\n{smuggle}\r\n0\r\nX-Trailer: 1\r\n\r\n{smuggle}",
+                smuggle.len()
+            ),
+        ),
+        (3, format!("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n{smuggle}")),
+        (9, format!("\r\n\r\n{smuggle}")),
+        (
+            200,
+            "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy".to_owned(),
+        ),
+        (5, format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(600))),
+        (
+            11,
+            "GET http://a/ HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nGET http://b/ HTTP/1.1\n\n".to_owned(),
+        ),
+    ];
+    streams
+        .into_iter()
+        .map(|(seed, s)| {
+            let mut v = vec![seed];
+            v.extend_from_slice(s.as_bytes());
+            v
+        })
+        .collect()
+}
+
 fn pdq_programs() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     // radius, substrings, bucket target, seed (5 bytes), then (op, a, b)*.
@@ -261,6 +302,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "proxy_request",
             heads(),
             hashwall_fuzz_checks::proxy_request,
+        ),
+        (
+            "request_stream",
+            streams(),
+            hashwall_fuzz_checks::request_stream,
         ),
         (
             "bloom_import",

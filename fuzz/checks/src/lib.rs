@@ -19,6 +19,7 @@ pub mod image_hash;
 pub mod list_parse;
 pub mod pdq_index;
 pub mod proxy_request;
+pub mod request_stream;
 pub mod url_canon;
 
 pub use bloom_import::bloom_import;
@@ -26,6 +27,7 @@ pub use image_hash::image_hash;
 pub use list_parse::list_parse;
 pub use pdq_index::pdq_index;
 pub use proxy_request::proxy_request;
+pub use request_stream::request_stream;
 pub use url_canon::url_canon;
 
 /// A target's check: panics when a property does not hold for the input.
@@ -33,11 +35,12 @@ pub type Check = fn(&[u8]);
 
 /// Every target: its name (the corpus directory and the fuzz binary) and
 /// its check.
-pub const TARGETS: [(&str, Check); 6] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("url_canon", url_canon),
     ("list_parse", list_parse),
     ("image_hash", image_hash),
     ("proxy_request", proxy_request),
+    ("request_stream", request_stream),
     ("bloom_import", bloom_import),
     ("pdq_index", pdq_index),
 ];

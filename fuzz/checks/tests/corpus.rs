@@ -57,6 +57,11 @@ fn image_hash() {
 }
 
 #[test]
+fn request_stream() {
+    replay("request_stream");
+}
+
+#[test]
 fn proxy_request() {
     replay("proxy_request");
 }

@@ -32,7 +32,7 @@ use super::upstream::Activity;
 
 /// The byte written over a conflicting head's final line feed: after the
 /// CR that ends the header block a parser requires LF, so this is an error.
-const POISON: u8 = b'(';
+pub const POISON: u8 = b'(';
 
 /// Most header fields parsed per head; more and hyper refuses the head.
 const MAX_FIELDS: usize = 256;
@@ -106,9 +106,11 @@ impl<T> FramingGuard<T> {
         self.refused
     }
 
-    /// Follows `bytes`, the next bytes the client sent; may change one of
-    /// them to make the head it completes unparseable.
-    fn scan(&mut self, bytes: &mut [u8]) {
+    /// Follows `bytes`, the next bytes the client sent (what each read does
+    /// with the bytes it got); may change the last byte of a conflicting
+    /// head to make it unparseable. The result does not depend on how the
+    /// stream is split into reads.
+    pub fn scan(&mut self, bytes: &mut [u8]) {
         let mut i = 0;
         while i < bytes.len() {
             match self.state {
