@@ -231,6 +231,11 @@ pub struct ListsConfig {
     /// Poll list files for changes (mtime and size) every this many seconds;
     /// 0 turns polling off.
     pub poll_secs: f64,
+    /// The state file recording, per list, the highest sequence ever
+    /// served ([`super::state`]): the rollback floor survives a restart.
+    /// None keeps the floor in memory only.
+    #[serde(default)]
+    pub state: Option<PathBuf>,
 }
 
 /// `[trust]`: every list file must verify against the trust store (signed
@@ -430,10 +435,13 @@ impl Config {
             {
                 *p = dir.join(&*p);
             }
-            if let Some(p) = &mut config.trust.store
-                && p.is_relative()
+            for p in [&mut config.trust.store, &mut config.lists.state]
+                .into_iter()
+                .flatten()
             {
-                *p = dir.join(&*p);
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
             }
         }
         config.validate()?;

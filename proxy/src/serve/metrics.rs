@@ -150,6 +150,8 @@ pub struct Metrics {
     pub connections_total: AtomicU64,
     /// CONNECT tunnels open now.
     pub tunnels_open: AtomicI64,
+    /// Failed writes of the state file (`[lists] state`).
+    pub state_write_failures: AtomicU64,
     /// Image responses by outcome, indexed as [`ImageOutcome::ALL`].
     images: [AtomicU64; ImageOutcome::ALL.len()],
     /// Per subscription (by its list name).
@@ -356,7 +358,8 @@ impl Metrics {
              hashwall_last_reload_failure_timestamp_seconds {}\n\
              # HELP hashwall_connections_open Client connections open.\n# TYPE hashwall_connections_open gauge\nhashwall_connections_open {}\n\
              # HELP hashwall_connections_total Client connections accepted.\n# TYPE hashwall_connections_total counter\nhashwall_connections_total {}\n\
-             # HELP hashwall_tunnels_open CONNECT tunnels open.\n# TYPE hashwall_tunnels_open gauge\nhashwall_tunnels_open {}\n",
+             # HELP hashwall_tunnels_open CONNECT tunnels open.\n# TYPE hashwall_tunnels_open gauge\nhashwall_tunnels_open {}\n\
+             # HELP hashwall_state_write_failures_total Failed writes of the rollback state file (the new lists are served anyway).\n# TYPE hashwall_state_write_failures_total counter\nhashwall_state_write_failures_total {}\n",
             self.reloads_ok.load(Relaxed),
             self.reloads_failed.load(Relaxed),
             self.last_reload_ok.load(Relaxed),
@@ -364,6 +367,7 @@ impl Metrics {
             self.connections_open.load(Relaxed),
             self.connections_total.load(Relaxed),
             self.tunnels_open.load(Relaxed),
+            self.state_write_failures.load(Relaxed),
         );
         self.render_subscriptions(&mut o);
         o

@@ -20,6 +20,7 @@ pub mod phases;
 pub mod publication;
 pub mod publisher;
 pub mod route;
+pub mod state;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;
@@ -141,7 +142,8 @@ where
         s.bootstrap(&metrics).await.map_err(ServeError)?;
     }
     let m = Arc::clone(&metrics);
-    let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m))
+    let state = config.lists.state.clone();
+    let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m, state))
         .await
         .map_err(|e| ServeError(format!("loading lists: {e}")))?
         .map_err(|e| ServeError(format!("loading lists: {e}")))?;
