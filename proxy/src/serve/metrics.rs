@@ -64,6 +64,43 @@ impl Outcome {
     }
 }
 
+/// Why a request was refused before it reached the proxy logic (the
+/// `reason` label of `hashwall_requests_refused_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Both `Content-Length` and `Transfer-Encoding` (400; the framing
+    /// guard).
+    AmbiguousFraming,
+    /// A head over `limits.max_request_header_bytes` or with more than
+    /// `limits.max_request_headers` fields (431).
+    HeaderTooLarge,
+    /// A head that does not parse (400).
+    Malformed,
+    /// A head begun but not completed within `timeouts.request_header_secs`
+    /// (connection closed).
+    HeaderTimeout,
+}
+
+impl Refusal {
+    /// Every reason, in exposition order.
+    pub const ALL: [Refusal; 4] = [
+        Refusal::AmbiguousFraming,
+        Refusal::HeaderTooLarge,
+        Refusal::Malformed,
+        Refusal::HeaderTimeout,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::AmbiguousFraming => "ambiguous_framing",
+            Refusal::HeaderTooLarge => "header_too_large",
+            Refusal::Malformed => "malformed",
+            Refusal::HeaderTimeout => "header_timeout",
+        }
+    }
+}
+
 /// What happened to one image response (the `outcome` label of
 /// `hashwall_images_scanned_total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +191,8 @@ pub struct Metrics {
     pub state_write_failures: AtomicU64,
     /// Image responses by outcome, indexed as [`ImageOutcome::ALL`].
     images: [AtomicU64; ImageOutcome::ALL.len()],
+    /// Requests refused before the proxy logic, indexed as [`Refusal::ALL`].
+    refused: [AtomicU64; Refusal::ALL.len()],
     /// Per subscription (by its list name).
     subscriptions: Mutex<BTreeMap<String, SubscriptionMetrics>>,
 }
@@ -205,6 +244,21 @@ impl Metrics {
             .iter()
             .position(|o| *o == outcome)
             .map_or(0, |i| self.images[i].load(Relaxed))
+    }
+
+    /// Counts one request refused before the proxy logic.
+    pub fn refusal(&self, reason: Refusal) {
+        if let Some(i) = Refusal::ALL.iter().position(|r| *r == reason) {
+            self.refused[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The count of requests refused for `reason`.
+    pub fn refusals(&self, reason: Refusal) -> u64 {
+        Refusal::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .map_or(0, |i| self.refused[i].load(Relaxed))
     }
 
     /// Makes a subscription's series exist (at zero) before its first poll.
@@ -293,6 +347,15 @@ impl Metrics {
                     outcome.as_str()
                 );
             }
+        }
+        o.push_str("# HELP hashwall_requests_refused_total Requests refused before the proxy logic (by hyper or the framing guard), by reason.\n# TYPE hashwall_requests_refused_total counter\n");
+        for reason in Refusal::ALL {
+            let _ = writeln!(
+                o,
+                "hashwall_requests_refused_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
+                self.refusals(reason)
+            );
         }
         o.push_str("# HELP hashwall_decisions_total List matches, by list, category and the action the list asked for.\n# TYPE hashwall_decisions_total counter\n");
         if let Ok(m) = self.decisions.lock() {

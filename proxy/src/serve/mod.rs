@@ -297,10 +297,12 @@ async fn serve_connection(
     let conn_info = Arc::new(ConnInfo { peer, allowed });
     let activity = Activity::new();
     let limits = &shared.config.limits;
-    let io = TokioIo::new(framing::FramingGuard::new(
+    let guard = framing::FramingGuard::new(
         TrackedIo::new(stream, Arc::clone(&activity)),
         limits.max_request_header_bytes,
-    ));
+    );
+    let seen = guard.seen();
+    let io = TokioIo::new(guard);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -320,6 +322,9 @@ async fn serve_connection(
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
+                    if let Some(reason) = refusal(&e, &seen) {
+                        metrics.refusal(reason);
+                    }
                     tracing::debug!(error = %e, "client connection ended with an error");
                 }
                 break;
@@ -330,12 +335,37 @@ async fn serve_connection(
                 conn.as_mut().graceful_shutdown();
             }
             () = activity.idle_for(idle) => {
+                // A head begun and left unfinished is the slow-head case
+                // whichever timer ends it.
+                if seen.partial_head() {
+                    metrics.refusal(metrics::Refusal::HeaderTimeout);
+                }
                 tracing::debug!("client connection idle, closed");
                 break;
             }
         }
     }
     metrics.connections_open.fetch_sub(1, Relaxed);
+}
+
+/// Why hyper ended a connection before a request reached the proxy logic,
+/// if it did: heads it refused (400, 431) and heads not completed in time.
+/// Other errors (the client went away, I/O) are not refusals. A header
+/// timeout on a connection with no partial head is an idle keep-alive
+/// connection (or a browser's preconnect) closed, not a refusal.
+fn refusal(e: &hyper::Error, seen: &framing::Seen) -> Option<metrics::Refusal> {
+    use metrics::Refusal;
+    if e.is_parse() && seen.refused() > 0 {
+        Some(Refusal::AmbiguousFraming)
+    } else if e.is_parse_too_large() {
+        Some(Refusal::HeaderTooLarge)
+    } else if e.is_parse() {
+        Some(Refusal::Malformed)
+    } else if e.is_timeout() && seen.partial_head() {
+        Some(Refusal::HeaderTimeout)
+    } else {
+        None
+    }
 }
 
 async fn poll_lists(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
