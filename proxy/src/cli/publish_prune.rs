@@ -236,6 +236,18 @@ mod tests {
         }
     }
 
+    /// The rewritten manifest of `p` (the test fails without one).
+    fn rewritten(p: &Plan) -> &Manifest {
+        let Some(m) = &p.manifest else {
+            panic!("the manifest was not rewritten: {p:?}")
+        };
+        m
+    }
+
+    fn kept(p: &Plan) -> Vec<(u64, u64)> {
+        rewritten(p).deltas.iter().map(|d| (d.from, d.to)).collect()
+    }
+
     fn names(m: &Manifest, extra: &[&str]) -> Vec<String> {
         let mut n: Vec<String> = versions(m).iter().map(|s| list_file(*s)).collect();
         n.extend(m.deltas.iter().map(|d| d.file.clone()));
@@ -256,7 +268,7 @@ mod tests {
             now,
         );
         assert_eq!(p.kept_versions, vec![4, 3]);
-        let new = p.manifest.unwrap();
+        let new = rewritten(&p);
         assert_eq!(new.deltas, manifest(5, &[(3, 4), (4, 5)]).deltas);
         assert_eq!((new.sequence, &new.list, new.published), (5, &m.list, now));
         assert_eq!(
@@ -283,26 +295,12 @@ mod tests {
         let now = Timestamp::from_unix_seconds(1_800_000_000);
         let p = plan(Path::new("d"), &m, &names(&m, &[]), 2, now);
         assert_eq!(p.kept_versions, vec![4, 3]);
-        let kept: Vec<_> = p
-            .manifest
-            .unwrap()
-            .deltas
-            .into_iter()
-            .map(|d| (d.from, d.to))
-            .collect();
-        assert_eq!(kept, [(3, 5), (4, 5)]);
+        assert_eq!(kept(&p), [(3, 5), (4, 5)]);
         assert!(p.remove.contains(&"delta-3-4.hwd".to_owned()));
         // Keeping every version still drops 3 -> 4: no chain takes it.
         let p = plan(Path::new("d"), &m, &names(&m, &[]), 10, now);
         assert_eq!(p.kept_versions, vec![4, 3, 1]);
-        let kept: Vec<_> = p
-            .manifest
-            .unwrap()
-            .deltas
-            .into_iter()
-            .map(|d| (d.from, d.to))
-            .collect();
-        assert_eq!(kept, [(1, 3), (3, 5), (4, 5)]);
+        assert_eq!(kept(&p), [(1, 3), (3, 5), (4, 5)]);
         // Without such a delta, keeping everything changes no delta and
         // leaves the manifest alone; old full lists still go.
         let m = manifest(5, &[(1, 2), (2, 3), (3, 4), (4, 5)]);
@@ -314,7 +312,7 @@ mod tests {
         );
         // keep 0: only the current list.
         let p = plan(Path::new("d"), &m, &names(&m, &[]), 0, now);
-        assert_eq!(p.manifest.unwrap().deltas, vec![]);
+        assert_eq!(kept(&p), []);
         assert_eq!(p.remove.len(), 8);
     }
 
