@@ -692,12 +692,14 @@ mod tests {
         assert!(!c.trust.allow_unsigned);
         assert_eq!(c.trust.expired, ExpiredPolicy::Refuse);
         assert!(c.trust.store.is_none());
+        assert!(c.lists.state.is_none());
     }
 
     #[test]
     fn trust_section() {
         let c = Config::from_toml(
             "[trust]\nstore = \"trust.store\"\nexpired = \"flag\"\n\
+             [lists]\nstate = \"state.json\"\n\
              [[list]]\npath = \"a.list\"\nallow_unsigned = true\n",
             Some(Path::new("/etc/hw")),
         );
@@ -707,6 +709,10 @@ mod tests {
             Some(Path::new("/etc/hw/trust.store"))
         );
         assert_eq!(c.trust.expired, ExpiredPolicy::Flag);
+        assert_eq!(
+            c.lists.state.as_deref(),
+            Some(Path::new("/etc/hw/state.json"))
+        );
         assert_eq!(c.list[0].allow_unsigned, Some(true));
         let e = Config::from_toml("[trust]\nexpired = \"ignore\"\n", None);
         assert!(e.is_err_and(|e| e.0.contains("trust.expired")));

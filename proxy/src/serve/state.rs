@@ -57,7 +57,7 @@ impl Floors {
     }
 
     /// The file's text.
-    pub fn to_json(&self) -> String {
+    pub fn to_json(&self) -> Result<String, String> {
         let file = StateFile {
             version: VERSION,
             lists: self
@@ -70,8 +70,9 @@ impl Floors {
                 })
                 .collect(),
         };
-        // Plain strings and integers: serialising cannot fail.
-        serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
+        serde_json::to_string_pretty(&file)
+            .map(|t| t + "\n")
+            .map_err(|e| e.to_string())
     }
 
     /// Parses the file's text.
@@ -116,7 +117,9 @@ impl Floors {
     /// Replaces the state file at `path` with these floors, atomically and
     /// durably.
     pub fn write(&self, path: &Path) -> Result<(), String> {
-        let text = self.to_json();
+        let text = self
+            .to_json()
+            .map_err(|e| format!("state file {}: {e}", path.display()))?;
         hashwall_lists::write_atomic(path, |w| w.write_all(text.as_bytes()))
             .map_err(|e| format!("state file {}: {e}", path.display()))
     }
@@ -173,8 +176,8 @@ mod tests {
         assert_eq!(f.get("Other", "police"), Some(2));
         f.record("Police", "police", 3, true);
         assert_eq!(f.get("Police", "police"), Some(3));
-        let back = Floors::from_json(f.to_json().as_bytes());
-        assert_eq!(back, Ok(f));
+        let text = f.to_json().unwrap_or_default();
+        assert_eq!(Floors::from_json(text.as_bytes()), Ok(f));
     }
 
     #[test]
