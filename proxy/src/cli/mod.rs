@@ -9,5 +9,6 @@ pub mod matching;
 pub mod progress;
 pub mod publish;
 pub mod publish_files;
+pub mod publish_prune;
 pub mod serve;
 pub mod url;

@@ -7,6 +7,8 @@
 //! sees the old manifest (whose files are all still there) or the new one.
 //! `serve` is a small static file server for the directory
 //! ([`super::publish_files`]; any other static web server works as well).
+//! `prune` removes what subscribers no longer need
+//! ([`super::publish_prune`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -44,6 +46,25 @@ pub enum PublishCommand {
         /// the public half of --key).
         #[arg(long, value_name = "FILE")]
         trust: Option<PathBuf>,
+    },
+    /// Remove full lists and deltas no longer needed: keep the current full
+    /// list and the deltas a subscriber at any of the N versions published
+    /// before the current one follows to catch up (one further behind
+    /// takes the full list). Rewrites the manifest atomically first, then
+    /// deletes; never touches a file the manifest still names, a newer
+    /// version's files, or files the publisher did not write. Do not run it
+    /// while `add` runs on the same directory.
+    Prune {
+        /// The publication directory (every list under it), or one list's
+        /// directory.
+        dir: PathBuf,
+        /// How many versions before the current one stay reachable by
+        /// deltas.
+        #[arg(long, value_name = "N")]
+        keep: usize,
+        /// Print what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Serve a publication directory over HTTP/1.1: GET and HEAD of its
     /// files, with ETag and Last-Modified so an unchanged manifest costs a
@@ -115,6 +136,9 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
             key.as_deref(),
             trust.as_deref(),
         ),
+        PublishCommand::Prune { dir, keep, dry_run } => now().and_then(|now| {
+            super::publish_prune::prune(dir, *keep, *dry_run, now).map_err(|m| fail(2, m))
+        }),
         PublishCommand::Serve { dir, listen } => {
             super::publish_files::serve(dir, *listen).map_err(|m| fail(2, m))
         }

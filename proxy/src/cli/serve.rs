@@ -92,8 +92,8 @@ fn check(config: &Config) -> ExitCode {
         return ExitCode::from(2);
     }
     let sources = serve::lists::sources_from_config(&config.list, &config.trust);
-    match serve::lists::build(&sources) {
-        Ok(snapshot) => {
+    match serve::lists::build_at_start(&sources, config.lists.state.as_deref()) {
+        Ok((snapshot, _)) => {
             println!(
                 "ok\tproxy={} admin={} lists={}",
                 config.proxy.listen,

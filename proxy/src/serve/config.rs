@@ -231,6 +231,11 @@ pub struct ListsConfig {
     /// Poll list files for changes (mtime and size) every this many seconds;
     /// 0 turns polling off.
     pub poll_secs: f64,
+    /// The state file recording, per list, the highest sequence ever
+    /// served ([`super::state`]): the rollback floor survives a restart.
+    /// None keeps the floor in memory only.
+    #[serde(default)]
+    pub state: Option<PathBuf>,
 }
 
 /// `[trust]`: every list file must verify against the trust store (signed
@@ -430,10 +435,13 @@ impl Config {
             {
                 *p = dir.join(&*p);
             }
-            if let Some(p) = &mut config.trust.store
-                && p.is_relative()
+            for p in [&mut config.trust.store, &mut config.lists.state]
+                .into_iter()
+                .flatten()
             {
-                *p = dir.join(&*p);
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
             }
         }
         config.validate()?;
@@ -684,12 +692,14 @@ mod tests {
         assert!(!c.trust.allow_unsigned);
         assert_eq!(c.trust.expired, ExpiredPolicy::Refuse);
         assert!(c.trust.store.is_none());
+        assert!(c.lists.state.is_none());
     }
 
     #[test]
     fn trust_section() {
         let c = Config::from_toml(
             "[trust]\nstore = \"trust.store\"\nexpired = \"flag\"\n\
+             [lists]\nstate = \"state.json\"\n\
              [[list]]\npath = \"a.list\"\nallow_unsigned = true\n",
             Some(Path::new("/etc/hw")),
         );
@@ -699,6 +709,10 @@ mod tests {
             Some(Path::new("/etc/hw/trust.store"))
         );
         assert_eq!(c.trust.expired, ExpiredPolicy::Flag);
+        assert_eq!(
+            c.lists.state.as_deref(),
+            Some(Path::new("/etc/hw/state.json"))
+        );
         assert_eq!(c.list[0].allow_unsigned, Some(true));
         let e = Config::from_toml("[trust]\nexpired = \"ignore\"\n", None);
         assert!(e.is_err_and(|e| e.0.contains("trust.expired")));

@@ -20,10 +20,15 @@
 //! `CONNECT`, a head too large or malformed, framing it cannot follow, which
 //! hyper refuses by itself) the guard stops looking and passes bytes
 //! through untouched.
+//!
+//! What the guard saw ([`Seen`]: heads refused, a head begun but not
+//! complete) is shared with the connection's owner, which reads it after
+//! hyper (which owns the guard) ends the connection, to count refusals.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -64,10 +69,29 @@ pub struct FramingGuard<T> {
     state: State,
     head: Vec<u8>,
     max_head: usize,
-    /// Heads refused so far (for tests and logs).
-    refused: u64,
+    seen: Arc<Seen>,
     /// Told when a head starts and ends, for the request-head timeout.
     clock: Option<Arc<Activity>>,
+}
+
+/// What a [`FramingGuard`] saw on its connection.
+#[derive(Debug, Default)]
+pub struct Seen {
+    refused: AtomicU64,
+    partial_head: AtomicBool,
+}
+
+impl Seen {
+    /// How many request heads were poisoned.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Relaxed)
+    }
+
+    /// Whether the client has sent part of a request head and not its end
+    /// (false between requests, and once the guard stopped following).
+    pub fn partial_head(&self) -> bool {
+        self.partial_head.load(Relaxed)
+    }
 }
 
 impl<T> FramingGuard<T> {
@@ -79,7 +103,7 @@ impl<T> FramingGuard<T> {
             state: State::Head,
             head: Vec::new(),
             max_head,
-            refused: 0,
+            seen: Arc::default(),
             clock: None,
         }
     }
@@ -103,7 +127,13 @@ impl<T> FramingGuard<T> {
 
     /// How many request heads were poisoned on this connection.
     pub fn refused(&self) -> u64 {
-        self.refused
+        self.seen.refused()
+    }
+
+    /// What the guard sees, shared: still readable once hyper has dropped
+    /// the guard.
+    pub fn seen(&self) -> Arc<Seen> {
+        Arc::clone(&self.seen)
     }
 
     /// Follows `bytes`, the next bytes the client sent (what each read does
@@ -212,7 +242,7 @@ impl<T> FramingGuard<T> {
                 let framing = Framing::of(&req);
                 if framing.length.is_some() && framing.transfer_encoding {
                     *last = POISON;
-                    self.refused += 1;
+                    self.seen.refused.fetch_add(1, Relaxed);
                     tracing::debug!(
                         "request with both Content-Length and Transfer-Encoding refused"
                     );
@@ -296,6 +326,8 @@ impl<T: AsyncRead + Unpin> AsyncRead for FramingGuard<T> {
         if matches!(r, Poll::Ready(Ok(()))) && self.state != State::Passthrough {
             let new = &mut buf.filled_mut()[before..];
             self.scan(new);
+            let partial = self.state == State::Head && !self.head.is_empty();
+            self.seen.partial_head.store(partial, Relaxed);
         }
         r
     }

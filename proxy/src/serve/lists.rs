@@ -27,8 +27,12 @@
 //! issuer added since. The trust store file is part of every file source's
 //! fingerprint, so editing it (a key revoked or rotated) triggers a reload
 //! through the same poll as a list change.
+//!
+//! The floor is the highest sequence ever served ([`super::state`]), not
+//! only the running snapshot: with `[lists] state` set it is kept in a file
+//! and the first load after a restart is held to it too. A subscription's
+//! cache is loaded through the same check.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,6 +48,7 @@ use serde_json::{Value, json};
 
 use super::config::{ListSourceConfig, TrustConfig};
 use super::metrics::Metrics;
+use super::state::{Floors, State};
 use super::subscribe::{SubscribeSource, Subscription};
 
 /// What identifies one version of a source: for a file its modification
@@ -336,20 +341,25 @@ pub struct Lists {
     /// broken file is not retried every poll until it changes again.
     attempted: Mutex<Vec<Option<Fingerprint>>>,
     last: Mutex<Option<LoadReport>>,
+    /// The rollback floors and where they are kept.
+    state: Mutex<State>,
     /// One load at a time: concurrent triggers queue here.
     reloading: tokio::sync::Mutex<()>,
 }
 
 impl Lists {
-    /// Loads every source once (blocking) and returns the manager with an
-    /// engine serving the result.
+    /// Loads every source once (blocking), held to the floors recorded in
+    /// the state file `state` (if any), records the new floors there, and
+    /// returns the manager with an engine serving the result.
     pub fn load_initial(
         sources: Vec<(Box<dyn ListSource>, ListConfig)>,
         metrics: Arc<Metrics>,
+        state: Option<PathBuf>,
     ) -> Result<Arc<Lists>, String> {
         let start = Instant::now();
         let fps: Vec<_> = sources.iter().map(|(s, _)| s.fingerprint()).collect();
-        let snapshot = build(&sources)?;
+        let (snapshot, floors) = build_at_start(&sources, state.as_deref())?;
+        persist(state.as_deref(), &floors, &metrics);
         super::memory::release_free_memory();
         let report = report_ok("start", &snapshot, start);
         metrics.reloads_ok.fetch_add(1, Relaxed);
@@ -362,6 +372,10 @@ impl Lists {
             metrics,
             attempted: Mutex::new(fps),
             last: Mutex::new(Some(report)),
+            state: Mutex::new(State {
+                path: state,
+                floors,
+            }),
             reloading: tokio::sync::Mutex::new(()),
         }))
     }
@@ -398,15 +412,21 @@ impl Lists {
         let this = Arc::clone(self);
         let joined = tokio::task::spawn_blocking(move || {
             let fps: Vec<_> = this.sources.iter().map(|(s, _)| s.fingerprint()).collect();
-            let floors = served(&this.engine.snapshot())
-                .into_iter()
-                .map(|(id, seq, _)| (id, seq))
-                .collect();
-            let built = build_checked(&this.sources, &floors);
+            let (floors, path) = match this.state.lock() {
+                Ok(s) => (s.floors.clone(), s.path.clone()),
+                Err(_) => return Err("list state poisoned".to_owned()),
+            };
+            let built = build_checked(&this.sources, &floors, path.as_deref());
             if let Ok(mut a) = this.attempted.lock() {
                 *a = fps;
             }
-            built
+            let (snapshot, floors) = built?;
+            // Recorded before the swap: the floor never lags what is served.
+            persist(path.as_deref(), &floors, &this.metrics);
+            if let Ok(mut s) = this.state.lock() {
+                s.floors = floors;
+            }
+            Ok(snapshot)
         })
         .await;
         let built = match joined {
@@ -490,35 +510,79 @@ fn report_ok(reason: &str, snapshot: &Snapshot, start: Instant) -> LoadReport {
 /// Any failure returns the error and drops the half-built snapshot, so a
 /// list that did not verify is never served.
 pub fn build(sources: &[(Box<dyn ListSource>, ListConfig)]) -> Result<Snapshot, String> {
-    build_checked(sources, &HashMap::new())
+    build_checked(sources, &Floors::default(), None).map(|(s, _)| s)
 }
 
-/// [`build`], refusing a list whose sequence is below `floors[id]` (the
-/// one served now) unless its source allows a rollback.
+/// The first load: reads the floors from the state file `state` (none: no
+/// floor; missing file: no floor; unreadable or corrupt: an error) and
+/// builds held to them. Returns the snapshot and the floors to record.
+/// Writes nothing (`--check-config` uses it too).
+pub fn build_at_start(
+    sources: &[(Box<dyn ListSource>, ListConfig)],
+    state: Option<&Path>,
+) -> Result<(Snapshot, Floors), String> {
+    let floors = match state {
+        Some(p) => Floors::read(p)?,
+        None => Floors::default(),
+    };
+    build_checked(sources, &floors, state)
+}
+
+/// [`build`], refusing a list whose sequence is below its floor (the
+/// highest served under its issuer and id; kept in the state file `state`)
+/// unless its source allows a rollback. Returns the snapshot and `floors`
+/// updated with what it serves.
 pub fn build_checked(
     sources: &[(Box<dyn ListSource>, ListConfig)],
-    floors: &HashMap<String, u64>,
-) -> Result<Snapshot, String> {
+    floors: &Floors,
+    state: Option<&Path>,
+) -> Result<(Snapshot, Floors), String> {
     let mut builder = Snapshot::builder();
+    let mut next = floors.clone();
     for (source, config) in sources {
+        let allow = source.allow_rollback();
         source
             .load_then(&mut |list| {
-                if !source.allow_rollback()
-                    && let Some(&served) = floors.get(&list.meta.id)
-                    && list.meta.sequence < served
+                let (issuer, id, seq) = (&list.meta.issuer, &list.meta.id, list.meta.sequence);
+                if !allow
+                    && let Some(floor) = floors.get(issuer, id)
+                    && seq < floor
                 {
+                    let by = if issuer.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" of issuer {issuer:?}")
+                    };
+                    let kept = state.map_or_else(String::new, |p| {
+                        format!(" (the floor recorded in {})", p.display())
+                    });
                     return Err(format!(
-                        "list {} is at sequence {}, below the sequence {served} served: \
-                         rollback refused (allow_rollback = true in its [[list]] accepts it)",
-                        list.meta.id, list.meta.sequence
+                        "list {id}{by} is at sequence {seq}, below the sequence {floor} \
+                         already served{kept}: rollback refused \
+                         (allow_rollback = true in its [[list]] accepts it)"
                     ));
                 }
-                builder
-                    .add_list(list, config)
-                    .map(drop)
-                    .map_err(|e| e.to_string())
+                builder.add_list(list, config).map_err(|e| e.to_string())?;
+                next.record(issuer, id, seq, allow);
+                Ok(())
             })
             .map_err(|e| format!("{}: {e}", source.describe()))?;
     }
-    Ok(builder.build())
+    Ok((builder.build(), next))
+}
+
+/// Writes `floors` to the state file, if one is configured. A failure is
+/// logged and counted, never fatal: the lists just loaded verified and are
+/// served; only the restart protection lags until the next good write.
+fn persist(state: Option<&Path>, floors: &Floors, metrics: &Metrics) {
+    let Some(path) = state else {
+        return;
+    };
+    if let Err(error) = floors.write(path) {
+        metrics.state_write_failures.fetch_add(1, Relaxed);
+        tracing::error!(
+            %error,
+            "cannot record the rollback floors; serving the new lists anyway"
+        );
+    }
 }

@@ -64,6 +64,43 @@ impl Outcome {
     }
 }
 
+/// Why a request was refused before it reached the proxy logic (the
+/// `reason` label of `hashwall_requests_refused_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Both `Content-Length` and `Transfer-Encoding` (400; the framing
+    /// guard).
+    AmbiguousFraming,
+    /// A head over `limits.max_request_header_bytes` or with more than
+    /// `limits.max_request_headers` fields (431).
+    HeaderTooLarge,
+    /// A head that does not parse (400).
+    Malformed,
+    /// A head begun but not completed within `timeouts.request_header_secs`
+    /// (connection closed).
+    HeaderTimeout,
+}
+
+impl Refusal {
+    /// Every reason, in exposition order.
+    pub const ALL: [Refusal; 4] = [
+        Refusal::AmbiguousFraming,
+        Refusal::HeaderTooLarge,
+        Refusal::Malformed,
+        Refusal::HeaderTimeout,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::AmbiguousFraming => "ambiguous_framing",
+            Refusal::HeaderTooLarge => "header_too_large",
+            Refusal::Malformed => "malformed",
+            Refusal::HeaderTimeout => "header_timeout",
+        }
+    }
+}
+
 /// What happened to one image response (the `outcome` label of
 /// `hashwall_images_scanned_total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,8 +187,12 @@ pub struct Metrics {
     pub connections_total: AtomicU64,
     /// CONNECT tunnels open now.
     pub tunnels_open: AtomicI64,
+    /// Failed writes of the state file (`[lists] state`).
+    pub state_write_failures: AtomicU64,
     /// Image responses by outcome, indexed as [`ImageOutcome::ALL`].
     images: [AtomicU64; ImageOutcome::ALL.len()],
+    /// Requests refused before the proxy logic, indexed as [`Refusal::ALL`].
+    refused: [AtomicU64; Refusal::ALL.len()],
     /// Per subscription (by its list name).
     subscriptions: Mutex<BTreeMap<String, SubscriptionMetrics>>,
 }
@@ -203,6 +244,21 @@ impl Metrics {
             .iter()
             .position(|o| *o == outcome)
             .map_or(0, |i| self.images[i].load(Relaxed))
+    }
+
+    /// Counts one request refused before the proxy logic.
+    pub fn refusal(&self, reason: Refusal) {
+        if let Some(i) = Refusal::ALL.iter().position(|r| *r == reason) {
+            self.refused[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The count of requests refused for `reason`.
+    pub fn refusals(&self, reason: Refusal) -> u64 {
+        Refusal::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .map_or(0, |i| self.refused[i].load(Relaxed))
     }
 
     /// Makes a subscription's series exist (at zero) before its first poll.
@@ -292,6 +348,15 @@ impl Metrics {
                 );
             }
         }
+        o.push_str("# HELP hashwall_requests_refused_total Requests refused before the proxy logic (by hyper or the framing guard), by reason.\n# TYPE hashwall_requests_refused_total counter\n");
+        for reason in Refusal::ALL {
+            let _ = writeln!(
+                o,
+                "hashwall_requests_refused_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
+                self.refusals(reason)
+            );
+        }
         o.push_str("# HELP hashwall_decisions_total List matches, by list, category and the action the list asked for.\n# TYPE hashwall_decisions_total counter\n");
         if let Ok(m) = self.decisions.lock() {
             for ((list, category, action), n) in m.iter() {
@@ -356,7 +421,8 @@ impl Metrics {
              hashwall_last_reload_failure_timestamp_seconds {}\n\
              # HELP hashwall_connections_open Client connections open.\n# TYPE hashwall_connections_open gauge\nhashwall_connections_open {}\n\
              # HELP hashwall_connections_total Client connections accepted.\n# TYPE hashwall_connections_total counter\nhashwall_connections_total {}\n\
-             # HELP hashwall_tunnels_open CONNECT tunnels open.\n# TYPE hashwall_tunnels_open gauge\nhashwall_tunnels_open {}\n",
+             # HELP hashwall_tunnels_open CONNECT tunnels open.\n# TYPE hashwall_tunnels_open gauge\nhashwall_tunnels_open {}\n\
+             # HELP hashwall_state_write_failures_total Failed writes of the rollback state file (the new lists are served anyway).\n# TYPE hashwall_state_write_failures_total counter\nhashwall_state_write_failures_total {}\n",
             self.reloads_ok.load(Relaxed),
             self.reloads_failed.load(Relaxed),
             self.last_reload_ok.load(Relaxed),
@@ -364,6 +430,7 @@ impl Metrics {
             self.connections_open.load(Relaxed),
             self.connections_total.load(Relaxed),
             self.tunnels_open.load(Relaxed),
+            self.state_write_failures.load(Relaxed),
         );
         self.render_subscriptions(&mut o);
         o

@@ -20,6 +20,7 @@ pub mod phases;
 pub mod publication;
 pub mod publisher;
 pub mod route;
+pub mod state;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;
@@ -141,7 +142,8 @@ where
         s.bootstrap(&metrics).await.map_err(ServeError)?;
     }
     let m = Arc::clone(&metrics);
-    let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m))
+    let state = config.lists.state.clone();
+    let lists = tokio::task::spawn_blocking(move || Lists::load_initial(sources, m, state))
         .await
         .map_err(|e| ServeError(format!("loading lists: {e}")))?
         .map_err(|e| ServeError(format!("loading lists: {e}")))?;
@@ -295,13 +297,13 @@ async fn serve_connection(
     let conn_info = Arc::new(ConnInfo { peer, allowed });
     let activity = Activity::awaiting_head();
     let limits = &shared.config.limits;
-    let io = TokioIo::new(
-        framing::FramingGuard::new(
-            TrackedIo::new(stream, Arc::clone(&activity)),
-            limits.max_request_header_bytes,
-        )
-        .with_head_clock(Arc::clone(&activity)),
-    );
+    let guard = framing::FramingGuard::new(
+        TrackedIo::new(stream, Arc::clone(&activity)),
+        limits.max_request_header_bytes,
+    )
+    .with_head_clock(Arc::clone(&activity));
+    let seen = guard.seen();
+    let io = TokioIo::new(guard);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -325,6 +327,9 @@ async fn serve_connection(
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
+                    if let Some(reason) = refusal(&e, &seen) {
+                        metrics.refusal(reason);
+                    }
                     tracing::debug!(error = %e, "client connection ended with an error");
                 }
                 break;
@@ -335,6 +340,12 @@ async fn serve_connection(
                 conn.as_mut().graceful_shutdown();
             }
             expiry = activity.expired(idle, Some(head)) => {
+                // A head begun and left unfinished is the slow-head case
+                // whichever deadline ends it; a connection that sent
+                // nothing (a preconnect) is closed but not counted.
+                if seen.partial_head() {
+                    metrics.refusal(metrics::Refusal::HeaderTimeout);
+                }
                 match expiry {
                     Expiry::Idle => tracing::debug!("client connection idle, closed"),
                     Expiry::HeadTimeout => tracing::debug!("request head too slow, connection closed"),
@@ -344,6 +355,26 @@ async fn serve_connection(
         }
     }
     metrics.connections_open.fetch_sub(1, Relaxed);
+}
+
+/// Why hyper ended a connection before a request reached the proxy logic,
+/// if it did: heads it refused (400, 431) and heads not completed in time.
+/// Other errors (the client went away, I/O) are not refusals. A header
+/// timeout on a connection with no partial head is an idle keep-alive
+/// connection (or a browser's preconnect) closed, not a refusal.
+fn refusal(e: &hyper::Error, seen: &framing::Seen) -> Option<metrics::Refusal> {
+    use metrics::Refusal;
+    if e.is_parse() && seen.refused() > 0 {
+        Some(Refusal::AmbiguousFraming)
+    } else if e.is_parse_too_large() {
+        Some(Refusal::HeaderTooLarge)
+    } else if e.is_parse() {
+        Some(Refusal::Malformed)
+    } else if e.is_timeout() && seen.partial_head() {
+        Some(Refusal::HeaderTimeout)
+    } else {
+        None
+    }
 }
 
 async fn poll_lists(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {

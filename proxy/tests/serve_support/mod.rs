@@ -161,18 +161,25 @@ impl Proxy {
     }
 
     pub async fn start_config(config: Config) -> Proxy {
+        Proxy::try_start_config(config)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts a proxy, or returns why it would not start.
+    pub async fn try_start_config(config: Config) -> Result<Proxy, String> {
         let (tx, rx) = oneshot::channel::<()>();
         let running = serve::start(config, async move {
             let _ = rx.await;
         })
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-        Proxy {
+        .map_err(|e| e.0)?;
+        Ok(Proxy {
             addr: running.proxy_addr,
             admin: running.admin_addr,
             running: Some(running),
             stop: Some(tx),
-        }
+        })
     }
 
     pub async fn stop(mut self) {
