@@ -23,6 +23,7 @@ pub mod route;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;
+pub mod transport;
 pub mod upstream;
 
 use std::future::Future;
