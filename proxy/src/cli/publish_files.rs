@@ -73,7 +73,11 @@ pub fn serve(dir: &Path, listen: SocketAddr, options: ServeOptions) -> Result<()
                 );
             }
         }
-        let scheme = if options.tls.is_some() { "https" } else { "http" };
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         println!("listening on {scheme}://{addr}/");
         let _ = std::io::stdout().flush();
         let acceptor = options.tls.map(TlsAcceptor::from);
@@ -152,8 +156,10 @@ fn unauthorized(token_given: bool) -> Response<FileBody> {
     } else {
         "Bearer realm=\"hashwall-publish\""
     };
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     r
 }
 

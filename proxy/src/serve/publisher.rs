@@ -38,9 +38,7 @@ impl BaseUrl {
             Some("https") => true,
             Some("http") => false,
             _ => {
-                return Err(format!(
-                    "subscribe URL {s:?} must be https:// (or http://)"
-                ));
+                return Err(format!("subscribe URL {s:?} must be https:// (or http://)"));
             }
         };
         let Some(auth) = uri.authority() else {
@@ -135,8 +133,7 @@ impl Transport {
     /// The transport of `[[list]]` `config` subscribing to `url`: reads its
     /// `ca_file` and `token_file`.
     pub fn from_config(url: &BaseUrl, config: &ListSourceConfig) -> Result<Transport, String> {
-        let tls = client_config(config.ca_file.as_deref())
-            .map_err(|e| format!("ca_file {e}"))?;
+        let tls = client_config(config.ca_file.as_deref()).map_err(|e| format!("ca_file {e}"))?;
         let token = config
             .token_file
             .as_deref()
@@ -206,7 +203,11 @@ pub(crate) async fn fetch(
             .body(Empty::new())
             .map_err(|e| fail("invalid", format!("{what}: {e}")))?;
         let resp = client.request(req).await.map_err(|e| {
-            let reason = if is_tls_error(&e) { "tls" } else { "unreachable" };
+            let reason = if is_tls_error(&e) {
+                "tls"
+            } else {
+                "unreachable"
+            };
             fail(reason, format!("{what}: {}", error_chain(&e)))
         })?;
         match resp.status() {
@@ -219,10 +220,7 @@ pub(crate) async fn fetch(
                 } else {
                     "no token_file configured"
                 };
-                return Err(fail(
-                    "unauthorized",
-                    format!("{what}: HTTP {s} ({sent})"),
-                ));
+                return Err(fail("unauthorized", format!("{what}: HTTP {s} ({sent})")));
             }
             s => return Err(fail("http_status", format!("{what}: HTTP {s}"))),
         }
@@ -278,7 +276,8 @@ mod tests {
         let root = BaseUrl::parse("http://lists.example/").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(root.name, "lists.example");
         assert!(!root.is_https());
-        let tls = BaseUrl::parse("https://lists.example:8443/police").unwrap_or_else(|e| panic!("{e}"));
+        let tls =
+            BaseUrl::parse("https://lists.example:8443/police").unwrap_or_else(|e| panic!("{e}"));
         assert!(tls.is_https());
         assert_eq!(tls.base, "https://lists.example:8443/police/");
         assert_eq!(tls.name, "police");

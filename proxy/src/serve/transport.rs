@@ -123,16 +123,16 @@ pub fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
     Ok(roots)
 }
 
-/// The TLS configuration of a subscription's client: HTTP/1.1, server
-/// certificates verified against [`root_store`], no client certificate.
+/// The TLS configuration of a subscription's client: server certificates
+/// verified against [`root_store`], no client certificate. (The connector
+/// sets ALPN itself, and refuses a configuration that already has it.)
 pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
     let roots = root_store(ca_file)?;
-    let mut config = ClientConfig::builder_with_provider(provider())
+    let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS client: {e}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
@@ -153,17 +153,23 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
 
 /// Whether a client error came from TLS (certificate, name, handshake):
 /// a [`rustls::Error`] somewhere in its chain of sources, directly or
-/// inside an I/O error.
+/// inside I/O errors (the connector wraps it in two).
 pub fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(err) = cur {
-        if err.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-        {
-            return true;
+        // `io::Error::source` skips the error it wraps: unwrap by hand.
+        let mut inner = err;
+        loop {
+            if inner.is::<rustls::Error>() {
+                return true;
+            }
+            match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
         }
         cur = err.source();
     }
