@@ -246,21 +246,38 @@ async fn a_token_protected_publisher_serves_only_with_the_token() {
     let e = refused_changes_nothing(&setup, up, &url, &wrong, "unauthorized", "refused").await;
     assert!(!e.contains("7f3a9c1e"), "the token is never reported: {e}");
 
-    // The right token (surrounding whitespace in the file ignored).
-    let right_file = dir.write("right.token", &format!("  {TOKEN}\r\n\n"));
+    // The member's token file still holds an old token: refused. It is
+    // read at every poll, so putting the right token in it (surrounding
+    // whitespace ignored) opens the publisher without a restart.
+    let right_file = dir.write("right.token", "hw-7f3a9c1e5b2d4068-old");
     let right = format!("{ca_line}token_file = {}\n", q(&right_file));
     let cache = setup.seeded_cache("right.hwl");
     let proxy = Proxy::start(&setup.config(&url, &cache, &right)).await;
     let admin = proxy.admin.unwrap();
+    eventually("the old token is refused", || async {
+        metric(admin, UNAUTHORIZED).await >= 1
+    })
+    .await;
+    assert_eq!(status_of(proxy.addr, up, "b").await, 200);
+    replace(&right_file, &format!("  {TOKEN}\r\n\n"));
     eventually("the token opens the publisher", || async {
         status_of(proxy.addr, up, "b").await == 451
     })
     .await;
-    assert_eq!(metric(admin, UNAUTHORIZED).await, 0);
-    let (_, ready) = admin_request(admin, "GET", "/readyz", None).await;
-    assert!(!ready.contains(TOKEN), "{ready}");
+    let v = readyz(admin).await;
+    assert!(v["subscriptions"][0]["last_error"].is_null(), "{v}");
+    assert!(!v.to_string().contains("7f3a9c1e"), "{v}");
+    // A token file that disappears: counted, the list kept.
+    std::fs::remove_file(&right_file).unwrap();
+    let gone = "hashwall_subscription_failures_total{list=\"police\",reason=\"token_file\"}";
+    eventually("the missing token file is counted", || async {
+        metric(admin, gone).await >= 1
+    })
+    .await;
+    assert_eq!(status_of(proxy.addr, up, "b").await, 451);
     proxy.stop().await;
     assert_eq!(List::read_file(&cache).unwrap().meta.sequence, 2);
+    std::fs::write(&right_file, TOKEN).unwrap();
 
     // Over cleartext only when both sides say so: what the publisher
     // answers, seen on the wire.

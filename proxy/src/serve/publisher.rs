@@ -3,6 +3,7 @@
 //! checked before and while the body arrives), with failures named by a
 //! fixed reason for the metrics.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,13 +118,13 @@ pub(crate) fn reason_of(e: &Error) -> &'static str {
 pub type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// How a subscription reaches its publisher: the TLS configuration (its
-/// trust roots) and the bearer token, if any.
+/// trust roots) and the bearer token's file, if any.
 #[derive(Debug, Clone)]
 pub struct Transport {
     /// Verifies the publisher's certificate on `https://`.
     pub tls: Arc<rustls::ClientConfig>,
-    /// Sent as `Authorization: Bearer …` with every request.
-    pub token: Option<Token>,
+    /// The file of the token sent as `Authorization: Bearer …`.
+    pub token_file: Option<PathBuf>,
     /// Only `https://` connections (an `https://` subscription): a plain
     /// one is refused by the connector, never attempted.
     pub https_only: bool,
@@ -131,19 +132,27 @@ pub struct Transport {
 
 impl Transport {
     /// The transport of `[[list]]` `config` subscribing to `url`: reads its
-    /// `ca_file` and `token_file`.
+    /// `ca_file`, and its `token_file` once to check it.
     pub fn from_config(url: &BaseUrl, config: &ListSourceConfig) -> Result<Transport, String> {
         let tls = client_config(config.ca_file.as_deref()).map_err(|e| format!("ca_file {e}"))?;
-        let token = config
-            .token_file
-            .as_deref()
-            .map(Token::read_file)
-            .transpose()?;
+        if let Some(f) = &config.token_file {
+            Token::read_file(f)?;
+        }
         Ok(Transport {
             tls,
-            token,
+            token_file: config.token_file.clone(),
             https_only: url.is_https(),
         })
+    }
+
+    /// The token to send, read afresh (at each poll, so a rotated token
+    /// needs no restart); failure reason `token_file`.
+    pub(crate) fn token(&self) -> Result<Option<Token>, Failure> {
+        self.token_file
+            .as_deref()
+            .map(Token::read_file)
+            .transpose()
+            .map_err(|e| fail("token_file", e))
     }
 }
 

@@ -37,6 +37,7 @@ use super::publisher::{
     BaseUrl, Failure, Fetched, HttpClient, Transport, fail, fetch, http_client, reason_of,
 };
 use super::stopped;
+use super::transport::Token;
 
 /// What a subscription knows of itself, for `/readyz`.
 #[derive(Debug, Default)]
@@ -240,11 +241,13 @@ impl Subscription {
             Ok(st) => (st.etag.clone(), st.sequence),
             Err(_) => (None, None),
         };
+        let token = self.transport.token()?;
+        let token = token.as_ref();
         // A 304 means: the manifest we were in step with last time.
         let sent = etag.as_deref().filter(|_| known.is_some());
         let (manifest, etag) = match fetch(
             client,
-            self.transport.token.as_ref(),
+            token,
             &self.url,
             self.timeout,
             MANIFEST,
@@ -300,7 +303,7 @@ impl Subscription {
             ));
         }
         let base = local.as_ref().map_or(0, |l| l.meta.sequence);
-        let new = self.catch_up(client, &manifest, local).await?;
+        let new = self.catch_up(client, token, &manifest, local).await?;
         let seq = self.store(new, base).await?;
         if let Some(lists) = lists {
             let report = lists.reload("subscription").await;
@@ -321,6 +324,7 @@ impl Subscription {
     async fn catch_up(
         self: &Arc<Self>,
         client: &HttpClient,
+        token: Option<&Token>,
         manifest: &Manifest,
         local: Option<List>,
     ) -> Result<(List, Vec<AuditRecord>), Failure> {
@@ -334,7 +338,7 @@ impl Subscription {
             for d in chain {
                 match fetch(
                     client,
-                    self.transport.token.as_ref(),
+                    token,
                     &self.url,
                     self.timeout,
                     &d.file,
@@ -388,7 +392,7 @@ impl Subscription {
         }
         let body = match fetch(
             client,
-            self.transport.token.as_ref(),
+            token,
             &self.url,
             self.timeout,
             &manifest.list,

@@ -118,7 +118,7 @@ pub fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
     for cert in read_certificates(path)? {
         roots
             .add(cert)
-            .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(roots)
 }
