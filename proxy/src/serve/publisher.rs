@@ -1,7 +1,7 @@
 //! Talking to a publisher: the publication directory's URL, the HTTP(S)
-//! client with its bearer token, and bounded GETs (a timeout for the whole fetch, a size cap
-//! checked before and while the body arrives), with failures named by a
-//! fixed reason for the metrics.
+//! client with its bearer token, and bounded GETs (a timeout for the whole
+//! fetch, a size cap checked before and while the body arrives), with
+//! failures named by a fixed reason for the metrics.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -250,7 +250,14 @@ pub(crate) async fn fetch(
         let mut body = resp.into_body();
         let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(1 << 24) as usize));
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| fail("unreachable", format!("{what}: {e}")))?;
+            let frame = frame.map_err(|e| {
+                let reason = if is_tls_error(&e) {
+                    "tls"
+                } else {
+                    "unreachable"
+                };
+                fail(reason, format!("{what}: {}", error_chain(&e)))
+            })?;
             if let Ok(data) = frame.into_data() {
                 if (buf.len() + data.len()) as u64 > cap {
                     return Err(too_large());
