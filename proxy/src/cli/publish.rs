@@ -21,7 +21,7 @@ use hashwall_lists::{
     write_atomic,
 };
 use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest, delta_file, list_file};
-use hashwall_proxy::serve::transport::{Token, server_config};
+use hashwall_proxy::serve::transport::{Token, readable_by_others, server_config};
 
 use super::publish_files::ServeOptions;
 
@@ -185,6 +185,14 @@ fn serve_options(
         );
     }
     let token = token_file.map(Token::read_file).transpose()?;
+    for secret in [key, token_file].into_iter().flatten() {
+        if readable_by_others(secret) {
+            eprintln!(
+                "warning: {} is readable by every user of this host (chmod o-r)",
+                secret.display()
+            );
+        }
+    }
     Ok(ServeOptions { tls, token })
 }
 

@@ -78,6 +78,14 @@ impl SubscribeSource {
         // What a publisher serves is signed: an unsigned list is refused.
         cache.allow_unsigned = false;
         let url = BaseUrl::parse(url)?;
+        if let Some(t) = &config.token_file
+            && super::transport::readable_by_others(t)
+        {
+            tracing::warn!(
+                token_file = %t.display(),
+                "the subscription's token file is readable by every user of this host (chmod o-r)"
+            );
+        }
         Ok(SubscribeSource(Arc::new(Subscription {
             transport: Transport::from_config(&url, config)?,
             url,

@@ -89,6 +89,22 @@ impl Token {
     }
 }
 
+/// Whether a secret's file (a token, a TLS key) can be read by any user of
+/// the host: worth a warning. Group access is not flagged (Debian keeps
+/// TLS keys 0640 in group `ssl-cert`).
+pub fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -215,5 +231,26 @@ mod tests {
         assert!(!format!("{t:?}").contains("s3cret"));
         let v = t.header_value().unwrap_or_else(|e| panic!("{e}"));
         assert!(v.is_sensitive());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_readable_by_everyone_are_noticed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = std::env::temp_dir().join(format!("hashwall-token-{}", std::process::id()));
+        let set = |mode| {
+            std::fs::write(&path, "t0ken\n").unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        set(0o644);
+        assert!(readable_by_others(&path));
+        set(0o640);
+        assert!(!readable_by_others(&path));
+        let t = Token::read_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.accepts(Some(&HeaderValue::from_static("Bearer t0ken"))));
+        let _ = std::fs::remove_file(&path);
+        let e = Token::read_file(&path).err().unwrap_or_default();
+        assert!(e.contains("token file") && !e.contains("t0ken"), "{e}");
     }
 }
