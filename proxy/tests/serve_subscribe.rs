@@ -5,153 +5,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod serve_support;
+mod subscribe_support;
 
-use std::future::Future;
-use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hashwall_lists::{Delta, List, SecretKey, Timestamp, TrustStore, TrustedKey};
 use hashwall_proxy::serve::publication::{DeltaRef, Manifest, delta_file, list_file};
 use serve_support::*;
-
-/// `hashwall lists publish serve DIR` on a free loopback port, killed on
-/// drop.
-struct Publisher {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Publisher {
-    fn start(dir: &Path) -> Publisher {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-            .args(["lists", "publish", "serve", dir.to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Publisher { child, addr }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn hashwall(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// The police list at `sequence` blocking `127.0.0.1/<p>/` for each `p`,
-/// signed with `key`.
-fn police(key: &SecretKey, sequence: u64, paths: &[&str]) -> List {
-    let mut text = format!("# id: police\n# issuer: Example Police\n# sequence: {sequence}\n");
-    for p in paths {
-        text.push_str(&format!("url-prefix 127.0.0.1/{p}/ CASE-{p}\n"));
-    }
-    let mut list = List::from_text(text.as_bytes(), "police").unwrap();
-    list.sign(key);
-    list
-}
-
-fn trust_store(key: &SecretKey) -> String {
-    let mut store = TrustStore::new();
-    store.add(TrustedKey {
-        issuer: "Example Police".into(),
-        key: key.public_key(),
-        not_before: None,
-        not_after: None,
-    });
-    store.to_text()
-}
-
-/// Replaces a file by rename, as a publisher must.
-fn replace(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
-/// Publishes `list` with `hashwall lists publish add` (delta computed and
-/// signed with `key_file`).
-fn publish(dir: &TempDir, pubdir: &Path, list: &List, key_file: &Path) -> String {
-    let path = dir.write(
-        &format!("police-{}.hwl", list.meta.sequence),
-        &list.to_text(),
-    );
-    let (code, out, err) = hashwall(&[
-        "lists",
-        "publish",
-        "add",
-        pubdir.to_str().unwrap(),
-        path.to_str().unwrap(),
-        "--key",
-        key_file.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out
-}
-
-async fn status_of(proxy: SocketAddr, up: SocketAddr, p: &str) -> u16 {
-    let mut c = ProxyConn::open(proxy).await;
-    c.get(&format!("http://{up}/{p}/x")).await.unwrap().0
-}
-
-/// A counter or gauge from `/metrics` (0 when absent).
-async fn metric(admin: SocketAddr, series: &str) -> u64 {
-    let (_, text) = admin_request(admin, "GET", "/metrics", None).await;
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Waits (polling, bounded by [`STEP`]) until `f` holds.
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + STEP;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn readyz(admin: SocketAddr) -> serde_json::Value {
-    let (status, body) = admin_request(admin, "GET", "/readyz", None).await;
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).unwrap()
-}
+use subscribe_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscription_follows_the_publisher_and_survives_its_failures() {
@@ -376,8 +239,8 @@ fn subscription_config_is_checked() {
     for (bad, why) in [
         ("[[list]]\nsubscribe = \"http://x/p/\"\n", "needs `cache`"),
         (
-            "[[list]]\nsubscribe = \"https://x/p/\"\ncache = \"c\"\n",
-            "must be http://",
+            "[[list]]\nsubscribe = \"ftp://x/p/\"\ncache = \"c\"\n",
+            "must be https://",
         ),
         (
             "[[list]]\nsubscribe = \"http://x/p/\"\npath = \"a\"\ncache = \"c\"\n",

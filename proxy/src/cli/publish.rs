@@ -5,8 +5,10 @@
 //! the signed delta from the previous one when there is one, and writes the
 //! manifest last, every file atomically: a subscriber polling meanwhile
 //! sees the old manifest (whose files are all still there) or the new one.
-//! `serve` is a small static file server for the directory
-//! ([`super::publish_files`]; any other static web server works as well).
+//! `serve` is a small static file server for the directory, over HTTPS
+//! and with a bearer token for confidential lists
+//! ([`super::publish_files`]; any other web server that does the same
+//! works as well).
 //! `prune` removes what subscribers no longer need
 //! ([`super::publish_prune`]).
 
@@ -21,6 +23,9 @@ use hashwall_lists::{
     write_atomic,
 };
 use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest, delta_file, list_file};
+use hashwall_proxy::serve::transport::{Token, readable_by_others, server_config};
+
+use super::publish_files::ServeOptions;
 
 /// `hashwall lists publish …`
 #[derive(Debug, Subcommand)]
@@ -66,15 +71,34 @@ pub enum PublishCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Serve a publication directory over HTTP/1.1: GET and HEAD of its
-    /// files, with ETag and Last-Modified so an unchanged manifest costs a
-    /// 304. Prints `listening on http://ADDR/` once bound.
+    /// Serve a publication directory over HTTP/1.1, or HTTPS with
+    /// --tls-cert and --tls-key: GET and HEAD of its files, with ETag and
+    /// Last-Modified so an unchanged manifest costs a 304. With
+    /// --token-file every request needs `Authorization: Bearer TOKEN`
+    /// (else 401). Prints `listening on https://ADDR/` (or http://) once
+    /// bound. Lists of abuse material are confidential: serve them with TLS
+    /// and a token.
     Serve {
         /// The publication directory.
         dir: PathBuf,
         /// Address to listen on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// The server's certificate chain (PEM, leaf first): serve HTTPS.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// A file holding the bearer token every request must carry
+        /// (surrounding whitespace ignored). Needs TLS unless
+        /// --allow-cleartext-token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Accept --token-file without TLS (the token then crosses the
+        /// network readable by anyone on the path).
+        #[arg(long)]
+        allow_cleartext_token: bool,
     },
 }
 
@@ -139,9 +163,21 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
         PublishCommand::Prune { dir, keep, dry_run } => now().and_then(|now| {
             super::publish_prune::prune(dir, *keep, *dry_run, now).map_err(|m| fail(2, m))
         }),
-        PublishCommand::Serve { dir, listen } => {
-            super::publish_files::serve(dir, *listen).map_err(|m| fail(2, m))
-        }
+        PublishCommand::Serve {
+            dir,
+            listen,
+            tls_cert,
+            tls_key,
+            token_file,
+            allow_cleartext_token,
+        } => serve_options(
+            tls_cert.as_deref(),
+            tls_key.as_deref(),
+            token_file.as_deref(),
+            *allow_cleartext_token,
+        )
+        .and_then(|o| super::publish_files::serve(dir, *listen, o))
+        .map_err(|m| fail(2, m)),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +186,38 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The server's TLS and token settings from the command line, read and
+/// checked before anything is bound.
+fn serve_options(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    token_file: Option<&Path>,
+    allow_cleartext_token: bool,
+) -> Result<ServeOptions, String> {
+    let tls = match (cert, key) {
+        (Some(c), Some(k)) => Some(server_config(c, k)?),
+        (None, None) => None,
+        _ => return Err("give both --tls-cert and --tls-key, or neither".into()),
+    };
+    if token_file.is_some() && tls.is_none() && !allow_cleartext_token {
+        return Err(
+            "--token-file without TLS would send the token in clear text: give --tls-cert \
+             and --tls-key, or --allow-cleartext-token"
+                .into(),
+        );
+    }
+    let token = token_file.map(Token::read_file).transpose()?;
+    for secret in [key, token_file].into_iter().flatten() {
+        if readable_by_others(secret) {
+            eprintln!(
+                "warning: {} is readable by every user of this host (chmod o-r)",
+                secret.display()
+            );
+        }
+    }
+    Ok(ServeOptions { tls, token })
 }
 
 fn now() -> Result<Timestamp, Fail> {

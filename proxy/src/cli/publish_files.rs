@@ -3,7 +3,9 @@
 //! traversal, no hidden or temporary files, no symbolic links); `ETag` and
 //! `Last-Modified` with `If-None-Match` / `If-Modified-Since` answered 304,
 //! so a subscriber polling an unchanged manifest costs a few hundred bytes;
-//! files streamed from disk in chunks, never held whole in memory.
+//! files streamed from disk in chunks, never held whole in memory. With
+//! TLS (tokio-rustls) and a bearer token checked before anything else, so
+//! nobody without the token learns even which files exist.
 
 use std::convert::Infallible;
 use std::io::{Read as _, Write as _};
@@ -16,6 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use hashwall_proxy::serve::publication::is_safe_name;
+use hashwall_proxy::serve::transport::Token;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -24,15 +27,30 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
 
 /// Most connections served at once; more wait in the backlog.
 const MAX_CONNECTIONS: usize = 512;
 /// Bytes read from a file per body frame.
 const CHUNK: usize = 64 * 1024;
 
+/// How the server is reached: TLS and a required bearer token, each
+/// optional.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    /// Serve HTTPS with this configuration.
+    pub tls: Option<Arc<ServerConfig>>,
+    /// Every request must carry this bearer token.
+    pub token: Option<Token>,
+}
+
+/// Longest a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Serves `dir` on `listen` until interrupted; prints `listening on
-/// http://ADDR/` once bound. Errors are messages for the command line.
-pub fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
+/// http[s]://ADDR/` once bound. Errors are messages for the command line.
+pub fn serve(dir: &Path, listen: SocketAddr, options: ServeOptions) -> Result<(), String> {
     let root = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     if !root.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
@@ -48,10 +66,22 @@ pub fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         if !addr.ip().is_loopback() {
             eprintln!("note: serving {} to the network on {addr}", root.display());
+            if options.tls.is_none() || options.token.is_none() {
+                eprintln!(
+                    "note: without --tls-cert/--tls-key and --token-file, anyone who can reach \
+                     {addr} or watch the network can read the lists"
+                );
+            }
         }
-        println!("listening on http://{addr}/");
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        println!("listening on {scheme}://{addr}/");
         let _ = std::io::stdout().flush();
-        let root = Arc::new(root);
+        let acceptor = options.tls.map(TlsAcceptor::from);
+        let shared = Arc::new((root, options.token));
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         loop {
             let permit = tokio::select! {
@@ -68,24 +98,69 @@ pub fn serve(dir: &Path, listen: SocketAddr) -> Result<(), String> {
                 },
                 _ = tokio::signal::ctrl_c() => return Ok(()),
             };
-            let root = Arc::clone(&root);
+            let shared = Arc::clone(&shared);
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let service = service_fn(move |req| {
-                    let root = Arc::clone(&root);
-                    async move { Ok::<_, Infallible>(handle(&root, &req).await) }
-                });
-                let mut builder = http1::Builder::new();
-                builder
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30));
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
-                // Bounds a connection's life: a list of a few hundred MB
-                // is sent well within it on any link worth polling over.
-                let _ = tokio::time::timeout(Duration::from_secs(3600), conn).await;
+                match acceptor {
+                    None => connection(stream, shared).await,
+                    Some(a) => {
+                        // A failed or stalled handshake just ends the
+                        // connection: the client sees the TLS error.
+                        if let Ok(Ok(tls)) =
+                            tokio::time::timeout(HANDSHAKE_TIMEOUT, a.accept(stream)).await
+                        {
+                            connection(tls, shared).await;
+                        }
+                    }
+                }
             });
         }
     })
+}
+
+/// Serves HTTP/1.1 on one connection (plain or TLS).
+async fn connection<S>(stream: S, shared: Arc<(PathBuf, Option<Token>)>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        async move {
+            let (root, token) = &*shared;
+            if let Some(t) = token
+                && !t.accepts(req.headers().get(header::AUTHORIZATION))
+            {
+                return Ok::<_, Infallible>(unauthorized(
+                    req.headers().contains_key(header::AUTHORIZATION),
+                ));
+            }
+            Ok::<_, Infallible>(handle(root, &req).await)
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    // Bounds a connection's life: a list of a few hundred MB is sent well
+    // within it on any link worth polling over.
+    let _ = tokio::time::timeout(Duration::from_secs(3600), conn).await;
+}
+
+/// 401 with the challenge (RFC 6750): `invalid_token` when one was given.
+fn unauthorized(token_given: bool) -> Response<FileBody> {
+    let mut r = status(StatusCode::UNAUTHORIZED);
+    let challenge = if token_given {
+        "Bearer realm=\"hashwall-publish\", error=\"invalid_token\""
+    } else {
+        "Bearer realm=\"hashwall-publish\""
+    };
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    r
 }
 
 /// The files of a directory under `root` named by a request path, or why

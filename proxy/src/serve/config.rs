@@ -294,8 +294,8 @@ pub struct ListSourceConfig {
     /// kept).
     #[serde(default)]
     pub allow_rollback: bool,
-    /// Subscribe to a publisher: the URL (`http://`) of a list's
-    /// publication directory (`hashlists/FORMAT.md`, "Publication").
+    /// Subscribe to a publisher: the URL (`https://`, or `http://`) of a
+    /// list's publication directory (`hashlists/FORMAT.md`, "Publication").
     #[serde(default)]
     pub subscribe: Option<String>,
     /// The subscription's local copy of the list (required with
@@ -313,6 +313,19 @@ pub struct ListSourceConfig {
     /// Largest file fetched from the publisher (bytes; default 1 GiB).
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// PEM file of the CA(s) that sign an `https://` publisher's
+    /// certificate; when given, only they are trusted (default: Mozilla's
+    /// roots).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// File holding the bearer token sent to the publisher
+    /// (`Authorization: Bearer …`); surrounding whitespace is ignored.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Allow `token_file` with an `http://` URL, where anyone on the path
+    /// can read the token (default: refused).
+    #[serde(default)]
+    pub allow_cleartext_token: bool,
 }
 
 impl ListSourceConfig {
@@ -424,7 +437,10 @@ impl Config {
             .map_err(|e: toml::de::Error| ConfigError(format!("{e}")))?;
         if let Some(dir) = base_dir {
             for l in &mut config.list {
-                for p in [&mut l.path, &mut l.cache].into_iter().flatten() {
+                for p in [&mut l.path, &mut l.cache, &mut l.ca_file, &mut l.token_file]
+                    .into_iter()
+                    .flatten()
+                {
                     if p.is_relative() {
                         *p = dir.join(&*p);
                     }
@@ -551,10 +567,14 @@ impl Config {
                 && (l.cache.is_some()
                     || l.poll_secs.is_some()
                     || l.timeout_secs.is_some()
-                    || l.max_bytes.is_some())
+                    || l.max_bytes.is_some()
+                    || l.ca_file.is_some()
+                    || l.token_file.is_some()
+                    || l.allow_cleartext_token)
             {
                 return err(format!(
-                    "[[list]] #{}: `cache`, `poll_secs`, `timeout_secs` and `max_bytes` are only for a `subscribe` list",
+                    "[[list]] #{}: `cache`, `poll_secs`, `timeout_secs`, `max_bytes`, `ca_file`, \
+                     `token_file` and `allow_cleartext_token` are only for a `subscribe` list",
                     i + 1
                 ));
             }
@@ -632,7 +652,26 @@ impl Config {
 /// Checks a `subscribe` `[[list]]` (number `n`, counted from 1).
 fn validate_subscription(n: usize, url: &str, l: &ListSourceConfig) -> Result<(), ConfigError> {
     let err = |m: String| Err(ConfigError(format!("[[list]] #{n}: {m}")));
-    if let Err(e) = super::publisher::BaseUrl::parse(url) {
+    let base = match super::publisher::BaseUrl::parse(url) {
+        Ok(b) => b,
+        Err(e) => return err(e),
+    };
+    if !base.is_https() {
+        if l.ca_file.is_some() {
+            return err(format!(
+                "`ca_file` is for an https:// publisher, but {url:?} is http://"
+            ));
+        }
+        if l.token_file.is_some() && !l.allow_cleartext_token {
+            return err(format!(
+                "`token_file` with {url:?} would send the token in clear text: \
+                 use https://, or set allow_cleartext_token = true"
+            ));
+        }
+    }
+    // Read now so a missing CA, an empty or unreadable token file fails the
+    // configuration, not the first poll.
+    if let Err(e) = super::publisher::Transport::from_config(&base, l) {
         return err(e);
     }
     if l.cache.is_none() {

@@ -24,6 +24,7 @@ pub mod state;
 pub mod stats;
 pub mod stop_page;
 pub mod subscribe;
+pub mod transport;
 pub mod upstream;
 
 use std::future::Future;

@@ -1,39 +1,47 @@
-//! Talking to a publisher: the publication directory's URL, the HTTP
-//! client, and bounded GETs (a timeout for the whole fetch, a size cap
-//! checked before and while the body arrives), with failures named by a
-//! fixed reason for the metrics.
+//! Talking to a publisher: the publication directory's URL, the HTTP(S)
+//! client with its bearer token, and bounded GETs (a timeout for the whole
+//! fetch, a size cap checked before and while the body arrives), with
+//! failures named by a fixed reason for the metrics.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use hashwall_lists::{Error, ErrorKind};
 use http_body_util::{BodyExt, Empty};
 use hyper::{Request, StatusCode, Uri, header};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::config::ListSourceConfig;
 use super::publication::is_safe_name;
+use super::transport::{Token, client_config, error_chain, is_tls_error};
 
-/// A publication directory's URL: `http://host[:port]/path/`.
+/// A publication directory's URL: `http[s]://host[:port]/path/`.
 #[derive(Debug, Clone)]
 pub struct BaseUrl {
     pub(crate) base: String,
     pub(crate) name: String,
+    pub(crate) https: bool,
 }
 
 impl BaseUrl {
-    /// Parses a `subscribe` value: an `http://` URL without query or user
-    /// information; a missing final `/` is added. Its last path segment
-    /// (the list id in the publication layout) names the subscription in
-    /// logs and metrics.
+    /// Parses a `subscribe` value: an `https://` (or `http://`) URL without
+    /// query or user information; a missing final `/` is added. Its last
+    /// path segment (the list id in the publication layout) names the
+    /// subscription in logs and metrics.
     pub fn parse(s: &str) -> Result<BaseUrl, String> {
         let uri: Uri = s.parse().map_err(|e| format!("subscribe URL {s:?}: {e}"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "subscribe URL {s:?} must be http:// (what it serves is signed)"
-            ));
-        }
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => {
+                return Err(format!("subscribe URL {s:?} must be https:// (or http://)"));
+            }
+        };
         let Some(auth) = uri.authority() else {
             return Err(format!("subscribe URL {s:?} has no host"));
         };
@@ -53,9 +61,15 @@ impl BaseUrl {
             .unwrap_or_else(|| auth.host())
             .to_owned();
         Ok(BaseUrl {
-            base: format!("http://{auth}{path}"),
+            base: format!("{}://{auth}{path}", if https { "https" } else { "http" }),
             name,
+            https,
         })
+    }
+
+    /// Whether it is an `https://` URL.
+    pub fn is_https(&self) -> bool {
+        self.https
     }
 
     /// The URL of `file` in the directory.
@@ -101,19 +115,65 @@ pub(crate) fn reason_of(e: &Error) -> &'static str {
 }
 
 /// The HTTP client of a subscription's poller.
-pub type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+pub type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+/// How a subscription reaches its publisher: the TLS configuration (its
+/// trust roots) and the bearer token's file, if any.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    /// Verifies the publisher's certificate on `https://`.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The file of the token sent as `Authorization: Bearer …`.
+    pub token_file: Option<PathBuf>,
+    /// Only `https://` connections (an `https://` subscription): a plain
+    /// one is refused by the connector, never attempted.
+    pub https_only: bool,
+}
+
+impl Transport {
+    /// The transport of `[[list]]` `config` subscribing to `url`: reads its
+    /// `ca_file`, and its `token_file` once to check it.
+    pub fn from_config(url: &BaseUrl, config: &ListSourceConfig) -> Result<Transport, String> {
+        let tls = client_config(config.ca_file.as_deref()).map_err(|e| format!("ca_file {e}"))?;
+        if let Some(f) = &config.token_file {
+            Token::read_file(f)?;
+        }
+        Ok(Transport {
+            tls,
+            token_file: config.token_file.clone(),
+            https_only: url.is_https(),
+        })
+    }
+
+    /// The token to send, read afresh (at each poll, so a rotated token
+    /// needs no restart); failure reason `token_file`.
+    pub(crate) fn token(&self) -> Result<Option<Token>, Failure> {
+        self.token_file
+            .as_deref()
+            .map(Token::read_file)
+            .transpose()
+            .map_err(|e| fail("token_file", e))
+    }
+}
 
 /// A client whose connects give up after `timeout`.
-pub fn http_client(timeout: Duration) -> HttpClient {
+pub fn http_client(timeout: Duration, transport: &Transport) -> HttpClient {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(timeout));
     connector.set_nodelay(true);
-    connector.enforce_http(true);
+    // The TLS layer sees `https://` URIs through it.
+    connector.enforce_http(false);
+    let tls = HttpsConnectorBuilder::new().with_tls_config((*transport.tls).clone());
+    let tls = if transport.https_only {
+        tls.https_only()
+    } else {
+        tls.https_or_http()
+    };
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
+        .build(tls.enable_http1().wrap_connector(connector))
 }
 
 /// A fetched file, or "unchanged" for a conditional request.
@@ -128,6 +188,7 @@ pub(crate) enum Fetched {
 /// bytes, within `timeout` (connect included).
 pub(crate) async fn fetch(
     client: &HttpClient,
+    token: Option<&Token>,
     url: &BaseUrl,
     timeout: Duration,
     file: &str,
@@ -141,17 +202,35 @@ pub(crate) async fn fetch(
         if let Some(e) = etag {
             req = req.header(header::IF_NONE_MATCH, e);
         }
+        if let Some(t) = token {
+            let v = t
+                .header_value()
+                .map_err(|e| fail("invalid", format!("{what}: {e}")))?;
+            req = req.header(header::AUTHORIZATION, v);
+        }
         let req = req
             .body(Empty::new())
             .map_err(|e| fail("invalid", format!("{what}: {e}")))?;
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| fail("unreachable", format!("{what}: {e}")))?;
+        let resp = client.request(req).await.map_err(|e| {
+            let reason = if is_tls_error(&e) {
+                "tls"
+            } else {
+                "unreachable"
+            };
+            fail(reason, format!("{what}: {}", error_chain(&e)))
+        })?;
         match resp.status() {
             StatusCode::OK => {}
             StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified),
             StatusCode::NOT_FOUND => return Err(fail("not_found", format!("{what}: 404"))),
+            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                let sent = if token.is_some() {
+                    "the token was refused"
+                } else {
+                    "no token_file configured"
+                };
+                return Err(fail("unauthorized", format!("{what}: HTTP {s} ({sent})")));
+            }
             s => return Err(fail("http_status", format!("{what}: HTTP {s}"))),
         }
         let too_large = || fail("too_large", format!("{what}: over max_bytes = {cap}"));
@@ -171,7 +250,14 @@ pub(crate) async fn fetch(
         let mut body = resp.into_body();
         let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(1 << 24) as usize));
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| fail("unreachable", format!("{what}: {e}")))?;
+            let frame = frame.map_err(|e| {
+                let reason = if is_tls_error(&e) {
+                    "tls"
+                } else {
+                    "unreachable"
+                };
+                fail(reason, format!("{what}: {}", error_chain(&e)))
+            })?;
             if let Ok(data) = frame.into_data() {
                 if (buf.len() + data.len()) as u64 > cap {
                     return Err(too_large());
@@ -205,8 +291,14 @@ mod tests {
         );
         let root = BaseUrl::parse("http://lists.example/").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(root.name, "lists.example");
+        assert!(!root.is_https());
+        let tls =
+            BaseUrl::parse("https://lists.example:8443/police").unwrap_or_else(|e| panic!("{e}"));
+        assert!(tls.is_https());
+        assert_eq!(tls.base, "https://lists.example:8443/police/");
+        assert_eq!(tls.name, "police");
         for bad in [
-            "https://lists.example/x/",
+            "https://user@lists.example/x/",
             "ftp://lists.example/x/",
             "http://user:pw@lists.example/x/",
             "http://lists.example/x/?q=1",

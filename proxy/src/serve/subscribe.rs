@@ -1,6 +1,8 @@
-//! Subscriptions: a `[[list]]` with `subscribe = "http://…/LIST-ID/"` keeps
+//! Subscriptions: a `[[list]]` with `subscribe = "https://…/LIST-ID/"` keeps
 //! a local copy of a publisher's list (`cache`) in step with the publisher
-//! ([`super::publication`] layout).
+//! ([`super::publication`] layout), over HTTPS with the publisher's
+//! certificate verified and, with `token_file`, a bearer token
+//! ([`super::transport`]: the lists are confidential).
 //!
 //! A background task polls the manifest (`If-None-Match`, so an unchanged
 //! one costs a 304). When the publisher is ahead it fetches the deltas from
@@ -11,7 +13,8 @@
 //! log); and reloads the lists. The proxy serves the cache like a list
 //! file, so a restart works offline from it.
 //!
-//! Anything that goes wrong — publisher unreachable, a timeout, a file over
+//! Anything that goes wrong — publisher unreachable, a TLS failure, a token
+//! refused, a timeout, a file over
 //! `max_bytes`, a bad or untrusted signature, a manifest going backwards, a
 //! delta that does not fit — changes nothing: the cache and the snapshot
 //! stay as they were, the failure is logged and counted
@@ -31,9 +34,10 @@ use super::lists::{FileSource, Fingerprint, ListSource, Lists};
 use super::metrics::Metrics;
 use super::publication::{MANIFEST, MAX_MANIFEST_BYTES, Manifest};
 use super::publisher::{
-    BaseUrl, Failure, Fetched, HttpClient, fail, fetch, http_client, reason_of,
+    BaseUrl, Failure, Fetched, HttpClient, Transport, fail, fetch, http_client, reason_of,
 };
 use super::stopped;
+use super::transport::Token;
 
 /// What a subscription knows of itself, for `/readyz`.
 #[derive(Debug, Default)]
@@ -51,6 +55,7 @@ struct State {
 #[derive(Debug)]
 pub struct Subscription {
     url: BaseUrl,
+    transport: Transport,
     cache: FileSource,
     poll: Duration,
     timeout: Duration,
@@ -72,8 +77,18 @@ impl SubscribeSource {
     ) -> Result<SubscribeSource, String> {
         // What a publisher serves is signed: an unsigned list is refused.
         cache.allow_unsigned = false;
+        let url = BaseUrl::parse(url)?;
+        if let Some(t) = &config.token_file
+            && super::transport::readable_by_others(t)
+        {
+            tracing::warn!(
+                token_file = %t.display(),
+                "the subscription's token file is readable by every user of this host (chmod o-r)"
+            );
+        }
         Ok(SubscribeSource(Arc::new(Subscription {
-            url: BaseUrl::parse(url)?,
+            transport: Transport::from_config(&url, config)?,
+            url,
             cache,
             poll: secs(config.sub_poll_secs()),
             timeout: secs(config.sub_timeout_secs()),
@@ -132,7 +147,7 @@ impl Subscription {
         if self.cache.path.exists() {
             return Ok(());
         }
-        let client = http_client(self.timeout);
+        let client = http_client(self.timeout, &self.transport);
         self.poll_once(&client, None, metrics)
             .await
             .map(drop)
@@ -152,7 +167,7 @@ impl Subscription {
         metrics: Arc<Metrics>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let client = http_client(self.timeout);
+        let client = http_client(self.timeout, &self.transport);
         loop {
             tokio::select! {
                 _ = self.poll_once(&client, Some(&lists), &metrics) => {}
@@ -234,10 +249,13 @@ impl Subscription {
             Ok(st) => (st.etag.clone(), st.sequence),
             Err(_) => (None, None),
         };
+        let token = self.transport.token()?;
+        let token = token.as_ref();
         // A 304 means: the manifest we were in step with last time.
         let sent = etag.as_deref().filter(|_| known.is_some());
         let (manifest, etag) = match fetch(
             client,
+            token,
             &self.url,
             self.timeout,
             MANIFEST,
@@ -293,7 +311,7 @@ impl Subscription {
             ));
         }
         let base = local.as_ref().map_or(0, |l| l.meta.sequence);
-        let new = self.catch_up(client, &manifest, local).await?;
+        let new = self.catch_up(client, token, &manifest, local).await?;
         let seq = self.store(new, base).await?;
         if let Some(lists) = lists {
             let report = lists.reload("subscription").await;
@@ -314,6 +332,7 @@ impl Subscription {
     async fn catch_up(
         self: &Arc<Self>,
         client: &HttpClient,
+        token: Option<&Token>,
         manifest: &Manifest,
         local: Option<List>,
     ) -> Result<(List, Vec<AuditRecord>), Failure> {
@@ -327,6 +346,7 @@ impl Subscription {
             for d in chain {
                 match fetch(
                     client,
+                    token,
                     &self.url,
                     self.timeout,
                     &d.file,
@@ -380,6 +400,7 @@ impl Subscription {
         }
         let body = match fetch(
             client,
+            token,
             &self.url,
             self.timeout,
             &manifest.list,
