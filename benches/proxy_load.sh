@@ -140,7 +140,7 @@ echo "   hashwall RSS: $(ps -o rss= -p "${PIDS[1]}") KiB; squid RSS: $(ps -o rss
 # machine's background load hits all three alike; the medians of the
 # per-round p50s are compared.
 LAT_SECS="${LAT_SECS:-5}"
-LAT_ROUNDS="${LAT_ROUNDS:-3}"
+LAT_ROUNDS="${LAT_ROUNDS:-5}"
 p50_us() {
   wrk -t1 -c1 -d"${LAT_SECS}s" --latency "$@" | awk '$1 == "50%" {
     v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
