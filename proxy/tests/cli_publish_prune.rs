@@ -4,91 +4,26 @@
 #![allow(clippy::unwrap_used)]
 
 mod serve_support;
+mod subscribe_support;
 
-use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hashwall_lists::{List, SecretKey, TrustStore, TrustedKey};
 use hashwall_proxy::serve::publication::Manifest;
 use serve_support::*;
+use subscribe_support::{Publisher, hashwall, police, publish};
 
-/// `hashwall lists publish serve DIR` on a free port, killed on drop.
-struct Publisher {
-    child: Child,
-    addr: SocketAddr,
+/// The police list at `sequence`, one entry per version so far.
+fn police_at(key: &SecretKey, sequence: u64) -> List {
+    let paths: Vec<String> = (1..=sequence).map(|p| format!("p{p}")).collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    police(key, sequence, &paths)
 }
 
-impl Publisher {
-    fn start(dir: &Path) -> Publisher {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-            .args(["lists", "publish", "serve", dir.to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Publisher { child, addr }
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hashwall(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_hashwall"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn police(key: &SecretKey, sequence: u64) -> List {
-    let mut text = format!("# id: police\n# issuer: Example Police\n# sequence: {sequence}\n");
-    for p in 1..=sequence {
-        text.push_str(&format!("url-prefix 127.0.0.1/p{p}/ CASE-{p}\n"));
-    }
-    let mut list = List::from_text(text.as_bytes(), "police").unwrap();
-    list.sign(key);
-    list
-}
-
-fn publish(dir: &TempDir, pubdir: &Path, key: &SecretKey, key_file: &Path, sequence: u64) {
-    let path = dir.write(
-        &format!("police-{sequence}.hwl"),
-        &police(key, sequence).to_text(),
-    );
-    let (code, _, err) = hashwall(&[
-        "lists",
-        "publish",
-        "add",
-        pubdir.to_str().unwrap(),
-        path.to_str().unwrap(),
-        "--key",
-        key_file.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+fn publish_at(dir: &TempDir, pubdir: &Path, key: &SecretKey, key_file: &Path, sequence: u64) {
+    publish(dir, pubdir, &police_at(key, sequence), key_file);
 }
 
 /// The files of a directory, sorted.
@@ -163,17 +98,17 @@ async fn prune_keeps_catch_up_by_deltas_for_the_kept_versions() {
 
     // Subscriber "behind" at 2, subscriber "recent" at 4.
     for seq in 1..=2 {
-        publish(&s.dir, &s.pubdir, &key, &key_file, seq);
+        publish_at(&s.dir, &s.pubdir, &key, &key_file, seq);
     }
     let publisher = Publisher::start(&s.pubdir);
     catch_up(&s, publisher.addr, "behind.hwl", 2).await;
     for seq in 3..=4 {
-        publish(&s.dir, &s.pubdir, &key, &key_file, seq);
+        publish_at(&s.dir, &s.pubdir, &key, &key_file, seq);
     }
     catch_up(&s, publisher.addr, "recent.hwl", 4).await;
     drop(publisher);
     for seq in 5..=6 {
-        publish(&s.dir, &s.pubdir, &key, &key_file, seq);
+        publish_at(&s.dir, &s.pubdir, &key, &key_file, seq);
     }
     let before = listing(&ldir);
     let manifest_before = std::fs::read(ldir.join("manifest")).unwrap();
@@ -238,7 +173,7 @@ async fn prune_keeps_catch_up_by_deltas_for_the_kept_versions() {
     catch_up(&s, publisher.addr, "behind.hwl", 6).await;
     assert!(s.audit("behind.hwl").contains("full list"));
     // A new version after pruning publishes as usual, with its delta.
-    publish(&s.dir, &s.pubdir, &key, &key_file, 7);
+    publish_at(&s.dir, &s.pubdir, &key, &key_file, 7);
     catch_up(&s, publisher.addr, "recent.hwl", 7).await;
 }
 
