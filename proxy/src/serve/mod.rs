@@ -359,10 +359,9 @@ async fn serve_connection(
 }
 
 /// Why hyper ended a connection before a request reached the proxy logic,
-/// if it did: heads it refused (400, 431) and heads not completed in time.
-/// Other errors (the client went away, I/O) are not refusals. A header
-/// timeout on a connection with no partial head is an idle keep-alive
-/// connection (or a browser's preconnect) closed, not a refusal.
+/// if it did: heads it refused (400, 431). Other errors (the client went
+/// away, I/O) are not refusals. Slow heads are ended by the connection's
+/// watchdog, not by hyper, and counted there.
 fn refusal(e: &hyper::Error, seen: &framing::Seen) -> Option<metrics::Refusal> {
     use metrics::Refusal;
     if e.is_parse() && seen.refused() > 0 {
@@ -371,8 +370,6 @@ fn refusal(e: &hyper::Error, seen: &framing::Seen) -> Option<metrics::Refusal> {
         Some(Refusal::HeaderTooLarge)
     } else if e.is_parse() {
         Some(Refusal::Malformed)
-    } else if e.is_timeout() && seen.partial_head() {
-        Some(Refusal::HeaderTimeout)
     } else {
         None
     }
