@@ -23,10 +23,11 @@ use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
 
+use super::fail::{Fail, io, usage};
 use super::progress::Progress;
 use hashwall::image::{Algorithm, HashOptions, hash_image};
 use hashwall_lists::{
-    Agreement, AuditOp, AuditRecord, Category, Change, Delta, Entry, EntryKind, Error, ErrorKind,
+    Agreement, AuditOp, AuditRecord, Category, Change, Delta, Entry, EntryKind, Error,
     ExpiredPolicy, Jurisdiction, List, ListMeta, LoadOptions, Policy, SecretKey, Timestamp,
     TrustStore, TrustedKey, apply_file, audit_path, change, load_verified, trust_line,
     write_atomic,
@@ -226,43 +227,6 @@ pub enum ExpiredArg {
     Flag,
 }
 
-/// A failure with its exit status.
-struct Fail {
-    code: u8,
-    message: String,
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Fail {
-        let code = match e.kind() {
-            ErrorKind::BadSignature
-            | ErrorKind::UntrustedKey
-            | ErrorKind::RetiredKey
-            | ErrorKind::FutureDated
-            | ErrorKind::Unsigned
-            | ErrorKind::Expired
-            | ErrorKind::SequenceGap
-            | ErrorKind::Replay
-            | ErrorKind::Rollback
-            | ErrorKind::WrongList
-            | ErrorKind::Truncated
-            | ErrorKind::AuditCorrupt => 1,
-            _ => 2,
-        };
-        Fail {
-            code,
-            message: e.to_string(),
-        }
-    }
-}
-
-fn usage(message: impl Into<String>) -> Fail {
-    Fail {
-        code: 2,
-        message: message.into(),
-    }
-}
-
 /// Runs a `lists` subcommand; see the module docs for the exit status.
 pub fn run(cmd: &ListsCommand) -> ExitCode {
     let cmd = match cmd {
@@ -278,10 +242,7 @@ pub fn run(cmd: &ListsCommand) -> ExitCode {
     drop(progress);
     match done {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("error: {}", f.message);
-            ExitCode::from(f.code)
-        }
+        Err(f) => f.report(),
     }
 }
 
@@ -704,7 +665,7 @@ fn read_complete_records(
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(usage(format!("{}: {e}", path.display()))),
+        Err(e) => return Err(io(path, e)),
     };
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     hashwall_lists::audit::read_records(&bytes[..end]).map_err(|e| {

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod exchange;
+mod fail;
 pub mod hash;
 pub mod lists;
 pub mod lists_cmd;

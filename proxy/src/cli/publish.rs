@@ -19,12 +19,12 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use hashwall_lists::{
-    Delta, Entry, Error, ErrorKind, List, SecretKey, Timestamp, TrustStore, TrustedKey,
-    write_atomic,
+    Delta, Entry, Error, List, SecretKey, Timestamp, TrustStore, TrustedKey, write_atomic,
 };
 use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest, delta_file, list_file};
 use hashwall_proxy::serve::transport::{Token, readable_by_others, server_config};
 
+use super::fail::{Fail, fail, io};
 use super::publish_files::ServeOptions;
 
 /// `hashwall lists publish …`
@@ -102,47 +102,6 @@ pub enum PublishCommand {
     },
 }
 
-/// A failure with its exit status.
-struct Fail {
-    code: u8,
-    message: String,
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Fail {
-        let code = match e.kind() {
-            ErrorKind::Io
-            | ErrorKind::InvalidKey
-            | ErrorKind::InsecureKeyFile
-            | ErrorKind::InvalidUtf8
-            | ErrorKind::LineTooLong
-            | ErrorKind::UnknownEntryKind
-            | ErrorKind::InvalidValue
-            | ErrorKind::UnknownHeaderKey
-            | ErrorKind::DuplicateHeaderKey
-            | ErrorKind::UnsupportedVersion
-            | ErrorKind::InvalidHeaderValue => 2,
-            _ => 1,
-        };
-        Fail {
-            code,
-            message: e.to_string(),
-        }
-    }
-}
-
-/// An I/O error naming its path (exit 2).
-fn io(path: &Path, e: std::io::Error) -> Fail {
-    fail(2, format!("{}: {e}", path.display()))
-}
-
-fn fail(code: u8, message: impl Into<String>) -> Fail {
-    Fail {
-        code,
-        message: message.into(),
-    }
-}
-
 /// Runs a `publish` subcommand: exit 0 success, 1 a verification failure
 /// or a version that does not go forwards, 2 usage and I/O errors.
 pub fn run(cmd: &PublishCommand) -> ExitCode {
@@ -181,10 +140,7 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("error: {}", f.message);
-            ExitCode::from(f.code)
-        }
+        Err(f) => f.report(),
     }
 }
 
