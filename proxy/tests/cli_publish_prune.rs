@@ -180,27 +180,23 @@ async fn prune_keeps_catch_up_by_deltas_for_the_kept_versions() {
 #[test]
 fn prune_refuses_what_is_not_a_publication() {
     let dir = TempDir::new("prune-bad");
-    let (code, _, err) = hashwall(&[
-        "lists",
-        "publish",
-        "prune",
-        dir.0.to_str().unwrap(),
-        "--keep",
-        "1",
-    ]);
+    let prune = || {
+        hashwall(&[
+            "lists",
+            "publish",
+            "prune",
+            dir.0.to_str().unwrap(),
+            "--keep",
+            "1",
+        ])
+    };
+    let (code, _, err) = prune();
     assert_eq!(code, 2);
     assert!(err.contains("not a publication directory"), "{err}");
     std::fs::create_dir(dir.0.join("police")).unwrap();
     dir.write("police/manifest", "# hashwall-manifest: 1\nnonsense\n");
     dir.write("police/list-1.hwl", "kept\n");
-    let (code, _, err) = hashwall(&[
-        "lists",
-        "publish",
-        "prune",
-        dir.0.to_str().unwrap(),
-        "--keep",
-        "1",
-    ]);
+    let (code, _, err) = prune();
     assert_eq!(code, 2);
     assert!(err.contains("manifest"), "{err}");
     assert!(dir.0.join("police/list-1.hwl").exists());
