@@ -2,72 +2,28 @@
 //! images through the proxy, against a list of PDQ and MD5 entries.
 #![allow(clippy::unwrap_used)]
 
+mod image_support;
 mod serve_support;
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::io::Cursor;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hashwall::image::{Algorithm, Dihedral, HashOptions, hash_image};
+use hashwall::image::Algorithm;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use image::{ImageFormat, RgbImage};
+use image::ImageFormat;
+use image_support::{encode, hex_of, picture, sha256};
 use serve_support::*;
-use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A picture with structure (random 32-pixel blocks over a gradient), so
-/// its PDQ quality is high and different seeds are far apart.
-fn picture(seed: u64, w: u32, h: u32) -> RgbImage {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as u32
-    };
-    let bw = w.div_ceil(32);
-    let blocks: Vec<[u8; 3]> = (0..bw * h.div_ceil(32))
-        .map(|_| {
-            let v = next();
-            [v as u8, (v >> 8) as u8, (v >> 16) as u8]
-        })
-        .collect();
-    RgbImage::from_fn(w, h, |x, y| {
-        let b = blocks[((y / 32) * bw + x / 32) as usize];
-        let g = ((x + y) % 64) as u8;
-        image::Rgb([b[0].wrapping_add(g), b[1], b[2].wrapping_sub(g)])
-    })
-}
-
-fn encode(img: &RgbImage, format: ImageFormat) -> Bytes {
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), format).unwrap();
-    Bytes::from(out)
-}
-
-fn hex_of(bytes: &[u8], alg: Algorithm) -> String {
-    let h = hash_image(bytes, &HashOptions::new().algorithms([alg])).unwrap();
-    match alg {
-        Algorithm::Pdq => h.pdq(alg, Dihedral::Original).unwrap().hash.to_hex(),
-        _ => h.get(alg).unwrap().hex.clone(),
-    }
-}
-
-fn sha256(b: &[u8]) -> Vec<u8> {
-    Sha256::digest(b).to_vec()
-}
 
 /// Served by the test upstream: content type (none: no header) and bytes.
 type Site = HashMap<&'static str, (Option<&'static str>, Bytes)>;

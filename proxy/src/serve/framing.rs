@@ -16,10 +16,23 @@
 //! parser accepts there: hyper then refuses the head with 400 and closes the
 //! connection, before any of it reaches the proxy logic or an upstream.
 //!
+//! The same is done to every head whose `Transfer-Encoding` is anything but
+//! exactly one `chunked` (`gzip, chunked`, `chunked, chunked`, `identity`,
+//! `chunked;q=1`, two fields…): hyper would read `gzip, chunked` as chunked
+//! and the proxy, which re-frames bodies, would forward the still
+//! gzip-coded bytes without the field that says so. RFC 9112 §6.3 makes a
+//! request whose final coding is not chunked a 400 that closes the
+//! connection; for a coding it does not understand §6.1 suggests 501. The
+//! proxy answers 400 and closes in every case: one refusal, decided before
+//! the head is read, and never forwarded.
+//!
 //! Whenever the stream stops looking like requests it can follow (a
 //! `CONNECT`, a head too large or malformed, framing it cannot follow, which
-//! hyper refuses by itself) the guard stops looking and passes bytes
-//! through untouched.
+//! hyper refuses by itself, a chunk size line that is not one) the guard
+//! stops looking and passes bytes through untouched. A malformed chunked
+//! body is refused by hyper's decoder, after the head has reached the
+//! proxy: [`ClientBody`] marks its errors, so the proxy answers 400 and
+//! closes the connection instead of blaming the upstream server (502).
 //!
 //! What the guard saw ([`Seen`]: heads refused, a head begun but not
 //! complete) is shared with the connection's owner, which reads it after
@@ -31,9 +44,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::upstream::Activity;
+use super::{BoxError, ProxyBody};
 
 /// The byte written over a conflicting head's final line feed: after the
 /// CR that ends the header block a parser requires LF, so this is an error.
@@ -49,8 +66,9 @@ enum State {
     Head,
     /// Skipping this many body bytes.
     Body(u64),
-    /// In a chunked body: reading a chunk-size line.
-    ChunkSize { size: u64, digits: u8, ext: bool },
+    /// In a chunked body: reading a chunk-size line (`digits`: whether one
+    /// has been read yet).
+    ChunkSize { size: u64, digits: bool, ext: bool },
     /// Skipping chunk data.
     ChunkData(u64),
     /// Skipping the line end after chunk data.
@@ -185,11 +203,7 @@ impl<T> FramingGuard<T> {
                 }
                 State::ChunkEnd => {
                     if bytes[i] == b'\n' {
-                        self.state = State::ChunkSize {
-                            size: 0,
-                            digits: 0,
-                            ext: false,
-                        };
+                        self.state = CHUNK_SIZE;
                     }
                     i += 1;
                 }
@@ -197,7 +211,7 @@ impl<T> FramingGuard<T> {
                     let b = bytes[i];
                     i += 1;
                     self.state = match b {
-                        b'\n' if digits == 0 => State::Passthrough,
+                        b'\n' if !digits => State::Passthrough,
                         b'\n' if size == 0 => State::Trailer { empty: true },
                         b'\n' => State::ChunkData(size),
                         _ if ext => self.state,
@@ -206,13 +220,20 @@ impl<T> FramingGuard<T> {
                             digits,
                             ext: true,
                         },
-                        _ => match (b as char).to_digit(16) {
-                            Some(d) if digits < 15 => State::ChunkSize {
-                                size: size * 16 + u64::from(d),
-                                digits: digits + 1,
+                        // As hyper reads it: any number of hex digits
+                        // (leading zeros too) while the value fits a u64.
+                        // An overflow, a sign or any other byte is an error
+                        // hyper's decoder refuses (400, connection closed).
+                        _ => match (b as char)
+                            .to_digit(16)
+                            .and_then(|d| size.checked_mul(16)?.checked_add(u64::from(d)))
+                        {
+                            Some(size) => State::ChunkSize {
+                                size,
+                                digits: true,
                                 ext,
                             },
-                            _ => State::Passthrough,
+                            None => State::Passthrough,
                         },
                     };
                 }
@@ -240,21 +261,15 @@ impl<T> FramingGuard<T> {
             Ok(httparse::Status::Partial) => return,
             Ok(httparse::Status::Complete(_)) => {
                 let framing = Framing::of(&req);
-                if framing.length.is_some() && framing.transfer_encoding {
+                if let Some(why) = framing.refusal() {
                     *last = POISON;
                     self.seen.refused.fetch_add(1, Relaxed);
-                    tracing::debug!(
-                        "request with both Content-Length and Transfer-Encoding refused"
-                    );
+                    tracing::debug!("request refused: {why}");
                     State::Passthrough
                 } else if req.method == Some("CONNECT") || framing.invalid {
                     State::Passthrough
-                } else if framing.transfer_encoding {
-                    State::ChunkSize {
-                        size: 0,
-                        digits: 0,
-                        ext: false,
-                    }
+                } else if framing.transfer_encodings > 0 {
+                    CHUNK_SIZE
                 } else {
                     match framing.length {
                         Some(n) if n > 0 => State::Body(n),
@@ -270,12 +285,22 @@ impl<T> FramingGuard<T> {
     }
 }
 
+/// The state at the start of a chunk-size line.
+const CHUNK_SIZE: State = State::ChunkSize {
+    size: 0,
+    digits: false,
+    ext: false,
+};
+
 /// What a request head says about its body.
 struct Framing {
     /// The `Content-Length`, when present and valid.
     length: Option<u64>,
-    /// Whether a `Transfer-Encoding` field is present.
-    transfer_encoding: bool,
+    /// How many `Transfer-Encoding` fields there are.
+    transfer_encodings: usize,
+    /// Whether the one `Transfer-Encoding` field is exactly `chunked`
+    /// (any case, optional whitespace around it).
+    chunked_only: bool,
     /// Framing the guard cannot follow (hyper refuses it anyway).
     invalid: bool,
 }
@@ -284,7 +309,8 @@ impl Framing {
     fn of(req: &httparse::Request<'_, '_>) -> Framing {
         let mut f = Framing {
             length: None,
-            transfer_encoding: false,
+            transfer_encodings: 0,
+            chunked_only: false,
             invalid: false,
         };
         for h in req.headers.iter() {
@@ -300,19 +326,91 @@ impl Framing {
                     _ => f.invalid = true,
                 }
             } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                f.transfer_encoding = true;
-                let chunked_last = std::str::from_utf8(h.value).ok().is_some_and(|v| {
-                    v.rsplit(',')
-                        .next()
-                        .is_some_and(|e| e.trim().eq_ignore_ascii_case("chunked"))
-                });
-                if !chunked_last {
-                    f.invalid = true;
-                }
+                f.transfer_encodings += 1;
+                f.chunked_only = h.value.trim_ascii().eq_ignore_ascii_case(b"chunked");
             }
         }
         f
     }
+
+    /// Why a head with this framing is refused, if it is: both framing
+    /// fields, or a `Transfer-Encoding` other than one `chunked`.
+    fn refusal(&self) -> Option<&'static str> {
+        if self.transfer_encodings == 0 {
+            None
+        } else if self.length.is_some() || self.invalid {
+            Some("both Content-Length and Transfer-Encoding")
+        } else if self.transfer_encodings > 1 || !self.chunked_only {
+            Some("a Transfer-Encoding other than chunked")
+        } else {
+            None
+        }
+    }
+}
+
+/// A client's request body on its way upstream, whose errors say they are
+/// the client's ([`ClientBodyError`]): a malformed chunked body (a chunk
+/// size that overflows, a sign, a bad line end) or a client that went away
+/// mid-body.
+pub struct ClientBody(Incoming);
+
+impl ClientBody {
+    /// `body` as the upstream request's body.
+    pub fn wrap(body: Incoming) -> ProxyBody {
+        ClientBody(body).boxed_unsync()
+    }
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0)
+            .poll_frame(cx)
+            .map_err(|e| -> BoxError { Box::new(ClientBodyError(e)) })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}
+
+/// The client's request body could not be read.
+#[derive(Debug)]
+pub struct ClientBodyError(hyper::Error);
+
+impl std::fmt::Display for ClientBodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "client request body: {}", self.0)
+    }
+}
+
+impl std::error::Error for ClientBodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Whether an upstream exchange failed because the client's own request
+/// body could not be read (anywhere in the error's chain): the client's
+/// fault, 400, not the upstream server's.
+pub fn client_body_failed(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<ClientBodyError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for FramingGuard<T> {
@@ -446,6 +544,74 @@ mod tests {
         assert!(clock.head_pending());
         g.scan(&mut [b'a'; 100]);
         assert!(!clock.head_pending());
+    }
+
+    #[test]
+    fn only_a_single_chunked_coding_passes() {
+        let head = |te: &str| format!("POST http://a/ HTTP/1.1\r\nHost: a\r\n{te}\r\n\r\n");
+        for (fields, refused) in [
+            ("Transfer-Encoding: chunked", false),
+            ("Transfer-Encoding: CHUNKED", false),
+            ("transfer-encoding:chunked", false),
+            ("Transfer-Encoding: \tchunked\t ", false),
+            ("Transfer-Encoding: gzip, chunked", true),
+            ("Transfer-Encoding: chunked, gzip", true),
+            ("Transfer-Encoding: identity", true),
+            ("Transfer-Encoding: chunked, chunked", true),
+            ("Transfer-Encoding: chunked,", true),
+            ("Transfer-Encoding: ,chunked", true),
+            ("Transfer-Encoding: x-chunked", true),
+            ("Transfer-Encoding: chunked;q=1", true),
+            ("Transfer-Encoding: \"chunked\"", true),
+            (
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+                true,
+            ),
+            (
+                "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+                true,
+            ),
+            ("Transfer-Encoding:", true),
+            ("Transfer-Encoding: chunked\r\nContent-Length: 3", true),
+            ("Content-Length: 0", false),
+        ] {
+            let stream = head(fields);
+            assert_eq!(
+                feed(stream.as_bytes(), 3).1,
+                u64::from(refused),
+                "{fields:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunk_sizes_are_read_as_hyper_reads_them() {
+        // After each body, a conflicting head: refused only if the guard
+        // still follows the stream (it read the body as hyper does).
+        let post = "POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (body, followed) in [
+            ("5\r\nhello\r\n0\r\n\r\n", true),
+            ("0000000000000000000000005\r\nhello\r\n0\r\n\r\n", true),
+            ("5;name=value\r\nhello\r\n0\r\n\r\n", true),
+            ("5 ; ext\r\nhello\r\n0\r\n\r\n", true),
+            ("5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n", true),
+            // hyper refuses these; the guard stops following.
+            ("ffffffffffffffffff\r\n", false),
+            ("10000000000000000\r\n", false),
+            ("-1\r\n", false),
+            ("+5\r\nhello\r\n0\r\n\r\n", false),
+            ("0x5\r\nhello\r\n0\r\n\r\n", false),
+            ("\r\n", false),
+        ] {
+            let stream = format!("{post}{body}").into_bytes();
+            let mut with_next = stream.clone();
+            with_next.extend_from_slice(SMUGGLE);
+            assert_eq!(feed(&with_next, 4).1, u64::from(followed), "{body:?}");
+        }
+        // The largest size that fits a u64 is a size (hyper takes it too).
+        let mut g = FramingGuard::new((), 65_536);
+        g.scan(&mut format!("{post}ffffffffffffffff\r\n").into_bytes());
+        assert_eq!(g.state, State::ChunkData(u64::MAX));
     }
 
     #[test]

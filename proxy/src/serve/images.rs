@@ -32,7 +32,7 @@ use super::stop_page::{error_page, full};
 use super::{BoxError, ProxyBody};
 
 /// Bytes needed to recognise every supported format (WebP: `RIFF....WEBP`).
-const MAGIC_LEN: usize = 12;
+pub(crate) const MAGIC_LEN: usize = 12;
 
 /// Why the pool did not produce a result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,14 +143,16 @@ impl Scanner {
 
 /// What the content type says about a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Candidate {
+pub(crate) enum Candidate {
     /// `image/*`: scan.
     Image,
     /// Anything else: scan if the magic bytes are an image's.
     Sniff,
 }
 
-fn candidate(headers: &HeaderMap, sniff: Sniff) -> Option<Candidate> {
+/// Whether a response with these headers is scanned (`Image`), sniffed
+/// for magic bytes first (`Sniff`), or passed (`None`).
+pub(crate) fn candidate(headers: &HeaderMap, sniff: Sniff) -> Option<Candidate> {
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Some(Candidate::Sniff);
     };
@@ -209,17 +211,27 @@ pub fn wants_scan(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Option<HashOptions> {
-    if !scanner.config.enabled
-        || method == Method::HEAD
-        || !status.is_success()
+    if !status.is_success()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::RESET_CONTENT
     {
         return None;
     }
     candidate(headers, scanner.config.sniff)?;
-    // No image entry in any list: nothing to hash for, so nothing is held
-    // back (image scanning costs nothing until a list needs it).
+    scan_options(scanner, snapshot, method)
+}
+
+/// The hashing options when this exchange's body may be scanned at all:
+/// scanning on, not a HEAD, and some list holding image entries (image
+/// scanning costs nothing until a list needs it). `None`: never scanned.
+pub fn scan_options(
+    scanner: &Scanner,
+    snapshot: &Snapshot,
+    method: &Method,
+) -> Option<HashOptions> {
+    if !scanner.config.enabled || method == Method::HEAD {
+        return None;
+    }
     let options = snapshot.image_options();
     if options.requested().is_empty() {
         return None;
@@ -326,7 +338,9 @@ fn is_block(verdict: &Verdict) -> bool {
             .any(|m| m.action() == Action::Block)
 }
 
-fn unscannable(
+/// Counts an unscannable image and answers as `on_unscannable` says:
+/// `body` passes (open) or 403 (closed).
+pub(crate) fn unscannable(
     scanner: &Scanner,
     outcome: ImageOutcome,
     count: impl FnOnce(ImageOutcome),
@@ -482,6 +496,18 @@ impl Held {
         }
         .boxed_unsync()
     }
+}
+
+/// `held` chunks, then the rest of `body`, as one body.
+pub(crate) fn prefixed<B>(held: VecDeque<Bytes>, body: B) -> ProxyBody
+where
+    B: Body<Data = Bytes, Error = BoxError> + Send + Unpin + 'static,
+{
+    Prefixed {
+        prefix: held,
+        rest: Some(body),
+    }
+    .boxed_unsync()
 }
 
 /// A body that yields held chunks first, then the rest of the stream.

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod phases;
 pub mod publication;
 pub mod publisher;
+pub mod ranges;
 pub mod route;
 pub mod state;
 pub mod stats;

@@ -33,9 +33,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::config::secs;
+use super::framing::{ClientBody, client_body_failed};
 use super::headers::{add_via, remove_hop_by_hop};
 use super::images::{self, Filtered};
 use super::metrics::Outcome;
+use super::ranges;
 use super::route::{Decision, Refusal, Target, decide_url, route, upstream_head};
 use super::stop_page::{error_page, full};
 use super::upstream::{Activity, DeadlineBody, TrackedIo, is_timeout};
@@ -225,10 +227,18 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     let method = parts.method.clone();
     upstream_head(&mut parts, uri, &config.proxy, conn.peer.ip());
-    let upstream_req = Request::from_parts(parts, body);
+    let refetch = ranges::Refetch::capture(&shared.images, &parts);
+    let upstream_req = Request::from_parts(parts, ClientBody::wrap(body));
     let result = tokio::time::timeout_at(deadline, shared.client.request(upstream_req)).await;
     let resp = match result {
         Ok(Ok(resp)) => resp,
+        Ok(Err(e)) if client_body_failed(&e) => {
+            tracing::debug!(error = %e, "client request body malformed");
+            let mut resp = error_page(StatusCode::BAD_REQUEST, "The request body is malformed.");
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return Err((Outcome::BadRequest, resp));
+        }
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "upstream request failed");
             return Err(upstream_failure(is_timeout(&e)));
@@ -250,25 +260,38 @@ async fn forward(
         Outcome::Forwarded
     };
     let body = DeadlineBody::new(body, deadline);
-    let Some(options) = images::wants_scan(
-        &shared.images,
-        &snapshot,
-        &method,
-        parts.status,
-        &parts.headers,
-    ) else {
-        return Ok((outcome, Response::from_parts(parts, body.boxed_unsync())));
+    let filtered = if parts.status == StatusCode::PARTIAL_CONTENT {
+        // A slice of an image is decided on the whole object.
+        let upstream = ranges::Upstream::new(&shared.client, &config.proxy.via_pseudonym, deadline);
+        ranges::Partial::new(&shared.images, snapshot, &method, refetch, upstream)
+            .decide(
+                &mut parts,
+                body.boxed_unsync(),
+                |verdict| record(shared, conn, verdict, "image"),
+                |o| shared.metrics.image(o),
+            )
+            .await
+    } else {
+        let Some(options) = images::wants_scan(
+            &shared.images,
+            &snapshot,
+            &method,
+            parts.status,
+            &parts.headers,
+        ) else {
+            return Ok((outcome, Response::from_parts(parts, body.boxed_unsync())));
+        };
+        images::filter(
+            &shared.images,
+            Arc::clone(&snapshot),
+            options,
+            &parts.headers,
+            body,
+            |verdict| record(shared, conn, verdict, "image"),
+            |o| shared.metrics.image(o),
+        )
+        .await
     };
-    let filtered = images::filter(
-        &shared.images,
-        Arc::clone(&snapshot),
-        options,
-        &parts.headers,
-        body,
-        |verdict| record(shared, conn, verdict, "image"),
-        |o| shared.metrics.image(o),
-    )
-    .await;
     match filtered {
         Filtered::Pass(body) => Ok((outcome, Response::from_parts(parts, body))),
         Filtered::Blocked(verdict) => match block_page(shared, &verdict) {

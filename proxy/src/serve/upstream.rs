@@ -20,8 +20,11 @@ use tokio::time::{Instant, Sleep};
 use super::config::{Config, secs};
 use super::{BoxError, ProxyBody};
 
-/// The pooled upstream client (keep-alive to origin servers).
-pub type UpstreamClient = Client<HttpConnector, Incoming>;
+/// The pooled upstream client (keep-alive to origin servers). Request
+/// bodies are boxed: the client's own body
+/// ([`super::framing::ClientBody`]) or, for a ranged image fetched whole
+/// ([`super::ranges`]), an empty one.
+pub type UpstreamClient = Client<HttpConnector, ProxyBody>;
 
 /// Builds the pooled client from the configuration.
 pub fn client(config: &Config) -> UpstreamClient {
