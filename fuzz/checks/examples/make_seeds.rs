@@ -185,6 +185,18 @@ fn heads() -> Vec<Vec<u8>> {
             0,
             "GET http://files.example/abuse/image-0001.jpg HTTP/1.1\r\n\r\n",
         ),
+        (
+            0,
+            "POST http://www.example.org/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        ),
+        (
+            0,
+            "POST http://www.example.org/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+        ),
+        (
+            0,
+            "GET http://files.example/abuse/image-0001.jpg HTTP/1.1\r\nRange: bytes=0-99999\r\nIf-Range: \"v1\"\r\n\r\n",
+        ),
     ];
     heads
         .iter()
@@ -255,6 +267,43 @@ fn streams() -> Vec<Vec<u8>> {
             "GET http://a/ HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nGET http://b/ HTTP/1.1\n\n".to_owned(),
         ),
     ];
+    // Transfer codings other than one `chunked` (refused), and chunk size
+    // lines hyper refuses (overflow, signs, prefixes) or takes (leading
+    // zeros, extensions, u64::MAX), each followed by a conflicting head.
+    let mut streams = streams;
+    for (seed, te) in [
+        (13u8, "gzip, chunked"),
+        (14, "chunked, gzip"),
+        (15, "identity"),
+        (16, "chunked, chunked"),
+        (17, "x-chunked"),
+        (18, "chunked;q=1"),
+        (19, "\tCHUNKED\t"),
+        (20, "chunked\r\nTransfer-Encoding: chunked"),
+        (21, "gzip,\r\n chunked"),
+    ] {
+        streams.push((
+            seed,
+            format!("POST http://a/ HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n{smuggle}"),
+        ));
+    }
+    for (seed, size) in [
+        (22u8, "ffffffffffffffffff"),
+        (23, "10000000000000000"),
+        (24, "ffffffffffffffff"),
+        (25, "0000000000000000000000005"),
+        (26, "-1"),
+        (27, "+5"),
+        (28, "0x5"),
+        (29, "5;a=b;c"),
+        (30, "5 ; ext"),
+        (31, ""),
+    ] {
+        streams.push((
+            seed,
+            format!("POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nhello\r\n0\r\n\r\n{smuggle}"),
+        ));
+    }
     streams
         .into_iter()
         .map(|(seed, s)| {

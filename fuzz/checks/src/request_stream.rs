@@ -15,7 +15,11 @@
 //!   [`POISON`], one per refused head;
 //! * the head clock (the request-head timeout) is not left running after a
 //!   one-line `GET` head and its blank line: whether the guard parses it or
-//!   gives up on it, the exchange must not be cut as a slow head.
+//!   gives up on it, the exchange must not be cut as a slow head;
+//! * a stream that is one complete request head, parsed by `httparse`,
+//!   with `Transfer-Encoding` fields other than exactly one `chunked` (or
+//!   with `Content-Length` too) is refused: never forwarded with a coding
+//!   the proxy would drop.
 
 use std::sync::Arc;
 
@@ -76,4 +80,38 @@ pub fn request_stream(data: &[u8]) {
     {
         assert!(!pending, "a complete bodiless head left the clock running");
     }
+    if let Some(expected) = one_head_refused(stream) {
+        assert_eq!(refused, u64::from(expected), "framing of a single head");
+    }
+}
+
+/// For a stream that is exactly one request head (no body, within the
+/// size limit, no empty line before it), parsed by `httparse`: whether it
+/// must be refused for its framing. `None` for anything else.
+fn one_head_refused(stream: &[u8]) -> Option<bool> {
+    if stream.len() > MAX_HEAD || !stream.ends_with(b"\r\n\r\n") || stream.starts_with(b"\r\n") {
+        return None;
+    }
+    let mut fields = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut fields);
+    match req.parse(stream) {
+        Ok(httparse::Status::Complete(n)) if n == stream.len() => {}
+        _ => return None,
+    }
+    let te: Vec<&[u8]> = req
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .map(|h| h.value)
+        .collect();
+    let cl = req
+        .headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("content-length"));
+    if te.is_empty() {
+        return Some(false);
+    }
+    let one_chunked =
+        matches!(te.as_slice(), [v] if v.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+    Some(cl || !one_chunked)
 }
