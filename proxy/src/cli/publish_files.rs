@@ -1,11 +1,18 @@
 //! `hashwall lists publish serve`: a small static file server for a
-//! publication directory. GET and HEAD only; plain file names only (no
-//! traversal, no hidden or temporary files, no symbolic links); `ETag` and
-//! `Last-Modified` with `If-None-Match` / `If-Modified-Since` answered 304,
-//! so a subscriber polling an unchanged manifest costs a few hundred bytes;
-//! files streamed from disk in chunks, never held whole in memory. With
-//! TLS (tokio-rustls) and a bearer token checked before anything else, so
-//! nobody without the token learns even which files exist.
+//! publication directory. GET and HEAD only, and only the files the
+//! publication layout names (`hashlists/FORMAT.md`, "Publication"):
+//! `/<list-id>/manifest`, `/<list-id>/list-<seq>.hwl` and
+//! `/<list-id>/delta-<from>-<to>.hwd`. Everything else is 404 — a signing
+//! key, `.git`, notes or temporary files left in the directory, and any
+//! path that would leave it — and no file is served through a symbolic
+//! link below the directory or from outside it, checked on the opened
+//! handle so that a link swapped in meanwhile is caught too ([`open`]).
+//! `ETag` and `Last-Modified` with `If-None-Match` / `If-Modified-Since`
+//! answered 304, so a subscriber polling an unchanged manifest costs a
+//! few hundred bytes; files streamed from disk in chunks, never held whole
+//! in memory. With TLS (tokio-rustls) and a bearer token checked before
+//! anything else, so nobody without the token learns even which files
+//! exist; started without a token it warns.
 
 use std::convert::Infallible;
 use std::io::{Read as _, Write as _};
@@ -17,7 +24,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use hashwall_proxy::serve::publication::is_safe_name;
+use hashwall_lists::ListMeta;
+use hashwall_proxy::serve::publication::{MANIFEST, delta_file, list_file};
 use hashwall_proxy::serve::transport::Token;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderValue};
@@ -64,6 +72,13 @@ pub fn serve(dir: &Path, listen: SocketAddr, options: ServeOptions) -> Result<()
             .await
             .map_err(|e| format!("--listen {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if options.token.is_none() {
+            eprintln!(
+                "warning: started without --token-file: anyone who can connect to {addr} can \
+                 read every list under {}",
+                root.display()
+            );
+        }
         if !addr.ip().is_loopback() {
             eprintln!("note: serving {} to the network on {addr}", root.display());
             if options.tls.is_none() || options.token.is_none() {
@@ -163,30 +178,38 @@ fn unauthorized(token_given: bool) -> Response<FileBody> {
     r
 }
 
-/// The files of a directory under `root` named by a request path, or why
-/// not. Only plain names ([`is_safe_name`]) are accepted: no `..`, no
-/// hidden files, no empty segments, and no `%`-escapes (no published name
-/// needs one, so none is decoded and none can smuggle a separator).
-pub fn resolve(root: &Path, path: &str) -> Result<PathBuf, StatusCode> {
-    let rest = path.strip_prefix('/').ok_or(StatusCode::BAD_REQUEST)?;
-    if rest.contains('%') || rest.contains('\\') {
-        return Err(StatusCode::BAD_REQUEST);
+/// The file under `root` that a request path names, when the publication
+/// layout names such a file: `/<list-id>/manifest`,
+/// `/<list-id>/list-<seq>.hwl` or `/<list-id>/delta-<from>-<to>.hwd`, with a
+/// valid list id that does not start with `.` and the numbers written as
+/// the publisher writes them. `None` (404) for anything else: other names,
+/// other depths, `..`, `%`-escapes (none is decoded: no published name
+/// needs one), backslashes, empty segments.
+pub fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
+    let (id, name) = path.strip_prefix('/')?.split_once('/')?;
+    let id_ok = ListMeta::is_valid_id(id) && !id.starts_with('.');
+    (id_ok && is_layout_name(name)).then(|| root.join(id).join(name))
+}
+
+/// Whether `name` is a file name the publication layout defines.
+fn is_layout_name(name: &str) -> bool {
+    if name == MANIFEST {
+        return true;
     }
-    let segments: Vec<&str> = rest.split('/').collect();
-    if segments.len() > 8 {
-        return Err(StatusCode::NOT_FOUND);
+    if let Some(seq) = name
+        .strip_prefix("list-")
+        .and_then(|r| r.strip_suffix(".hwl"))
+    {
+        return seq.parse().is_ok_and(|seq| list_file(seq) == name);
     }
-    let mut p = root.to_path_buf();
-    for s in segments {
-        if s == ".." || s == "." {
-            return Err(StatusCode::BAD_REQUEST);
-        }
-        if !is_safe_name(s) {
-            return Err(StatusCode::NOT_FOUND);
-        }
-        p.push(s);
+    if let Some((from, to)) = name
+        .strip_prefix("delta-")
+        .and_then(|r| r.strip_suffix(".hwd"))
+        .and_then(|r| r.split_once('-'))
+    {
+        return matches!((from.parse(), to.parse()), (Ok(f), Ok(t)) if delta_file(f, t) == name);
     }
-    Ok(p)
+    false
 }
 
 async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
@@ -200,11 +223,11 @@ async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
             return r;
         }
     };
-    let path = match resolve(root, req.uri().path()) {
-        Ok(p) => p,
-        Err(s) => return status(s),
+    let Some(path) = resolve(root, req.uri().path()) else {
+        return status(StatusCode::NOT_FOUND);
     };
-    let opened = tokio::task::spawn_blocking(move || open(&path)).await;
+    let root = root.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || open(&root, &path)).await;
     let Ok(Some((file, meta))) = opened else {
         return status(StatusCode::NOT_FOUND);
     };
@@ -260,16 +283,46 @@ async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
     r
 }
 
-/// A regular file (not a symbolic link, not a directory) and its metadata
-/// from the open handle, so both describe the same version.
-fn open(path: &Path) -> Option<(std::fs::File, std::fs::Metadata)> {
-    let link = std::fs::symlink_metadata(path).ok()?;
-    if !link.file_type().is_file() {
+/// `path` (under the canonical `root`, as [`resolve`] made it) opened, and
+/// its metadata from the open handle, so both describe the same version;
+/// `None` unless it is a regular file reached without leaving `root` and
+/// without a symbolic link below it. The last component is opened without
+/// following a link and without blocking (a FIFO); then the path is
+/// resolved again and must be itself and name the same file (device and
+/// inode) as the handle: a directory swapped for a link to elsewhere before
+/// the open, or after it, is caught either way.
+fn open(root: &Path, path: &Path) -> Option<(std::fs::File, std::fs::Metadata)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
         return None;
     }
-    let file = std::fs::File::open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    meta.is_file().then_some((file, meta))
+    let resolved = std::fs::canonicalize(path).ok()?;
+    if resolved != path || !resolved.starts_with(root) {
+        return None;
+    }
+    let now = std::fs::metadata(&resolved).ok()?;
+    same_file(&meta, &now).then_some((file, meta))
+}
+
+/// Whether two metadata describe the same file.
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len() && a.modified().ok() == b.modified().ok()
+    }
 }
 
 /// A strong validator: size, modification time and inode. Publishing
@@ -420,28 +473,99 @@ mod tests {
     }
 
     #[test]
-    fn resolves_only_plain_names() {
+    fn serves_only_names_of_the_publication_layout() {
         let root = Path::new("/srv/pub");
-        assert_eq!(
-            resolve(root, "/police/manifest"),
-            Ok(PathBuf::from("/srv/pub/police/manifest"))
-        );
-        for (bad, want) in [
-            ("/police/../../etc/passwd", StatusCode::BAD_REQUEST),
-            ("/..", StatusCode::BAD_REQUEST),
-            ("/./police/manifest", StatusCode::BAD_REQUEST),
-            ("/police/%2e%2e/x", StatusCode::BAD_REQUEST),
-            ("/police%2fmanifest", StatusCode::BAD_REQUEST),
-            ("/police/..%5cx", StatusCode::BAD_REQUEST),
-            ("/police\\..\\x", StatusCode::BAD_REQUEST),
-            ("police/manifest", StatusCode::BAD_REQUEST),
-            ("//etc/passwd", StatusCode::NOT_FOUND),
-            ("/police/", StatusCode::NOT_FOUND),
-            ("/", StatusCode::NOT_FOUND),
-            ("/police/.manifest.tmp.1.0", StatusCode::NOT_FOUND),
-            ("/a/b/c/d/e/f/g/h/i", StatusCode::NOT_FOUND),
+        for good in [
+            "/police/manifest",
+            "/police/list-7.hwl",
+            "/police/list-0.hwl",
+            "/police/delta-6-7.hwd",
+            "/police-nl.v2_x/manifest",
+            "/police/list-18446744073709551615.hwl",
         ] {
-            assert_eq!(resolve(root, bad), Err(want), "{bad}");
+            assert_eq!(resolve(root, good), Some(root.join(&good[1..])), "{good}");
         }
+        for bad in [
+            "/police/../../etc/passwd",
+            "/..",
+            "/../police/manifest",
+            "/./police/manifest",
+            "/police/./manifest",
+            "/./manifest",
+            "/../manifest",
+            "/.git/config",
+            "/.git/manifest",
+            "/.police/manifest",
+            "/police/.manifest.tmp.1.0",
+            "/police/%2e%2e/x",
+            "/%2e%2e/manifest",
+            "/police%2fmanifest",
+            "/police/..%5cx",
+            "/police\\..\\x",
+            "/police\\manifest",
+            "police/manifest",
+            "//etc/passwd",
+            "//police/manifest",
+            "/police//manifest",
+            "/police/manifest/",
+            "/police/manifest/x",
+            "/police/",
+            "/police",
+            "/",
+            "",
+            "/manifest",
+            "/police/MANIFEST",
+            "/police/manifest.bak",
+            "/police/signing.key",
+            "/police/secret.key",
+            "/police/list-7.hwl.tmp",
+            "/police/list-07.hwl",
+            "/police/list-+7.hwl",
+            "/police/list--7.hwl",
+            "/police/list-.hwl",
+            "/police/list-18446744073709551616.hwl",
+            "/police/delta-6-7.hwl",
+            "/police/delta-6.hwd",
+            "/police/delta-6-7-8.hwd",
+            "/police/delta-06-7.hwd",
+            "/police/manifest\0",
+            "/police\0/manifest",
+            "/a/b/c/d/e/f/g/h/i",
+        ] {
+            assert_eq!(resolve(root, bad), None, "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opens_no_link_and_nothing_outside_the_root() {
+        use std::os::unix::fs::symlink;
+        let base =
+            std::env::temp_dir().join(format!("hashwall-publish-open-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("pub");
+        let outside = base.join("outside");
+        std::fs::create_dir_all(root.join("police")).expect("dirs");
+        std::fs::create_dir_all(&outside).expect("dirs");
+        let root = std::fs::canonicalize(&root).expect("root");
+        std::fs::write(root.join("police/manifest"), "ok").expect("write");
+        std::fs::write(root.join("key"), "SECRET").expect("write");
+        std::fs::write(outside.join("manifest"), "SECRET").expect("write");
+        symlink(&outside, root.join("linked")).expect("link");
+        symlink(root.join("key"), root.join("police/list-1.hwl")).expect("link");
+        symlink(root.join("police"), root.join("inside")).expect("link");
+        std::fs::create_dir(root.join("police/delta-1-2.hwd")).expect("dir");
+        let open_at = |p: &str| resolve(&root, p).and_then(|path| open(&root, &path));
+        assert!(open_at("/police/manifest").is_some());
+        for refused in [
+            "/linked/manifest",
+            "/police/list-1.hwl",
+            "/inside/manifest",
+            "/police/delta-1-2.hwd",
+            "/police/list-2.hwl",
+        ] {
+            assert!(open_at(refused).is_none(), "{refused}");
+        }
+        let _ = std::fs::remove_dir_all(&base);
     }
 }
