@@ -443,6 +443,15 @@ async fn a_clean_image_reassembles_from_ranges_cut_from_the_scanned_whole() {
     proxy.stop().await;
 }
 
+/// `Range`, `If-Range`, status, `Content-Range`, which bytes.
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    u16,
+    Option<String>,
+    std::ops::Range<usize>,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_ranges_are_answered_as_rfc_9110_says() {
     let dir = TempDir::new("ranges-rfc");
@@ -455,14 +464,7 @@ async fn clean_ranges_are_answered_as_rfc_9110_says() {
     let beyond = format!("bytes={n}-");
     let beyond_and_one = format!("bytes=0-1,{n}-");
     let last = n - 1;
-    // (Range, If-Range, status, Content-Range, bytes)
-    let cases: Vec<(
-        &str,
-        Option<&str>,
-        u16,
-        Option<String>,
-        std::ops::Range<usize>,
-    )> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "bytes=0-99",
             None,

@@ -9,7 +9,8 @@
 //! every response while the lists hold no image entry, streams as before.
 //!
 //! CONNECT tunnels are opaque (the proxy never terminates TLS), so only
-//! `http://` responses can be scanned.
+//! `http://` responses can be scanned. A `206 Partial Content` is never
+//! scanned as it is: [`super::ranges`] decides it on the whole object.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
