@@ -9,6 +9,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod client_body;
 pub mod config;
 pub mod framing;
 pub mod headers;
@@ -19,8 +20,10 @@ pub mod metrics;
 pub mod phases;
 pub mod publication;
 pub mod publisher;
+mod range_spec;
 pub mod ranges;
 pub mod route;
+pub mod scan_pool;
 pub mod state;
 pub mod stats;
 pub mod stop_page;

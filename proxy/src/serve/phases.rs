@@ -32,8 +32,8 @@ use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::client_body::{ClientBody, client_body_failed};
 use super::config::secs;
-use super::framing::{ClientBody, client_body_failed};
 use super::headers::{add_via, remove_hop_by_hop};
 use super::images::{self, Filtered};
 use super::metrics::Outcome;

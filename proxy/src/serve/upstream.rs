@@ -22,7 +22,7 @@ use super::{BoxError, ProxyBody};
 
 /// The pooled upstream client (keep-alive to origin servers). Request
 /// bodies are boxed: the client's own body
-/// ([`super::framing::ClientBody`]) or, for a ranged image fetched whole
+/// ([`super::client_body::ClientBody`]) or, for a ranged image fetched whole
 /// ([`super::ranges`]), an empty one.
 pub type UpstreamClient = Client<HttpConnector, ProxyBody>;
 
