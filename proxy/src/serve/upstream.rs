@@ -18,14 +18,17 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::config::{Config, secs};
+use super::resolve::NoResolve;
 use super::{BoxError, ProxyBody};
 
-/// The pooled upstream client (keep-alive to origin servers).
-pub type UpstreamClient = Client<HttpConnector, Incoming>;
+/// The pooled upstream client (keep-alive to origin servers). Its URIs
+/// carry the checked address as host (the `Host` field keeps the name);
+/// its connector refuses to resolve names ([`NoResolve`]).
+pub type UpstreamClient = Client<HttpConnector<NoResolve>, Incoming>;
 
 /// Builds the pooled client from the configuration.
 pub fn client(config: &Config) -> UpstreamClient {
-    let mut connector = HttpConnector::new();
+    let mut connector = HttpConnector::new_with_resolver(NoResolve);
     connector.set_connect_timeout(Some(secs(config.timeouts.connect_secs)));
     connector.set_nodelay(true);
     // Only http:// goes through the client; https is tunnelled with CONNECT.
