@@ -344,10 +344,13 @@ fn local_and_link_local_destinations_are_refused() {
     );
 }
 
-/// DNS rebinding: while a name flips between an unlisted and a listed
-/// address (the hosts file rewritten in a loop, the proxy's cache off),
-/// every request is either refused or reaches the unlisted address: the
-/// address checked is the address connected to.
+/// DNS rebinding: a name whose every lookup gets the other of an
+/// unlisted and a listed address (a DNS server in the namespace, TTL 0,
+/// the proxy's cache off). The proxy looks the name up exactly once per
+/// request and connects only to the address it checked: requests
+/// alternate between reaching the unlisted server and the stop page, and
+/// the listed address is never reached. With the cache on, one lookup
+/// serves many requests.
 #[test]
 fn a_name_that_rebinds_never_reaches_the_listed_address() {
     netns::run(
@@ -356,60 +359,66 @@ fn a_name_that_rebinds_never_reaches_the_listed_address() {
         || async {
             let origin = Origin::start(0).await;
             let p = origin.port;
+            let dns = netns::dns::Rebinder::start(
+                "flip.test",
+                vec![[192, 0, 2, 10].into(), [10, 66, 77, 88].into()],
+            )
+            .await;
             let dir = TempDir::new("dest-rebind");
             let acl = format!(
                 "allow_destinations = [\"192.0.2.0/24\", \"10.66.77.0/24\"]\nconnect_ports = [443, {p}]"
             );
             let more = "[timeouts]\ndns_cache_secs = 0\n";
             let (forward, transparent) = proxies(&dir, &with_list(&dir, &acl, more)).await;
-            let base = netns::hosts_text(&SETUP);
-            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let flipper = {
-                let stop = std::sync::Arc::clone(&stop);
-                let base = base.clone();
-                std::thread::spawn(move || {
-                    let mut n = 0u64;
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 200_000 {
-                        let addr = if n % 2 == 0 {
-                            "192.0.2.10"
-                        } else {
-                            "10.66.77.88"
-                        };
-                        std::fs::write(netns::hosts_file(), format!("{base}{addr} flip.test\n"))
-                            .unwrap();
-                        n += 1;
-                        std::thread::sleep(std::time::Duration::from_micros(300));
-                    }
-                    n
-                })
-            };
-            let mut outcomes = std::collections::BTreeMap::<u16, u32>::new();
-            for i in 0..300 {
-                let req = if i % 3 == 0 {
-                    connect(&format!("flip.test:{p}"))
-                } else {
-                    get(&format!("http://flip.test:{p}/{i}"))
+            let mut rows = Vec::new();
+            for i in 0..30 {
+                // Lookups alternate: even ones get the unlisted address.
+                let want = if i % 2 == 0 { 200 } else { 451 };
+                let (name, req, mode) = match i % 3 {
+                    0 => ("CONNECT", connect(&format!("flip.test:{p}")), Mode::Forward),
+                    1 => (
+                        "GET",
+                        get(&format!("http://flip.test:{p}/{i}")),
+                        Mode::Forward,
+                    ),
+                    _ => (
+                        "Host",
+                        host(&format!("flip.test:{p}"), "/"),
+                        Mode::Transparent,
+                    ),
                 };
-                let (status, _, _) = raw(forward.addr, req.as_bytes()).await;
-                *outcomes.entry(status).or_default() += 1;
+                rows.push(row(
+                    format!("{name} flip.test, lookup {i}"),
+                    mode,
+                    req,
+                    want,
+                ));
             }
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            let flips = flipper.join().unwrap();
-            std::fs::write(netns::hosts_file(), &base).unwrap();
-            assert!(flips > 10, "the name did not flip ({flips})");
-            assert!(
-                !origin.reached("10.66.77.88".parse().unwrap()),
-                "a rebinding name reached the listed address; outcomes {outcomes:?}"
-            );
-            // Both answers were seen: the test exercised the race.
-            assert!(outcomes.get(&451).copied().unwrap_or(0) > 0, "{outcomes:?}");
-            assert!(
-                origin.reached("192.0.2.10".parse().unwrap()),
-                "{outcomes:?}"
-            );
-            for status in outcomes.keys() {
-                assert!([200, 451, 502].contains(status), "{outcomes:?}");
+            run_rows(&rows, &forward, &transparent, &origin).await;
+            assert!(!origin.reached("10.66.77.88".parse().unwrap()));
+            assert_eq!(dns.queries(), rows.len(), "one lookup per request");
+            forward.stop().await;
+            transparent.stop().await;
+
+            // The cache on: one lookup for many requests, each checked.
+            let (forward, transparent) = proxies(&dir, &with_list(&dir, &acl, "")).await;
+            let before = dns.queries();
+            let first = raw(
+                forward.addr,
+                get(&format!("http://flip.test:{p}/")).as_bytes(),
+            )
+            .await
+            .0;
+            for _ in 0..10 {
+                let (status, _, _) = raw(
+                    forward.addr,
+                    get(&format!("http://flip.test:{p}/")).as_bytes(),
+                )
+                .await;
+                assert_eq!(status, first);
             }
+            assert_eq!(dns.queries(), before + 1);
+            assert!(!origin.reached("10.66.77.88".parse().unwrap()));
             forward.stop().await;
             transparent.stop().await;
         },

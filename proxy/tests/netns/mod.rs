@@ -47,6 +47,7 @@
 //! crate root, as `cargo test -- --list` prints it).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod dns;
 pub mod origin;
 pub mod table;
 
