@@ -7,10 +7,10 @@
 //!    loops, CONNECT ports, framing sanity;
 //! 3. **decide** — the URL against the current snapshot: block (451),
 //!    monitor (count, pass), allow / no match (pass), invalid (fail closed or
-//!    open);
-//! 3b. **destination** — the host resolved once ([`super::resolve`]); the
-//!    URL checked again at every address (IP entries: 451), and every
-//!    address against the destination rules ([`super::destination`]: 403);
+//!    open); then **destination**: the host resolved once
+//!    ([`super::resolve`]), the URL checked again at every address (IP
+//!    entries: 451), and every address against the destination rules
+//!    ([`super::destination`]: 403);
 //! 4. **upstream** — to a checked address only: the pooled client for HTTP
 //!    (the address as the URI's host, the name in `Host`), a TCP tunnel for
 //!    CONNECT;

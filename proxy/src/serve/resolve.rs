@@ -48,13 +48,16 @@ impl std::fmt::Display for ResolveError {
 
 impl std::error::Error for ResolveError {}
 
+/// Cached answers: name (lower case) → when it was resolved, addresses.
+type Cache = HashMap<Box<str>, (Instant, Arc<[IpAddr]>)>;
+
 /// The system resolver (`getaddrinfo`: `/etc/hosts`, DNS) with a small
 /// positive cache.
 #[derive(Debug)]
 pub struct Resolver {
     ttl: Duration,
     capacity: usize,
-    cache: Mutex<HashMap<Box<str>, (Instant, Arc<[IpAddr]>)>>,
+    cache: Mutex<Cache>,
 }
 
 impl Resolver {
