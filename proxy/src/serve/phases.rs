@@ -209,6 +209,20 @@ async fn destination(
         }
         Err(_) => return Err(upstream_failure(true)),
     };
+    // An address written as the host (a literal, as the resolver returns
+    // it): the URL check already was the check at this address.
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse::<IpAddr>()
+        .ok();
+    if let [only] = addrs.as_slice()
+        && literal == Some(only.ip())
+        && destination::forms(only.ip())[1].is_none()
+    {
+        return refuse_destinations(shared, conn, addrs);
+    }
     // A URL that does not canonicalise (forwarded under fail-open) is
     // still checked at its addresses, as the bare address.
     let canonical = CanonicalUrl::parse(url.as_bytes()).ok();
@@ -235,6 +249,15 @@ async fn destination(
             }
         }
     }
+    refuse_destinations(shared, conn, addrs)
+}
+
+/// The destination rules on every address: 403 for the first refused.
+fn refuse_destinations(
+    shared: &Shared,
+    conn: &ConnInfo,
+    addrs: Vec<SocketAddr>,
+) -> Result<Vec<SocketAddr>, Early> {
     for addr in &addrs {
         if let Some(reason) = shared.destinations.refusal(*addr) {
             shared.metrics.destinations.destination(reason);
