@@ -10,7 +10,7 @@
 //! test, under `unshare --net --mount --propagation private`:
 //!
 //! ```text
-//! unshare --net --mount --propagation private -- <test binary> <name> --exact --nocapture --test-threads=1
+//! unshare --net --mount --propagation private -- <test binary> <name> --exact --nocapture --test-threads=1 --include-ignored
 //! ```
 //!
 //! with `HASHWALL_NETNS_CHILD=<name>` in its environment. In the child the
@@ -150,7 +150,15 @@ fn run_child(test: &str) {
         .args(flags)
         .arg("--")
         .arg(&exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        // --include-ignored: the parent only gets here for an ignored
+        // test when it was asked to run it.
+        .args([
+            test,
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env(CHILD_VAR, test)
         .env(PARENT_NS_VAR, parent_ns)
         .output()
