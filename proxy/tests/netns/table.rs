@@ -130,9 +130,15 @@ pub async fn run_rows(rows: &[Row], forward: &Proxy, transparent: &Proxy, origin
         };
         let before = origin.count();
         let (status, head, body) = raw(proxy, r.request.as_bytes()).await;
-        // A tunnel's server side may be accepted a moment after the 200.
-        if (200..300).contains(&r.want) && origin.count() == before {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // A tunnel's server side is connected before the 200, but the
+        // origin's accept loop may record it a moment later (longer on a
+        // loaded machine): wait for it, so it is not counted against the
+        // next row.
+        if (200..300).contains(&status) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while origin.count() == before && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
         }
         let reached = origin.since(before);
         let status_line = head.lines().next().unwrap_or("").to_owned();
