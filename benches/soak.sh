@@ -85,6 +85,9 @@ ADMIN_PORT="$(free_port)"
 cat > "$WORK/serve.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$HW_PORT"
+# The upstream is on loopback, which the proxy refuses by default.
+[acl]
+allow_destinations = ["127.0.0.1/32"]
 [admin]
 enabled = true
 listen = "127.0.0.1:$ADMIN_PORT"

@@ -2,6 +2,7 @@
 
 mod entries;
 mod images;
+mod resolved;
 mod urlmatch;
 
 use std::cell::RefCell;

@@ -12,6 +12,11 @@
 //! * a request that passes routing carried the one valid credential (when
 //!   authentication is on), no `Via` hop of ours, and does not target the
 //!   proxy's own listener;
+//! * a request that passes routing has a well-formed target: its host is a
+//!   whole bracketed IPv6 literal or holds no bracket (a CONNECT to
+//!   `a[::1]b.blocked.example:443` was once routed to host `a[`), and a
+//!   port written in its authority is the port routed to (an invalid port
+//!   was once routed to port 80);
 //! * the proxy never forwards a URL the lists block: if the request target
 //!   as the client wrote it, the URL the decision checked, the URI sent
 //!   upstream, or the upstream `Host` with the path is blocked by
@@ -25,6 +30,7 @@ use std::sync::OnceLock;
 
 use hashwall::{Action, Snapshot, SnapshotBuilder};
 use hashwall_lists::List;
+use hashwall_proxy::serve::authority::{Authority, UserInfo};
 use hashwall_proxy::serve::config::{AuthConfig, Config, FailMode, UserConfig};
 use hashwall_proxy::serve::phases::names_listener;
 use hashwall_proxy::serve::route::{Decision, Refusal, Target, decide_url, route, upstream_head};
@@ -172,6 +178,18 @@ pub fn proxy_request(data: &[u8]) {
         !names_listener(host, port, LISTENER),
         "routed to the proxy itself"
     );
+    let parsed = Authority::parse(host, UserInfo::Refuse);
+    assert!(
+        parsed.is_ok_and(|a| a.host == host && a.port.is_none()),
+        "routed to a malformed host {host:?}"
+    );
+    if let (Target::Http(_), Some(authority)) = (&target, uri.authority()) {
+        let written = Authority::parse(authority.as_str(), UserInfo::Allow);
+        assert!(
+            written.is_ok_and(|a| a.port.unwrap_or(80) == port),
+            "routed to port {port} from the authority {authority:?}"
+        );
+    }
 
     let url = target.url();
     let decision = decide_url(snapshot(), &url, config.proxy.on_invalid_url);

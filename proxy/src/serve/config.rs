@@ -139,6 +139,15 @@ pub struct AclConfig {
     pub allow_clients: Vec<Cidr>,
     /// Ports `CONNECT` may reach.
     pub connect_ports: Vec<u16>,
+    /// Networks exempt from the refusal of local destinations (loopback,
+    /// link-local, unspecified, the host's own addresses; see
+    /// [`super::destination`]). Never exempts the proxy's own listeners.
+    #[serde(default)]
+    pub allow_destinations: Vec<Cidr>,
+    /// More networks the proxy never connects to (403), whatever
+    /// `allow_destinations` says.
+    #[serde(default)]
+    pub deny_destinations: Vec<Cidr>,
 }
 
 /// `[auth]`: Basic proxy authentication (RFC 7235 `Proxy-Authorization`).
@@ -191,6 +200,14 @@ pub struct TimeoutConfig {
     pub upstream_pool_idle_secs: f64,
     /// Graceful shutdown waits this long for connections to finish.
     pub shutdown_grace_secs: f64,
+    /// How long a resolved host's addresses are reused; 0 resolves for
+    /// every request.
+    #[serde(default = "default_dns_cache_secs")]
+    pub dns_cache_secs: f64,
+}
+
+fn default_dns_cache_secs() -> f64 {
+    30.0
 }
 
 /// `[limits]`
@@ -205,6 +222,13 @@ pub struct LimitConfig {
     pub max_connections: usize,
     /// Most idle pooled connections kept per upstream host.
     pub upstream_pool_max_idle_per_host: usize,
+    /// Most host names whose addresses are cached; 0 turns the cache off.
+    #[serde(default = "default_dns_cache_entries")]
+    pub dns_cache_entries: usize,
+}
+
+fn default_dns_cache_entries() -> usize {
+    4096
 }
 
 /// `[stop_page]`
@@ -625,6 +649,18 @@ impl Config {
                 "images.max_pixels must be in 1..=2^30 and images.max_side in 1..=65535".into(),
             );
         }
+        if !(t.dns_cache_secs.is_finite() && (0.0..=86_400.0).contains(&t.dns_cache_secs)) {
+            return err(format!(
+                "timeouts.dns_cache_secs must be in 0..=86400, got {}",
+                t.dns_cache_secs
+            ));
+        }
+        if l.dns_cache_entries > 1 << 20 {
+            return err("limits.dns_cache_entries must be at most 1048576".into());
+        }
+        if let Err(e) = self.admin_exposure() {
+            return err(e.to_string());
+        }
         if tracing_level(&self.log.level).is_none() {
             return err(format!("log.level {:?} is not a level", self.log.level));
         }
@@ -643,11 +679,53 @@ impl Config {
         std::env::var(var).ok().filter(|t| !t.is_empty())
     }
 
+    /// Refuses an admin listener reachable from outside the host without a
+    /// token: anyone who can reach it could read the statistics and reload
+    /// the lists.
+    ///
+    /// # Errors
+    ///
+    /// [`UnprotectedAdmin`] when the admin listener is enabled on an
+    /// address other than loopback and no token is configured.
+    pub fn admin_exposure(&self) -> Result<(), UnprotectedAdmin> {
+        let a = &self.admin;
+        let loopback = match a.listen.ip() {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+            v4 => v4.is_loopback(),
+        };
+        if a.enabled && !loopback && self.admin_token().is_none() {
+            return Err(UnprotectedAdmin { listen: a.listen });
+        }
+        Ok(())
+    }
+
     /// Whether `ip` may use the proxy.
     pub fn client_allowed(&self, ip: IpAddr) -> bool {
         self.acl.allow_clients.iter().any(|c| c.contains(ip))
     }
 }
+
+/// The admin listener is on a non-loopback address and has no token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnprotectedAdmin {
+    /// Where the admin listener would listen.
+    pub listen: SocketAddr,
+}
+
+impl std::fmt::Display for UnprotectedAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "admin.listen {} is not a loopback address and the admin API has no token: \
+             set admin.token_env (or admin.token), or listen on 127.0.0.1 / [::1]",
+            self.listen
+        )
+    }
+}
+
+impl std::error::Error for UnprotectedAdmin {}
 
 /// Checks a `subscribe` `[[list]]` (number `n`, counted from 1).
 fn validate_subscription(n: usize, url: &str, l: &ListSourceConfig) -> Result<(), ConfigError> {

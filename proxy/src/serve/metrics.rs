@@ -42,6 +42,10 @@ pub enum Outcome {
     UpstreamTimeout,
     /// An image response that could not be scanned, refused (fail-closed, 403).
     ImageUnscannable,
+    /// The target resolved to an address the proxy does not connect to
+    /// (its own listener, the proxy host, link-local, a denied network:
+    /// 403); the reason is in `hashwall_destinations_refused_total`.
+    DestinationDenied,
 }
 
 impl Outcome {
@@ -60,6 +64,7 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::UpstreamTimeout => "upstream_timeout",
             Outcome::ImageUnscannable => "image_unscannable",
+            Outcome::DestinationDenied => "destination_denied",
         }
     }
 }
@@ -195,6 +200,8 @@ pub struct Metrics {
     refused: [AtomicU64; Refusal::ALL.len()],
     /// Per subscription (by its list name).
     subscriptions: Mutex<BTreeMap<String, SubscriptionMetrics>>,
+    /// Refused destinations and malformed authorities, by reason.
+    pub destinations: super::destination::Counters,
 }
 
 /// The metrics of one subscription.
@@ -433,6 +440,7 @@ impl Metrics {
             self.state_write_failures.load(Relaxed),
         );
         self.render_subscriptions(&mut o);
+        self.destinations.render(&mut o);
         o
     }
 }

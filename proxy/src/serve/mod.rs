@@ -5,14 +5,19 @@
 //! on SIGHUP, drain on SIGTERM/SIGINT.
 //!
 //! The request path is in [`phases`]; lists and reloads in [`lists`]; the
-//! admin API in [`admin`].
+//! admin API in [`admin`]; where requests may go in [`destination`] (with
+//! [`resolve`]: the proxy resolves each host once and connects only to an
+//! address it checked).
 
 pub mod acl;
 pub mod admin;
 pub mod client_body;
+pub mod authority;
 pub mod config;
+pub mod destination;
 pub mod framing;
 pub mod headers;
+pub mod host_addrs;
 pub mod images;
 pub mod lists;
 pub mod memory;
@@ -22,6 +27,7 @@ pub mod publication;
 pub mod publisher;
 mod range_spec;
 pub mod ranges;
+pub mod resolve;
 pub mod route;
 pub mod scan_pool;
 pub mod state;
@@ -75,12 +81,12 @@ pub struct Shared {
     pub stop_page: StopPage,
     /// The pooled upstream client.
     pub client: UpstreamClient,
+    /// Resolves targets' hosts (once per request, cached briefly).
+    pub resolver: resolve::Resolver,
+    /// Where the proxy may connect; holds every listener of the process.
+    pub destinations: destination::Policy,
     /// Image scanning of responses.
     pub images: images::Scanner,
-    /// The proxy's bound address.
-    pub proxy_addr: SocketAddr,
-    /// The admin listener's bound address.
-    pub admin_addr: Option<SocketAddr>,
     /// The admin bearer token, if any.
     pub admin_token: Option<String>,
     /// Held by every connection and tunnel; shutdown waits until all clones
@@ -89,12 +95,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Whether `host:port` is one of this process's listeners.
+    /// Whether `host:port`, as written, names one of this process's
+    /// listeners (the early check, before resolving; the resolved address
+    /// is checked by [`destination::Policy::refusal`]).
     pub fn is_self(&self, host: &str, port: u16) -> bool {
-        names_listener(host, port, self.proxy_addr)
-            || self
-                .admin_addr
-                .is_some_and(|a| names_listener(host, port, a))
+        self.destinations
+            .listeners()
+            .iter()
+            .any(|l| names_listener(host, port, *l))
     }
 }
 
@@ -136,6 +144,17 @@ pub async fn start<F>(config: Config, shutdown: F) -> Result<Running, ServeError
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    // Checked by `Config::validate` too; a config built in code may not
+    // have been.
+    config
+        .admin_exposure()
+        .map_err(|e| ServeError(e.to_string()))?;
+    if config.admin.enabled && config.admin_token().is_none() {
+        tracing::warn!(
+            listen = %config.admin.listen,
+            "the admin API has no token: every local process can read its statistics and reload the lists (set admin.token_env)"
+        );
+    }
     let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
     let metrics = Arc::new(Metrics::default());
     let sources = lists::sources_from_config(&config.list, &config.trust);
@@ -173,16 +192,26 @@ where
         .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
+    // Every listener of the process: the proxy never connects to one (an
+    // API or ICAP listener to come joins this list).
+    let listeners: Vec<SocketAddr> = std::iter::once(proxy_addr).chain(admin_addr).collect();
     let shared = Arc::new(Shared {
         client: upstream::client(&config),
+        resolver: resolve::Resolver::new(
+            secs_or_zero(config.timeouts.dns_cache_secs),
+            config.limits.dns_cache_entries,
+        ),
+        destinations: destination::Policy::new(
+            listeners,
+            config.acl.allow_destinations.clone(),
+            config.acl.deny_destinations.clone(),
+        ),
         images: images::Scanner::new(&config.images),
         stats: Stats::new(config.stats.retention_days),
         admin_token: config.admin_token(),
         stop_page,
         lists: Arc::clone(&lists),
         metrics,
-        proxy_addr,
-        admin_addr,
         drain: drain_tx,
         config,
     });
@@ -438,6 +467,11 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
     running.wait().await;
     Ok(())
+}
+
+/// Seconds (validated finite, 0 allowed) as a `Duration`.
+fn secs_or_zero(v: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(v).unwrap_or_default()
 }
 
 /// Resolves once the stop flag is set (or its sender is gone). Drops the

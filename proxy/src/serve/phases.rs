@@ -7,8 +7,13 @@
 //!    loops, CONNECT ports, framing sanity;
 //! 3. **decide** — the URL against the current snapshot: block (451),
 //!    monitor (count, pass), allow / no match (pass), invalid (fail closed or
-//!    open);
-//! 4. **upstream** — the pooled client for HTTP, a TCP tunnel for CONNECT;
+//!    open); then **destination**: the host resolved once
+//!    ([`super::resolve`]), the URL checked again at every address (IP
+//!    entries: 451), and every address against the destination rules
+//!    ([`super::destination`]: 403);
+//! 4. **upstream** — to a checked address only: the pooled client for HTTP
+//!    (the address as the URI's host, the name in `Host`), a TCP tunnel for
+//!    CONNECT;
 //! 5. **response filter** — hop-by-hop removal and `Via` on the way back;
 //!    then an image body is held back and hashed (bounded, on the scan
 //!    pool, see [`super::images`]) before it is released to the client.
@@ -24,6 +29,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
+use hashwall::url::CanonicalUrl;
 use hashwall::{Action, Snapshot, Verdict};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -34,11 +40,13 @@ use tokio::net::TcpStream;
 
 use super::client_body::{ClientBody, client_body_failed};
 use super::config::secs;
+use super::destination::{self, Refused};
 use super::headers::{add_via, remove_hop_by_hop};
 use super::images::{self, Filtered};
 use super::metrics::Outcome;
 use super::ranges;
-use super::route::{Decision, Refusal, Target, decide_url, route, upstream_head};
+use super::resolve::ResolveError;
+use super::route::{Decision, Refusal, Target, decide_url, route, upstream_head, verdict_blocks};
 use super::stop_page::{error_page, full};
 use super::upstream::{Activity, DeadlineBody, TrackedIo, is_timeout};
 use super::{ProxyBody, Shared};
@@ -100,9 +108,10 @@ async fn run_phases(
     // the response are checked against the same lists.
     let snapshot = shared.lists.engine().snapshot();
     let unchecked = decide(shared, conn, &snapshot, &url)?;
+    let addrs = destination(shared, conn, &snapshot, &target, &url).await?;
     match target {
-        Target::Connect { host, port } => tunnel(shared, req, host, port).await,
-        Target::Http(uri) => forward(shared, conn, snapshot, req, uri, unchecked).await,
+        Target::Connect { .. } => tunnel(shared, req, addrs).await,
+        Target::Http(uri) => forward(shared, conn, snapshot, req, uri, &addrs, unchecked).await,
     }
 }
 
@@ -134,6 +143,18 @@ fn request_filter(shared: &Shared, req: &Request<Incoming>) -> Result<Target, Ea
             (Outcome::AuthRequired, resp)
         }
         Refusal::BadRequest(status, msg) => (Outcome::BadRequest, error_page(status, msg)),
+        Refusal::Authority(e) => {
+            shared.metrics.destinations.authority(e);
+            tracing::info!(
+                target: "hashwall::destination",
+                reason = e.as_str(),
+                "malformed host or port refused"
+            );
+            (
+                Outcome::BadRequest,
+                error_page(StatusCode::BAD_REQUEST, e.message()),
+            )
+        }
         Refusal::Forbidden(msg) => forbidden(msg),
     })
 }
@@ -154,18 +175,145 @@ fn decide(shared: &Shared, conn: &ConnInfo, snapshot: &Snapshot, url: &str) -> R
         )),
         Decision::Pass(verdict) => {
             if !verdict.is_empty() {
-                record(shared, conn, &verdict, "url");
+                record(shared, conn, &verdict, "url", None);
             }
             Ok(false)
         }
         Decision::Block(verdict) => {
-            record(shared, conn, &verdict, "url");
+            record(shared, conn, &verdict, "url", None);
             match block_page(shared, &verdict) {
                 Some(page) => Err((Outcome::Blocked, page)),
                 None => Ok(false),
             }
         }
     }
+}
+
+/// Phase 3b: resolves the target's host once, checks the URL at every
+/// address (451 when a list blocks it there) and every address against the
+/// destination rules (403), and returns the addresses the upstream phase
+/// may connect to, and only to.
+async fn destination(
+    shared: &Shared,
+    conn: &ConnInfo,
+    snapshot: &Snapshot,
+    target: &Target,
+    url: &str,
+) -> Result<Vec<SocketAddr>, Early> {
+    let (host, port) = target.host_port();
+    let lookup = shared.resolver.resolve(host, port);
+    let addrs = match tokio::time::timeout(secs(shared.config.timeouts.connect_secs), lookup).await
+    {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "target host does not resolve");
+            return Err(unresolved(&e));
+        }
+        Err(_) => return Err(upstream_failure(true)),
+    };
+    // An address written as the host (a literal, as the resolver returns
+    // it): the URL check already was the check at this address.
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse::<IpAddr>()
+        .ok();
+    if let [only] = addrs.as_slice()
+        && literal == Some(only.ip())
+        && destination::forms(only.ip())[1].is_none()
+    {
+        return refuse_destinations(shared, conn, addrs);
+    }
+    // A URL that does not canonicalise (forwarded under fail-open) is
+    // still checked at its addresses, as the bare address.
+    let canonical = CanonicalUrl::parse(url.as_bytes()).ok();
+    for addr in &addrs {
+        let ip = addr.ip();
+        let verdict = match &canonical {
+            Some(c) if names_address(c, ip) => continue,
+            Some(c) => snapshot
+                .check_canonical_at(c, ip)
+                .unwrap_or_else(|_| snapshot.check_address(ip)),
+            None => snapshot.check_address(ip),
+        };
+        if verdict.is_empty() {
+            continue;
+        }
+        record(shared, conn, &verdict, "address", Some(ip));
+        if verdict_blocks(&verdict) {
+            shared
+                .metrics
+                .destinations
+                .destination(Refused::ListedAddress);
+            if let Some(page) = block_page(shared, &verdict) {
+                return Err((Outcome::Blocked, page));
+            }
+        }
+    }
+    refuse_destinations(shared, conn, addrs)
+}
+
+/// The destination rules on every address: 403 for the first refused.
+fn refuse_destinations(
+    shared: &Shared,
+    conn: &ConnInfo,
+    addrs: Vec<SocketAddr>,
+) -> Result<Vec<SocketAddr>, Early> {
+    for addr in &addrs {
+        if let Some(reason) = shared.destinations.refusal(*addr) {
+            shared.metrics.destinations.destination(reason);
+            tracing::info!(
+                target: "hashwall::destination",
+                reason = reason.as_str(),
+                address = %addr,
+                client = shared.config.log.client_address.then(|| conn.peer.ip().to_string()),
+                "destination refused"
+            );
+            return Err((
+                Outcome::DestinationDenied,
+                error_page(StatusCode::FORBIDDEN, reason.message()),
+            ));
+        }
+    }
+    Ok(addrs)
+}
+
+/// Whether the canonical URL's host is `ip` written canonically: the
+/// check at the address would repeat the check of the URL. Never for an
+/// address that reaches an embedded IPv4 address (NAT64): that one is
+/// checked as the IPv4 address.
+fn names_address(url: &CanonicalUrl, ip: IpAddr) -> bool {
+    if destination::forms(ip)[1].is_some() {
+        return false;
+    }
+    let host = url.host();
+    match ip {
+        IpAddr::V4(v4) => url.host_is_ip() && host.parse() == Ok(v4),
+        IpAddr::V6(v6) => {
+            url.host_is_ip()
+                && host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .is_some_and(|h| h.parse() == Ok(v6))
+        }
+    }
+}
+
+/// The answer when the target's host does not resolve.
+fn unresolved(e: &ResolveError) -> Early {
+    let timeout =
+        matches!(e, ResolveError::Lookup(io) if io.kind() == std::io::ErrorKind::TimedOut);
+    if timeout {
+        return upstream_failure(true);
+    }
+    (
+        Outcome::UpstreamError,
+        error_page(
+            StatusCode::BAD_GATEWAY,
+            "The server's name could not be resolved.",
+        ),
+    )
 }
 
 /// The 451 stop page when `verdict` blocks (named after its first blocking
@@ -182,8 +330,14 @@ fn block_page(shared: &Shared, verdict: &Verdict) -> Option<Response<ProxyBody>>
 }
 
 /// Counts and logs every match of a verdict; `subject` says what was
-/// checked (`url`, `image`).
-fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict, subject: &'static str) {
+/// checked (`url`, `address`: the URL at a resolved `address`, `image`).
+fn record(
+    shared: &Shared,
+    conn: &ConnInfo,
+    verdict: &Verdict,
+    subject: &'static str,
+    address: Option<IpAddr>,
+) {
     let action = verdict.action();
     let client = shared
         .config
@@ -205,6 +359,7 @@ fn record(shared: &Shared, conn: &ConnInfo, verdict: &Verdict, subject: &'static
             category = %category,
             list_action = asked,
             subject,
+            address = address.map(|a| a.to_string()),
             kind = m.kind().as_str(),
             reference = m.reference(),
             client = client.as_deref(),
@@ -220,6 +375,7 @@ async fn forward(
     snapshot: Arc<Snapshot>,
     req: Request<Incoming>,
     uri: Uri,
+    addrs: &[SocketAddr],
     unchecked: bool,
 ) -> Result<Early, Early> {
     let config = &shared.config;
@@ -227,6 +383,13 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     let method = parts.method.clone();
     upstream_head(&mut parts, uri, &config.proxy, conn.peer.ip());
+    // The first checked address, in the resolver's order of preference.
+    let Some(pinned) = addrs.first().and_then(|a| pinned_uri(&parts.uri, *a)) else {
+        return Err(upstream_failure(false));
+    };
+    parts.uri = pinned;
+    // Captured after pinning: a ranged image fetched whole goes to the same
+    // checked address, never through a second lookup.
     let refetch = ranges::Refetch::capture(&shared.images, &parts);
     let upstream_req = Request::from_parts(parts, ClientBody::wrap(body));
     let result = tokio::time::timeout_at(deadline, shared.client.request(upstream_req)).await;
@@ -267,7 +430,7 @@ async fn forward(
             .decide(
                 &mut parts,
                 body.boxed_unsync(),
-                |verdict| record(shared, conn, verdict, "image"),
+                |verdict| record(shared, conn, verdict, "image", None),
                 |o| shared.metrics.image(o),
             )
             .await
@@ -287,7 +450,7 @@ async fn forward(
             options,
             &parts.headers,
             body,
-            |verdict| record(shared, conn, verdict, "image"),
+            |verdict| record(shared, conn, verdict, "image", None),
             |o| shared.metrics.image(o),
         )
         .await
@@ -307,6 +470,18 @@ async fn forward(
             Err(upstream_failure(is_timeout(&*e)))
         }
     }
+}
+
+/// `uri` with its authority replaced by `addr`: the pooled client connects
+/// there and nowhere else (`Host` already names the server).
+fn pinned_uri(uri: &Uri, addr: SocketAddr) -> Option<Uri> {
+    let pq = uri.path_and_query().map_or("/", |p| p.as_str());
+    Uri::builder()
+        .scheme("http")
+        .authority(addr.to_string())
+        .path_and_query(pq)
+        .build()
+        .ok()
 }
 
 /// Phase 5: the response on its way back.
@@ -338,10 +513,10 @@ fn upstream_failure(timeout: bool) -> Early {
 async fn tunnel(
     shared: &Arc<Shared>,
     mut req: Request<Incoming>,
-    host: String,
-    port: u16,
+    addrs: Vec<SocketAddr>,
 ) -> Result<Early, Early> {
-    let connect = TcpStream::connect((strip_brackets(&host), port));
+    // The checked addresses, in order; never the name again.
+    let connect = TcpStream::connect(addrs.as_slice());
     let stream =
         match tokio::time::timeout(secs(shared.config.timeouts.connect_secs), connect).await {
             Ok(Ok(s)) => s,

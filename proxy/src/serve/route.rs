@@ -16,6 +16,7 @@ use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, StatusCode, Uri, Version};
 
 use super::acl::{AuthOutcome, check_auth};
+use super::authority::{Authority, AuthorityError, UserInfo};
 use super::config::{Config, FailMode, ProxyConfig};
 use super::headers::{add_via, remove_hop_by_hop, via_has};
 
@@ -60,6 +61,9 @@ pub enum Refusal {
     AuthRequired,
     /// A malformed or unsupported request: this status, this message.
     BadRequest(StatusCode, &'static str),
+    /// A malformed host or port (in the target or `Host`): 400, whatever
+    /// `on_invalid_url` says (an invalid port is never "no port").
+    Authority(AuthorityError),
     /// A loop or a forbidden CONNECT port: 403 with this message.
     Forbidden(&'static str),
 }
@@ -95,26 +99,24 @@ pub fn route(
             "Forwarding loop: this request has already been through this proxy.",
         ));
     }
+    // RFC 9112 §3.2: one Host field, with a valid value, whatever the
+    // form of the request target.
+    let host_field = host_field(headers)?;
     let target = if method == Method::CONNECT {
         let Some(auth) = uri.authority() else {
             return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
         };
         // authority-form is host:port only (RFC 9112 §3.2.3): user
         // information there is a disguise, not something to strip.
-        if auth.as_str().contains('@') {
-            return Err(bad(
-                StatusCode::BAD_REQUEST,
-                "CONNECT needs host:port, without user information.",
-            ));
-        }
-        let Some(port) = auth.port_u16() else {
+        let auth = Authority::parse(auth.as_str(), UserInfo::Refuse).map_err(Refusal::Authority)?;
+        let Some(port) = auth.port else {
             return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
         };
         if !config.acl.connect_ports.contains(&port) {
             return Err(Refusal::Forbidden("CONNECT to this port is not allowed."));
         }
         Target::Connect {
-            host: auth.host().to_owned(),
+            host: auth.host.to_owned(),
             port,
         }
     } else if let Some(scheme) = uri.scheme_str() {
@@ -124,15 +126,20 @@ pub fn route(
                 "Only http:// is forwarded; use CONNECT for https.",
             ));
         }
-        if uri.authority().is_none() {
+        let Some(auth) = uri.authority() else {
             return Err(bad(
                 StatusCode::BAD_REQUEST,
                 "No host in the request target.",
             ));
-        }
+        };
+        http_authority(auth.as_str(), UserInfo::Allow)?;
         Target::Http(uri.clone())
     } else if config.proxy.transparent {
-        origin_form_target(uri, headers).map_err(|m| bad(StatusCode::BAD_REQUEST, m))?
+        let Some(host) = host_field else {
+            return Err(bad(StatusCode::BAD_REQUEST, "No Host header."));
+        };
+        http_authority(host, UserInfo::Refuse)?;
+        origin_form_target(uri, host).map_err(|m| bad(StatusCode::BAD_REQUEST, m))?
     } else {
         return Err(bad(
             StatusCode::BAD_REQUEST,
@@ -148,13 +155,39 @@ pub fn route(
     Ok(target)
 }
 
-/// Transparent mode: `GET /path` with `Host: name[:port]`.
-fn origin_form_target(uri: &Uri, headers: &HeaderMap) -> Result<Target, &'static str> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty())
-        .ok_or("No Host header.")?;
+/// The `Host` field, checked: `None` when absent; a refusal when it is
+/// repeated or not a valid `host[:port]`.
+fn host_field(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
+    let mut fields = headers.get_all(header::HOST).iter();
+    let Some(first) = fields.next() else {
+        return Ok(None);
+    };
+    if fields.next().is_some() {
+        return Err(Refusal::BadRequest(
+            StatusCode::BAD_REQUEST,
+            "More than one Host field.",
+        ));
+    }
+    let host = first
+        .to_str()
+        .map_err(|_| Refusal::Authority(AuthorityError::InvalidHost))?;
+    Authority::parse(host, UserInfo::Refuse).map_err(Refusal::Authority)?;
+    Ok(Some(host))
+}
+
+/// An HTTP authority: well formed, and no port 0 (nothing can be reached
+/// there; CONNECT refuses it as a port not allowed).
+fn http_authority(s: &str, userinfo: UserInfo) -> Result<Authority<'_>, Refusal> {
+    let a = Authority::parse(s, userinfo).map_err(Refusal::Authority)?;
+    if a.port == Some(0) {
+        return Err(Refusal::Authority(AuthorityError::InvalidPort));
+    }
+    Ok(a)
+}
+
+/// Transparent mode: `GET /path` with `Host: name[:port]` (already
+/// checked by [`host_field`]).
+fn origin_form_target(uri: &Uri, host: &str) -> Result<Target, &'static str> {
     let pq = uri.path_and_query().map_or("/", |p| p.as_str());
     if !pq.starts_with('/') {
         return Err("Unsupported request target.");
@@ -180,6 +213,16 @@ pub enum Decision {
     Block(Verdict),
 }
 
+/// Whether a verdict blocks: its action is block and a match asked for
+/// it (an allow list can override a block).
+pub fn verdict_blocks(verdict: &Verdict) -> bool {
+    verdict.action() == Action::Block
+        && verdict
+            .matches()
+            .iter()
+            .any(|m| m.action() == Action::Block)
+}
+
 /// Phase 3: `url` against `snapshot`.
 pub fn decide_url(snapshot: &Snapshot, url: &str, on_invalid: FailMode) -> Decision {
     let verdict = match snapshot.check_url(url) {
@@ -192,12 +235,7 @@ pub fn decide_url(snapshot: &Snapshot, url: &str, on_invalid: FailMode) -> Decis
             };
         }
     };
-    let blocks = verdict.action() == Action::Block
-        && verdict
-            .matches()
-            .iter()
-            .any(|m| m.action() == Action::Block);
-    if blocks {
+    if verdict_blocks(&verdict) {
         Decision::Block(verdict)
     } else {
         Decision::Pass(verdict)

@@ -18,17 +18,19 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::config::{Config, secs};
+use super::resolve::NoResolve;
 use super::{BoxError, ProxyBody};
 
-/// The pooled upstream client (keep-alive to origin servers). Request
-/// bodies are boxed: the client's own body
-/// ([`super::client_body::ClientBody`]) or, for a ranged image fetched whole
-/// ([`super::ranges`]), an empty one.
-pub type UpstreamClient = Client<HttpConnector, ProxyBody>;
+/// The pooled upstream client (keep-alive to origin servers). Its URIs
+/// carry the checked address as host (the `Host` field keeps the name);
+/// its connector refuses to resolve names ([`NoResolve`]). Request bodies
+/// are boxed: the client's own body ([`super::client_body::ClientBody`])
+/// or, for a ranged image fetched whole ([`super::ranges`]), an empty one.
+pub type UpstreamClient = Client<HttpConnector<NoResolve>, ProxyBody>;
 
 /// Builds the pooled client from the configuration.
 pub fn client(config: &Config) -> UpstreamClient {
-    let mut connector = HttpConnector::new();
+    let mut connector = HttpConnector::new_with_resolver(NoResolve);
     connector.set_connect_timeout(Some(secs(config.timeouts.connect_secs)));
     connector.set_nodelay(true);
     // Only http:// goes through the client; https is tunnelled with CONNECT.

@@ -154,10 +154,33 @@ pub struct Proxy {
     stop: Option<oneshot::Sender<()>>,
 }
 
+/// The destinations the `serve_*` tests' upstreams listen on (loopback),
+/// which the proxy refuses by default (`acl.allow_destinations`). A test
+/// proxy allows them unless its configuration sets `allow_destinations`
+/// itself (the destination tests do, to test the default). The proxy's own
+/// listeners stay refused whatever this says.
+pub const TEST_ALLOW_DESTINATIONS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
+fn allow_test_destinations(config: &mut Config) {
+    if config.acl.allow_destinations.is_empty() {
+        config.acl.allow_destinations = TEST_ALLOW_DESTINATIONS
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+    }
+}
+
 impl Proxy {
+    /// Starts a proxy on `config_toml`, with [`TEST_ALLOW_DESTINATIONS`]
+    /// unless the text sets `allow_destinations`.
     pub async fn start(config_toml: &str) -> Proxy {
-        let config = Config::from_toml(config_toml, None).unwrap_or_else(|e| panic!("{e}"));
-        Proxy::start_config(config).await
+        let mut config = Config::from_toml(config_toml, None).unwrap_or_else(|e| panic!("{e}"));
+        if !config_toml.contains("allow_destinations") {
+            allow_test_destinations(&mut config);
+        }
+        Proxy::try_start_exact(config)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn start_config(config: Config) -> Proxy {
@@ -166,8 +189,15 @@ impl Proxy {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Starts a proxy, or returns why it would not start.
-    pub async fn try_start_config(config: Config) -> Result<Proxy, String> {
+    /// Starts a proxy (with [`TEST_ALLOW_DESTINATIONS`] when the config
+    /// allows none), or returns why it would not start.
+    pub async fn try_start_config(mut config: Config) -> Result<Proxy, String> {
+        allow_test_destinations(&mut config);
+        Proxy::try_start_exact(config).await
+    }
+
+    /// Starts a proxy on exactly `config`, or returns why it would not.
+    pub async fn try_start_exact(config: Config) -> Result<Proxy, String> {
         let (tx, rx) = oneshot::channel::<()>();
         let running = serve::start(config, async move {
             let _ = rx.await;
