@@ -21,7 +21,7 @@
 //! also qualifies it (`d_j <= rho_j`), which is checked on the candidate's
 //! own hash: exactly one table reports each match.
 
-use super::Match;
+use super::HammingMatch;
 use super::bits::{HammingHash, ball_size, low_mask};
 
 /// Ids of a table, packed to 3 or 4 bytes little-endian.
@@ -227,7 +227,7 @@ impl Mih {
         hashes: &[H],
         query: &H,
         r: u32,
-        out: &mut Vec<Match>,
+        out: &mut Vec<HammingMatch>,
         max_candidates: u64,
     ) -> bool {
         #[cfg(target_arch = "x86_64")]
@@ -251,7 +251,7 @@ impl Mih {
         hashes: &[H],
         query: &H,
         r: u32,
-        out: &mut Vec<Match>,
+        out: &mut Vec<HammingMatch>,
         max_candidates: u64,
     ) -> bool {
         self.query_generic::<H, true>(hashes, query, r, out, max_candidates)
@@ -264,7 +264,7 @@ impl Mih {
         hashes: &[H],
         query: &H,
         r: u32,
-        out: &mut Vec<Match>,
+        out: &mut Vec<HammingMatch>,
         max_candidates: u64,
     ) -> bool {
         self.query_generic::<H, false>(hashes, query, r, out, max_candidates)
@@ -280,7 +280,7 @@ impl Mih {
         hashes: &[H],
         query: &H,
         r: u32,
-        out: &mut Vec<Match>,
+        out: &mut Vec<HammingMatch>,
         max_candidates: u64,
     ) -> bool {
         let mut probe = Probe::<H, AVX2> {
@@ -323,7 +323,7 @@ struct Probe<'a, H, const AVX2: bool> {
     qsub: [u32; 256],
     rho: [i32; 256],
     tables: &'a [Table],
-    out: &'a mut Vec<Match>,
+    out: &'a mut Vec<HammingMatch>,
 }
 
 impl<H: HammingHash, const AVX2: bool> Probe<'_, H, AVX2> {
@@ -505,7 +505,7 @@ impl<H: HammingHash, const AVX2: bool> Probe<'_, H, AVX2> {
                 return;
             }
         }
-        self.out.push(Match { id, distance: d });
+        self.out.push(HammingMatch { id, distance: d });
     }
 }
 
