@@ -7,7 +7,7 @@
 //! ~1.25 bytes per host — and probes the paths only of hosts that pass.
 //!
 //! Blocked layout (Putze, Sanders & Singler): each key selects one 512-bit
-//! block (a cache line) and sets [`K`] bits inside it, so a query touches one
+//! block (a cache line) and sets `K` = 7 bits inside it, so a query touches one
 //! line. At 10 bits per key the false-positive rate is about 1 %; a false
 //! positive only costs the probes the filter would have saved.
 
