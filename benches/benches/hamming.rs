@@ -22,7 +22,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use hashwall::index::hamming::{HammingIndex, Match, MihParams, Pdq, Strategy};
+use hashwall::index::hamming::{HammingIndex, HammingMatch, MihParams, PdqWords, Strategy};
 use hashwall_benches::hamming_data as data;
 
 fn env_u32(name: &str) -> Option<u32> {
@@ -30,7 +30,7 @@ fn env_u32(name: &str) -> Option<u32> {
 }
 
 fn params() -> MihParams {
-    let mut p = HammingIndex::<Pdq>::default_params();
+    let mut p = HammingIndex::<PdqWords>::default_params();
     if let Some(m) = env_u32("HASHWALL_MIH_M") {
         p.substrings = m;
     }
@@ -99,7 +99,7 @@ fn time_queries<T>(qs: &[T], mut f: impl FnMut(&T) -> usize) -> Timed {
     }
 }
 
-fn dataset(name: &str, n: usize) -> Vec<Pdq> {
+fn dataset(name: &str, n: usize) -> Vec<PdqWords> {
     match name {
         "uniform" => data::uniform(1, n),
         _ => data::clustered(2, n),
@@ -142,7 +142,7 @@ fn run(c: &mut Criterion, table_only: bool) {
             // The flat scan reads everything: fewer queries keep the run short.
             let flat_q = if n > 2_000_000 { 30 } else { 100 };
             let mut out = Vec::new();
-            let mih = |q: &Pdq, r: u32, out: &mut Vec<Match>| {
+            let mih = |q: &PdqWords, r: u32, out: &mut Vec<HammingMatch>| {
                 index.query_using(Strategy::MultiIndex, q, r, out);
                 out.len()
             };

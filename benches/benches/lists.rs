@@ -1,7 +1,13 @@
 //! Criterion benchmarks of the list life cycle: load + verify + compile a
-//! signed list, and apply a signed 100 k-entry delta to it. 100 k and 1 M
-//! entries by default; `HASHWALL_BENCH_FULL=1` adds 10 M (needs ~6 GB and a
-//! few minutes). Figures in `benches/README.md`, "Lists: load, verify, delta".
+//! signed list, and apply a signed 100 k-entry delta to it (and its parts:
+//! parsing and verifying the delta). 100 k and 1 M entries by default;
+//! `HASHWALL_BENCH_FULL=1` adds 10 M (needs ~6 GB and a few minutes).
+//! Figures in `benches/README.md`, "Lists: load, verify, delta".
+//!
+//! Group `text/N`: the text format alone on `N` `url-prefix` lines of 40
+//! bytes — parsing from memory, writing, and the allocation floor (the same
+//! entries allocated without parsing). 1 M by default, 10 M with
+//! `HASHWALL_BENCH_FULL=1`; figures in `hashlists/FORMAT.md`, "Performance".
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -92,6 +98,57 @@ fn compile(list: &List) -> Snapshot {
     }
 }
 
+/// `n` lines `url-prefix exampleNNNNNNNN.com/path/x/` (40 bytes each).
+fn url_prefix_text(n: usize) -> String {
+    let mut text = String::with_capacity(n * 40 + 64);
+    text.push_str("# id: perf\n# issuer: bench\n\n");
+    for i in 0..n {
+        text.push_str(&format!("url-prefix example{i:08}.com/path/x/\n"));
+    }
+    text
+}
+
+fn bench_text(c: &mut Criterion) {
+    let n = if std::env::var("HASHWALL_BENCH_FULL").is_ok_and(|v| v == "1") {
+        10_000_000
+    } else {
+        1_000_000
+    };
+    let text = url_prefix_text(n);
+    let list = match List::from_text(text.as_bytes(), "perf") {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(list.entries.len(), n);
+    let mut g = c.benchmark_group(format!("text/{n}"));
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Bytes(text.len() as u64));
+    g.bench_function("parse", |b| {
+        b.iter(|| match List::from_text(text.as_bytes(), "perf") {
+            Ok(l) => black_box(l),
+            Err(e) => panic!("{e}"),
+        })
+    });
+    g.bench_function("to_text", |b| b.iter(|| black_box(list.to_text())));
+    // The floor: just allocating the same entries, no parsing.
+    g.bench_function("allocation_floor", |b| {
+        b.iter(|| {
+            let v: Vec<Entry> = text
+                .lines()
+                .skip(3)
+                .map(|line| Entry {
+                    kind: EntryKind::UrlPrefix,
+                    value: line[11..].to_owned(),
+                    reference: None,
+                    added: None,
+                })
+                .collect();
+            black_box(v)
+        })
+    });
+    g.finish();
+}
+
 fn bench_lists(c: &mut Criterion) {
     let real = RealData::load(Path::new(UBLOCK_DIR));
     let key = SecretKey::from_seed(&[9; 32]);
@@ -157,6 +214,15 @@ fn bench_lists(c: &mut Criterion) {
                 Err(e) => panic!("{e}"),
             })
         });
+        g.bench_function("delta_parse_100k", |b| {
+            b.iter(|| match Delta::from_text(delta_text.as_bytes()) {
+                Ok(d) => black_box(d),
+                Err(e) => panic!("{e}"),
+            })
+        });
+        g.bench_function("delta_verify_100k", |b| {
+            b.iter(|| black_box(d.verify(&trust, t1).is_ok()))
+        });
         g.bench_function("apply_delta_100k", |b| {
             b.iter_batched(
                 || list.clone(),
@@ -179,5 +245,5 @@ fn bench_lists(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench_lists);
+criterion_group!(benches, bench_lists, bench_text);
 criterion_main!(benches);

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::{Error, Snapshot, Verdict};
+use crate::image::DecodeLimits;
+use crate::{Error, HashValue, Snapshot, Verdict};
 
 /// A shared handle on the current [`Snapshot`].
 ///
@@ -15,15 +16,22 @@ use crate::{Error, Snapshot, Verdict};
 /// `Arc` between threads.
 ///
 /// ```
-/// use hashwall::{Engine, Snapshot};
-/// use hashwall_lists::List;
+/// use hashwall::lists::{EntryKind, List};
+/// use hashwall::{Engine, HashValue, Snapshot};
 ///
 /// let engine = Engine::new(Snapshot::empty());
 /// assert!(!engine.check_url("http://evil.example/")?.is_blocked());
 ///
-/// let list = List::from_text(b"domain evil.example", "local")?;
+/// let pdq = "f".repeat(64);
+/// let text = format!("domain evil.example\npdq {pdq} case-7\n");
+/// let list = List::from_text(text.as_bytes(), "local")?;
 /// engine.swap(Snapshot::builder().add_list(&list, &Default::default())?.build());
 /// assert!(engine.check_url("http://evil.example/")?.is_blocked());
+/// // A hash computed elsewhere (one bit off the listed one).
+/// let query = HashValue::parse(EntryKind::Pdq, &format!("7{}", &pdq[1..]))?;
+/// let v = engine.check_hash(&query);
+/// assert_eq!(v.matches()[0].distance(), Some(1));
+/// assert_eq!(v.matches()[0].reference(), Some("case-7"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -56,6 +64,32 @@ impl Engine {
     /// When the URL cannot be canonicalised.
     pub fn check_url(&self, url: &str) -> Result<Verdict, Error> {
         self.current.load().check_url(url)
+    }
+
+    /// Checks an image (a whole file's bytes) against the current snapshot,
+    /// within the default [`DecodeLimits`]; see [`Snapshot::check_image_with`].
+    ///
+    /// # Errors
+    ///
+    /// When the image cannot be decoded and no exact file digest matched.
+    pub fn check_image(&self, bytes: &[u8]) -> Result<Verdict, Error> {
+        self.current.load().check_image(bytes)
+    }
+
+    /// Checks an image against the current snapshot, decoding it within
+    /// `limits`; see [`Snapshot::check_image_with`].
+    ///
+    /// # Errors
+    ///
+    /// When the image cannot be decoded within `limits` and no exact file
+    /// digest matched.
+    pub fn check_image_with(&self, bytes: &[u8], limits: &DecodeLimits) -> Result<Verdict, Error> {
+        self.current.load().check_image_with(bytes, limits)
+    }
+
+    /// Checks one hash computed elsewhere against the current snapshot.
+    pub fn check_hash(&self, hash: &HashValue) -> Verdict {
+        self.current.load().check_hash(hash)
     }
 }
 

@@ -1,11 +1,13 @@
 //! Verdicts: what to do with an input, and every list entry that said so.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use hashwall_lists::{Category, EntryKind, Jurisdiction, ListMeta, Policy, Timestamp};
+use hashwall_lists::{EntryKind, Policy};
 
-use crate::image::Dihedral;
+use crate::image::{Dihedral, HashValue};
+use crate::snapshot::list_info::ListInfo;
 
 /// What the snapshot decided for one input.
 ///
@@ -56,79 +58,14 @@ impl fmt::Display for Action {
     }
 }
 
-/// A list as compiled into a snapshot: its provenance, shared by every
-/// match it produces.
+/// What of the input matched: a URL's expression or host, or an image's
+/// hash (kept typed; printed only when asked for).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListInfo {
-    pub(crate) meta: ListMeta,
-    pub(crate) policy: Policy,
-    pub(crate) entries: usize,
-    /// Position in the snapshot: matches are reported in this order.
-    pub(crate) index: usize,
-    pub(crate) thresholds: crate::snapshot::ImageThresholds,
-    /// Whether the list holds PDQ entries (so a low-quality query is
-    /// reported as skipped for it).
-    pub(crate) has_pdq: bool,
-}
-
-impl ListInfo {
-    /// The list's identifier.
-    pub fn id(&self) -> &str {
-        &self.meta.id
-    }
-    /// Who maintains the list.
-    pub fn issuer(&self) -> &str {
-        &self.meta.issuer
-    }
-    /// Human-readable name.
-    pub fn name(&self) -> &str {
-        &self.meta.name
-    }
-    /// ISO 3166-1 alpha-2 country, or `INT`.
-    pub fn jurisdiction(&self) -> &Jurisdiction {
-        &self.meta.jurisdiction
-    }
-    /// What the list is about (`csam`, `terrorism`, …).
-    pub fn category(&self) -> &Category {
-        &self.meta.category
-    }
-    /// The policy this snapshot enforces for the list (the operator's
-    /// configuration may differ from the issuer's default).
-    pub fn policy(&self) -> Policy {
-        self.policy
-    }
-    /// The policy the issuer declared in the list header.
-    pub fn issuer_policy(&self) -> Policy {
-        self.meta.policy
-    }
-    /// The list's sequence number.
-    pub fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-    /// When the list was created.
-    pub fn created(&self) -> Timestamp {
-        self.meta.created
-    }
-    /// Entries of this list compiled into the snapshot (URL and image).
-    pub fn entries(&self) -> usize {
-        self.entries
-    }
-    /// The whole header as loaded.
-    pub fn meta(&self) -> &ListMeta {
-        &self.meta
-    }
-    /// Largest Hamming distance at which this list's PDQ entries match.
-    pub fn pdq_max_distance(&self) -> u32 {
-        self.thresholds.pdq_max_distance
-    }
-    /// Largest Hamming distance at which this list's pHash/dHash entries match.
-    pub fn hash64_max_distance(&self) -> u32 {
-        self.thresholds.hash64_max_distance
-    }
-    /// PDQ quality below which a query hash is not matched against this list.
-    pub fn min_quality(&self) -> u8 {
-        self.thresholds.min_quality
-    }
+pub(crate) enum Matched {
+    /// The Safe Browsing expression or the host.
+    Text(Box<str>),
+    /// The hash (for PDQ, of the dihedral variant that matched).
+    Hash(HashValue),
 }
 
 /// One list entry that matched an input.
@@ -137,7 +74,7 @@ pub struct Match {
     pub(crate) list: Arc<ListInfo>,
     pub(crate) kind: EntryKind,
     pub(crate) reference: Option<Box<str>>,
-    pub(crate) expression: Box<str>,
+    pub(crate) matched: Matched,
     pub(crate) distance: Option<u32>,
     pub(crate) variant: Option<Dihedral>,
 }
@@ -157,10 +94,23 @@ impl Match {
     }
     /// What matched, taken from the input: the Safe Browsing expression
     /// (`host/path`) for `url`, `url-prefix` and `url-sha256` entries, the
-    /// host (or parent domain) for `domain` entries, the hash (lowercase hex)
-    /// for image entries — for PDQ, of the dihedral variant that matched.
-    pub fn expression(&self) -> &str {
-        &self.expression
+    /// host (or parent domain) for `domain` entries, the hash (lowercase hex,
+    /// written out on this call) for image entries — for PDQ, of the
+    /// dihedral variant that matched.
+    pub fn expression(&self) -> Cow<'_, str> {
+        match &self.matched {
+            Matched::Text(t) => Cow::Borrowed(t),
+            Matched::Hash(h) => Cow::Owned(h.to_string()),
+        }
+    }
+    /// For image entries, the input's hash that matched (for PDQ, of the
+    /// dihedral variant that matched, with the input's quality); `None` for
+    /// URL entries.
+    pub fn hash(&self) -> Option<&HashValue> {
+        match &self.matched {
+            Matched::Hash(h) => Some(h),
+            Matched::Text(_) => None,
+        }
     }
     /// Hamming distance between the input's hash and the listed one, for
     /// perceptual hashes (`pdq`, `phash`, `dhash`); `None` otherwise.
@@ -281,7 +231,7 @@ impl Verdict {
         let dup = self.matches.iter().any(|o| {
             Arc::ptr_eq(&o.list, &m.list)
                 && o.kind == m.kind
-                && o.expression == m.expression
+                && o.matched == m.matched
                 && o.reference == m.reference
                 && o.distance == m.distance
                 && o.variant == m.variant

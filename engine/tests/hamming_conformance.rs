@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use hashwall::conformance;
-use hashwall::index::hamming::{HammingIndex, MihParams, Pdq, Strategy};
+use hashwall::index::hamming::{HammingIndex, MihParams, PdqWords, Strategy};
 
 /// One PDQ hash in the reference's hex form: 64 hex digits, 16-bit word 15
 /// first. Read as one big-endian 256-bit number: hex digits 0..16 are bits
 /// 255..192 (our word 3). Any fixed bit order gives the same distances.
-fn parse_pdq(hex: &str) -> Option<Pdq> {
+fn parse_pdq(hex: &str) -> Option<PdqWords> {
     if hex.len() != 64 || !hex.is_ascii() {
         return None;
     }
@@ -21,7 +21,7 @@ fn parse_pdq(hex: &str) -> Option<Pdq> {
     Some(h)
 }
 
-fn read_list(path: &Path) -> Vec<Pdq> {
+fn read_list(path: &Path) -> Vec<PdqWords> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .map(str::trim)
@@ -75,7 +75,7 @@ fn needles_in_haystack() {
                     (d <= r).then_some((i as u32, d))
                 })
                 .collect();
-            let pairs = |v: &[hashwall::index::hamming::Match]| {
+            let pairs = |v: &[hashwall::index::hamming::HammingMatch]| {
                 v.iter().map(|m| (m.id, m.distance)).collect::<Vec<_>>()
             };
             assert_eq!(pairs(&auto.query(n, r)), want, "auto, radius {r}");

@@ -2,7 +2,7 @@
 //! radius, on uniform and on clustered (near-duplicate heavy) lists, for both
 //! hash widths, with queries near listed entries and random ones.
 
-use hashwall::index::hamming::{HammingHash, HammingIndex, Match, MihParams, Strategy};
+use hashwall::index::hamming::{HammingHash, HammingIndex, HammingMatch, MihParams, Strategy};
 use proptest::prelude::*;
 
 /// Deterministic generator (SplitMix64), so failures reproduce.
@@ -208,7 +208,7 @@ fn variants_report_best_once() {
         // Oracle: per entry, the minimum over variants of the flat scan.
         let mut want: Vec<(u32, u32, u8)> = Vec::new();
         for (v, q) in variants.iter().enumerate() {
-            for Match { id, distance } in index.query_flat(q, 31) {
+            for HammingMatch { id, distance } in index.query_flat(q, 31) {
                 want.push((id, distance, v as u8));
             }
         }
@@ -227,7 +227,7 @@ fn small_lists_and_edges() {
     assert!(empty.query(&[0; 4], 256).is_empty());
     let one = HammingIndex::new([7u64]);
     assert_eq!(one.query(&0, 2), vec![]);
-    assert_eq!(one.query(&0, 3), vec![Match { id: 0, distance: 3 }]);
+    assert_eq!(one.query(&0, 3), vec![HammingMatch { id: 0, distance: 3 }]);
     assert_eq!(one.query(&0, 1000).len(), 1);
     assert_eq!(one.strategy(3), Strategy::Flat);
     assert!(one.heap_bytes() >= 8);

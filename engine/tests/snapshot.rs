@@ -210,7 +210,12 @@ fn hashed_list_matches_identically_to_plaintext() {
             let mut k: Vec<(String, Option<String>)> = v
                 .matches()
                 .iter()
-                .map(|m| (m.expression().to_owned(), m.reference().map(str::to_owned)))
+                .map(|m| {
+                    (
+                        m.expression().into_owned(),
+                        m.reference().map(str::to_owned),
+                    )
+                })
                 .collect();
             k.sort();
             k

@@ -2,8 +2,8 @@
 //! and dihedral variants; pHash/dHash; exact digests; provenance and
 //! precedence as for URLs.
 
-use hashwall::image::{Algorithm, Dihedral, HashOptions, PdqHash, hash_image};
-use hashwall::{Action, ErrorKind, HashValue, ListConfig, SkipReason, Snapshot};
+use hashwall::image::{Algorithm, DecodeLimits, Dihedral, HashOptions, PdqHash, hash_image};
+use hashwall::{Action, ErrorKind, HashValue, ImageErrorKind, ListConfig, SkipReason, Snapshot};
 use hashwall_lists::{EntryKind, List};
 use image::{ImageFormat, RgbImage};
 
@@ -184,8 +184,7 @@ fn exact_digests_match_even_when_the_file_does_not_decode() {
         .expect("digest")
         .get(Algorithm::Md5)
         .expect("md5")
-        .hex
-        .clone();
+        .value;
     let (pdq, _) = pdq_of(&png(&photo()));
     let l = list(&format!("md5 {md5} M-1\npdq {} P-1\n", pdq.to_hex()), "l");
     let snap = build(&[(&l, ListConfig::default())]);
@@ -193,9 +192,56 @@ fn exact_digests_match_even_when_the_file_does_not_decode() {
     assert!(v.is_blocked());
     assert_eq!(v.matches()[0].kind(), EntryKind::Md5);
     assert_eq!(v.matches()[0].reference(), Some("M-1"));
+    assert_eq!(v.matches()[0].hash(), Some(&md5));
+    assert_eq!(v.matches()[0].expression(), md5.to_string());
     // Another undecodable file: no digest matched, so the decode error stands.
     let err = snap.check_image(b"garbage").expect_err("undecodable");
     assert!(matches!(err.kind(), ErrorKind::Image(_)), "{err}");
+}
+
+/// Within tight limits a listed photo is too large to decode, and its exact
+/// digest still matches; an unlisted one gets the typed `TooLarge` error.
+#[test]
+fn check_image_with_limits_falls_back_to_the_digests() {
+    let listed = png(&photo());
+    let sha256 = hash_image(&listed, &HashOptions::new().algorithms([Algorithm::Sha256]))
+        .expect("digest")
+        .get(Algorithm::Sha256)
+        .expect("sha256")
+        .value;
+    let (pdq, _) = pdq_of(&listed);
+    let l = list(
+        &format!("sha256 {sha256} S-1\npdq {} P-1\n", pdq.to_hex()),
+        "l",
+    );
+    let snap = build(&[(&l, ListConfig::default())]);
+    let tight = DecodeLimits {
+        max_width: 8,
+        max_height: 8,
+        max_alloc: 1 << 20,
+    };
+    // Within the default limits both entries match.
+    assert_eq!(
+        snap.check_image(&listed).expect("decodes").matches().len(),
+        2
+    );
+    let v = snap
+        .check_image_with(&listed, &tight)
+        .expect("the digest decides");
+    let refs: Vec<_> = v.matches().iter().map(|m| m.reference()).collect();
+    assert_eq!(refs, [Some("S-1")]);
+    let engine = hashwall::Engine::new(snap);
+    assert_eq!(engine.check_image_with(&listed, &tight).ok(), Some(v));
+    let unlisted = png(&image::imageops::flip_vertical(&photo()));
+    let err = engine
+        .check_image_with(&unlisted, &tight)
+        .expect_err("too large");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Image(ImageErrorKind::TooLarge),
+        "{err}"
+    );
+    assert!(engine.check_image(&unlisted).is_ok());
 }
 
 #[test]
@@ -211,8 +257,10 @@ fn sha1_sha256_phash_and_dhash_entries() {
         ]),
     )
     .expect("hashes");
-    let hex = |a| h.get(a).expect("computed").hex.clone();
-    let ph = u64::from_str_radix(&hex(Algorithm::Phash), 16).expect("hex");
+    let hex = |a| h.get(a).expect("computed").value.to_string();
+    let Some(HashValue::Phash(ph)) = h.get(Algorithm::Phash).map(|h| h.value) else {
+        panic!("a typed pHash");
+    };
     let l = list(
         &format!(
             "sha1 {} S1\nsha256 {} S256\nphash {:016x} PH\ndhash {} DH\n",

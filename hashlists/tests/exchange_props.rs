@@ -1,9 +1,18 @@
 //! Hostile input never panics: every import format and the Bloom reader
 //! over arbitrary bytes, and imported lists always round-trip.
 
-use hashwall_lists::exchange::{BloomFilter, BloomTag, ImportFormat, ImportOptions, import};
+use hashwall_lists::exchange::{
+    BLOOM_HEADER_LEN, BloomFilter, BloomTag, ImportFormat, ImportOptions, import,
+};
 use hashwall_lists::{List, ListMeta};
 use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// Whether `bytes`, if the Bloom reader accepts them, are exactly what the
+/// filter writes back (a refusal is fine: it must only never panic).
+fn round_trips(bytes: &[u8]) -> bool {
+    BloomFilter::from_bytes(bytes).map_or(true, |f| f.to_bytes() == bytes)
+}
 
 /// Bytes biased towards the formats' structure.
 fn input() -> impl Strategy<Value = Vec<u8>> {
@@ -47,15 +56,45 @@ proptest! {
 
     #[test]
     fn bloom_reader_never_panics(mut bytes in proptest::collection::vec(any::<u8>(), 0..200), cut in 0usize..300) {
-        let _ = BloomFilter::from_bytes(&bytes);
+        // Whatever it accepts, it writes back byte for byte.
+        prop_assert!(round_trips(&bytes));
         // With a valid magic and version, the rest still cannot panic.
         if bytes.len() >= 12 {
             bytes[..8].copy_from_slice(b"HWBLOOM\0");
             bytes[8] = 1;
             bytes[9] = 0;
         }
-        let _ = BloomFilter::from_bytes(&bytes[..cut.min(bytes.len())]);
-        let _ = BloomFilter::from_bytes(&bytes);
+        prop_assert!(round_trips(&bytes[..cut.min(bytes.len())]));
+        prop_assert!(round_trips(&bytes));
+    }
+
+    /// A real filter with some bytes changed and its checksum made right
+    /// again, so that the reader's own checks (not the checksum) decide: a
+    /// change in the bit array is always accepted, anything accepted
+    /// round-trips exactly, and nothing panics.
+    #[test]
+    fn bloom_reader_checks_more_than_the_checksum(
+        items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 1..30),
+        changes in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let mut f = BloomFilter::with_rate(items.len() as u64, 0.01).expect("rate");
+        for it in &items {
+            f.insert(BloomTag::Md5, it);
+        }
+        let mut bytes = f.to_bytes();
+        let body = bytes.len() - 32;
+        let mut header_changed = false;
+        for &(at, value) in &changes {
+            let at = at % body;
+            header_changed |= at < BLOOM_HEADER_LEN && bytes[at] != value;
+            bytes[at] = value;
+        }
+        let sum: [u8; 32] = Sha256::digest(&bytes[..body]).into();
+        bytes[body..].copy_from_slice(&sum);
+        match BloomFilter::from_bytes(&bytes) {
+            Ok(back) => prop_assert_eq!(back.to_bytes(), bytes),
+            Err(e) => prop_assert!(header_changed, "a bit-array change was refused: {e}"),
+        }
     }
 
     #[test]

@@ -24,9 +24,9 @@
 //! let opts = HashOptions::new().algorithms([Algorithm::Pdq, Algorithm::Sha256]);
 //! let hashes = hash_image(&png, &opts)?;
 //! let pdq = hashes.get(Algorithm::Pdq).expect("requested");
-//! assert_eq!(pdq.hex.len(), 64);
-//! assert!(pdq.quality.is_some());
-//! assert_eq!(hashes.get(Algorithm::Sha256).map(|h| h.quality), Some(None));
+//! assert_eq!(pdq.value.to_string().len(), 64);
+//! assert!(pdq.quality().is_some());
+//! assert_eq!(hashes.get(Algorithm::Sha256).map(|h| h.quality()), Some(None));
 //! # Ok::<(), hashwall::Error>(())
 //! ```
 
@@ -35,6 +35,7 @@ mod digest;
 mod jpeg;
 pub mod pdq;
 mod perceptual;
+mod value;
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,6 +44,11 @@ use std::time::{Duration, Instant};
 pub use decode::{ALPHA_BACKGROUND, DecodeLimits};
 pub use pdq::{Dihedral, Pdq, PdqHash, pdq_dihedral_from_luma, pdq_from_luma, pdq_from_rgb8};
 pub use perceptual::PRESHRINK_SIDE;
+pub use value::HashValue;
+
+pub(crate) use digest::digest as file_digest;
+
+use hashwall_lists::EntryKind;
 
 use crate::Error;
 
@@ -118,6 +124,28 @@ impl Algorithm {
     /// variants).
     pub fn is_pdq(self) -> bool {
         matches!(self, Algorithm::Pdq | Algorithm::Pdq512)
+    }
+
+    /// The kind of list entry its hashes are matched against (both PDQ
+    /// flavours give `pdq` hashes).
+    pub fn entry_kind(self) -> EntryKind {
+        match self {
+            Algorithm::Pdq | Algorithm::Pdq512 => EntryKind::Pdq,
+            Algorithm::Phash => EntryKind::Phash,
+            Algorithm::Dhash => EntryKind::Dhash,
+            Algorithm::Md5 => EntryKind::Md5,
+            Algorithm::Sha1 => EntryKind::Sha1,
+            Algorithm::Sha256 => EntryKind::Sha256,
+        }
+    }
+
+    /// The algorithm a snapshot hashes images with to match entries of
+    /// `kind`: full-resolution [`Algorithm::Pdq`] for `pdq` (what
+    /// Hasher-Matcher-Actioner computes); `None` for URL kinds.
+    pub fn for_entry_kind(kind: EntryKind) -> Option<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| *a != Algorithm::Pdq512 && a.entry_kind() == kind)
     }
 }
 
@@ -238,20 +266,24 @@ impl HashOptions {
 }
 
 /// One computed hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImageHash {
     /// How it was computed.
     pub algorithm: Algorithm,
     /// Which dihedral variant ([`Dihedral::Original`] except for the extra
     /// PDQ rows requested with [`HashOptions::dihedral`]).
     pub variant: Dihedral,
-    /// Lowercase hex (PDQ: 64 digits, word 15 first).
-    pub hex: String,
-    /// PDQ quality (0–100); `None` for algorithms without one.
-    pub quality: Option<u8>,
+    /// The hash (its kind is `algorithm.entry_kind()`; PDQ rows carry their
+    /// quality). `Display` prints it as lists write it.
+    pub value: HashValue,
 }
 
 impl ImageHash {
+    /// PDQ quality (0–100); `None` for algorithms without one.
+    pub fn quality(&self) -> Option<u8> {
+        self.value.quality()
+    }
+
     /// The algorithm token, with `/variant` for dihedral variants other than
     /// the original (`pdq`, `pdq/rot90`, `pdq-512/flipx` …).
     pub fn label(&self) -> String {
@@ -287,14 +319,16 @@ impl ImageHashes {
 
     /// The PDQ hash and quality of a PDQ flavour, with variant `variant`.
     pub fn pdq(&self, algorithm: Algorithm, variant: Dihedral) -> Option<Pdq> {
-        let h = self
-            .hashes
+        self.hashes
             .iter()
-            .find(|h| h.algorithm == algorithm && h.variant == variant)?;
-        Some(Pdq {
-            hash: PdqHash::from_hex(&h.hex)?,
-            quality: h.quality?,
-        })
+            .filter(|h| h.algorithm == algorithm && h.variant == variant)
+            .find_map(|h| match h.value {
+                HashValue::Pdq {
+                    hash,
+                    quality: Some(quality),
+                } => Some(Pdq { hash, quality }),
+                _ => None,
+            })
     }
 }
 
@@ -323,7 +357,7 @@ impl ImageHashes {
 /// // 8 PDQ rows per flavour with `dihedral`, then the MD5.
 /// assert_eq!(hashes.hashes.len(), 17);
 /// assert_eq!(hashes.hashes[1].label(), "pdq/rot90");
-/// assert_eq!(hashes.get(Algorithm::Md5).map(|h| h.quality), Some(None));
+/// assert_eq!(hashes.get(Algorithm::Md5).map(|h| h.quality()), Some(None));
 ///
 /// // Digests need no decode; perceptual hashes of a non-image fail, typed.
 /// let err = hash_image(b"not an image", &opts).expect_err("not decodable");
@@ -387,8 +421,10 @@ fn hash_image_inner(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, 
                     out.hashes.push(ImageHash {
                         algorithm: alg,
                         variant: v,
-                        hex: p.hash.to_hex(),
-                        quality: Some(p.quality),
+                        value: HashValue::Pdq {
+                            hash: p.hash,
+                            quality: Some(p.quality),
+                        },
                     });
                 }
             }
@@ -402,30 +438,25 @@ fn hash_image_inner(bytes: &[u8], options: &HashOptions) -> Result<ImageHashes, 
                     Some(s) => &*s,
                     None => full.get_or_insert_with(|| d.to_dynamic()),
                 };
-                let hex = if alg == Algorithm::Phash {
-                    perceptual::phash(img)
+                let value = if alg == Algorithm::Phash {
+                    HashValue::Phash(perceptual::phash(img))
                 } else {
-                    perceptual::dhash(img)
+                    HashValue::Dhash(perceptual::dhash(img))
                 };
                 out.hashes.push(ImageHash {
                     algorithm: alg,
                     variant: Dihedral::Original,
-                    hex,
-                    quality: None,
+                    value,
                 });
             }
             Algorithm::Md5 | Algorithm::Sha1 | Algorithm::Sha256 => {
-                let hex = match alg {
-                    Algorithm::Md5 => digest::md5(bytes),
-                    Algorithm::Sha1 => digest::sha1(bytes),
-                    _ => digest::sha256(bytes),
-                };
-                out.hashes.push(ImageHash {
-                    algorithm: alg,
-                    variant: Dihedral::Original,
-                    hex,
-                    quality: None,
-                });
+                if let Some(value) = digest::digest(alg, bytes) {
+                    out.hashes.push(ImageHash {
+                        algorithm: alg,
+                        variant: Dihedral::Original,
+                        value,
+                    });
+                }
             }
         }
     }

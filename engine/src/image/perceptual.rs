@@ -45,12 +45,23 @@ pub(crate) fn preshrink(img: &DynamicImage) -> Option<DynamicImage> {
     }
 }
 
-/// dHash (horizontal gradient, 64 bits) as 16 lowercase hex digits.
-pub(crate) fn dhash(img: &DynamicImage) -> String {
-    super::digest::hex(dhasher().hash_image(img).as_bytes())
+/// dHash (horizontal gradient, 64 bits; the first byte `image_hasher`
+/// gives is the most significant).
+pub(crate) fn dhash(img: &DynamicImage) -> u64 {
+    word(dhasher().hash_image(img).as_bytes())
 }
 
-/// pHash (DCT, median threshold, 64 bits) as 16 lowercase hex digits.
-pub(crate) fn phash(img: &DynamicImage) -> String {
-    super::digest::hex(phasher().hash_image(img).as_bytes())
+/// pHash (DCT, median threshold, 64 bits), in the same bit order.
+pub(crate) fn phash(img: &DynamicImage) -> u64 {
+    word(phasher().hash_image(img).as_bytes())
+}
+
+/// The hash's 8 bytes as a big-endian word: the order its hex is written in.
+fn word(bytes: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    // An 8×8 hash is 8 bytes; anything shorter leaves zeros (never happens).
+    for (o, i) in b.iter_mut().zip(bytes) {
+        *o = *i;
+    }
+    u64::from_be_bytes(b)
 }

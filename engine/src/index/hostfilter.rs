@@ -7,16 +7,32 @@
 //! ~1.25 bytes per host — and probes the paths only of hosts that pass.
 //!
 //! Blocked layout (Putze, Sanders & Singler): each key selects one 512-bit
-//! block (a cache line) and sets [`K`] bits inside it, so a query touches one
+//! block (a cache line) and sets `K` = 7 bits inside it, so a query touches one
 //! line. At 10 bits per key the false-positive rate is about 1 %; a false
 //! positive only costs the probes the filter would have saved.
 
 const K: u32 = 7;
 const BITS_PER_KEY: usize = 10;
 
-/// Immutable once built.
+/// A blocked Bloom filter of 64-bit host hashes; immutable once built.
+///
+/// The caller hashes the host (the snapshot uses the same fast 64-bit hash
+/// as its key table) and asks [`HostFilter::may_contain`]: no false
+/// negatives, about 1 % false positives.
+///
+/// ```
+/// use hashwall::index::hostfilter::HostFilter;
+///
+/// // Keys must be well-mixed hashes (here: multiplied by an odd constant).
+/// let hash = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// let listed: Vec<u64> = (0..1000).map(hash).collect();
+/// let filter = HostFilter::build(&listed);
+/// assert!(listed.iter().all(|&h| filter.may_contain(h)));
+/// let false_positives = (1000..11_000).filter(|&i| filter.may_contain(hash(i))).count();
+/// assert!(false_positives < 500, "{false_positives}");
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct HostFilter {
+pub struct HostFilter {
     blocks: Box<[[u64; 8]]>,
 }
 
@@ -34,7 +50,7 @@ fn bits(h: u64) -> u64 {
 
 impl HostFilter {
     /// A filter holding `hashes` (host hashes; duplicates are harmless).
-    pub(crate) fn build(hashes: &[u64]) -> HostFilter {
+    pub fn build(hashes: &[u64]) -> HostFilter {
         let n = (hashes.len() * BITS_PER_KEY).div_ceil(512).max(1);
         let mut blocks = vec![[0u64; 8]; n].into_boxed_slice();
         for &h in hashes {
@@ -51,7 +67,7 @@ impl HostFilter {
 
     /// False means no entry names this host; true means one may.
     #[inline]
-    pub(crate) fn may_contain(&self, h: u64) -> bool {
+    pub fn may_contain(&self, h: u64) -> bool {
         let block = &self.blocks[block_of(h, self.blocks.len())];
         let mut b = bits(h);
         for _ in 0..K {
@@ -65,7 +81,7 @@ impl HostFilter {
     }
 
     /// Heap bytes held.
-    pub(crate) fn heap_bytes(&self) -> usize {
+    pub fn heap_bytes(&self) -> usize {
         self.blocks.len() * 64
     }
 }

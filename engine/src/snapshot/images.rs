@@ -10,10 +10,10 @@
 use hashwall_lists::EntryKind;
 
 use super::entries::EntryStore;
-use crate::image::{Dihedral, PdqHash};
+use crate::Error;
+use crate::image::{Dihedral, HashValue, PdqHash};
 use crate::index::hamming::{HammingIndex, VariantMatch};
 use crate::index::keytable::KeyTable;
-use crate::{Error, ErrorKind};
 
 /// PDQ: Meta's recommended match threshold.
 pub const DEFAULT_PDQ_MAX_DISTANCE: u32 = 31;
@@ -42,110 +42,6 @@ impl Default for ImageThresholds {
             min_quality: DEFAULT_MIN_QUALITY,
         }
     }
-}
-
-/// A hash computed elsewhere, to check with [`crate::Snapshot::check_hash`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HashValue {
-    /// A PDQ hash, with its quality when known (an unknown quality is not
-    /// held against any list's floor).
-    Pdq {
-        /// The hash.
-        hash: PdqHash,
-        /// Its quality (0–100), if known.
-        quality: Option<u8>,
-    },
-    /// A 64-bit pHash.
-    Phash(u64),
-    /// A 64-bit dHash.
-    Dhash(u64),
-    /// An MD5 digest of a file.
-    Md5([u8; 16]),
-    /// A SHA-1 digest of a file.
-    Sha1([u8; 20]),
-    /// A SHA-256 digest of a file.
-    Sha256([u8; 32]),
-}
-
-impl HashValue {
-    /// Parses `hex` as a hash of `kind` (hex as in lists: PDQ 64 digits with
-    /// word 15 first, pHash/dHash 16, MD5 32, SHA-1 40, SHA-256 64).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidEntry`] when `kind` is not an image kind or the
-    /// hex has the wrong length or digits.
-    pub fn parse(kind: EntryKind, hex: &str) -> Result<HashValue, Error> {
-        let bad = || {
-            Error::new(
-                ErrorKind::InvalidEntry,
-                format!("`{hex}` is not a valid {} hash", kind.as_str()),
-            )
-        };
-        Ok(match kind {
-            EntryKind::Pdq => HashValue::Pdq {
-                hash: PdqHash::from_hex(hex).ok_or_else(bad)?,
-                quality: None,
-            },
-            EntryKind::Phash => {
-                HashValue::Phash(u64::from_be_bytes(hex_bytes(hex).ok_or_else(bad)?))
-            }
-            EntryKind::Dhash => {
-                HashValue::Dhash(u64::from_be_bytes(hex_bytes(hex).ok_or_else(bad)?))
-            }
-            EntryKind::Md5 => HashValue::Md5(hex_bytes(hex).ok_or_else(bad)?),
-            EntryKind::Sha1 => HashValue::Sha1(hex_bytes(hex).ok_or_else(bad)?),
-            EntryKind::Sha256 => HashValue::Sha256(hex_bytes(hex).ok_or_else(bad)?),
-            _ => {
-                return Err(Error::new(
-                    ErrorKind::InvalidEntry,
-                    format!("`{}` is not an image hash kind", kind.as_str()),
-                ));
-            }
-        })
-    }
-
-    /// The entry kind this hash is matched against.
-    pub fn kind(&self) -> EntryKind {
-        match self {
-            HashValue::Pdq { .. } => EntryKind::Pdq,
-            HashValue::Phash(_) => EntryKind::Phash,
-            HashValue::Dhash(_) => EntryKind::Dhash,
-            HashValue::Md5(_) => EntryKind::Md5,
-            HashValue::Sha1(_) => EntryKind::Sha1,
-            HashValue::Sha256(_) => EntryKind::Sha256,
-        }
-    }
-
-    /// Lowercase hex, as lists write it.
-    pub fn to_hex(&self) -> String {
-        match self {
-            HashValue::Pdq { hash, .. } => hash.to_hex(),
-            HashValue::Phash(v) | HashValue::Dhash(v) => format!("{v:016x}"),
-            HashValue::Md5(b) => hex(b),
-            HashValue::Sha1(b) => hex(b),
-            HashValue::Sha256(b) => hex(b),
-        }
-    }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn hex_bytes<const N: usize>(hex: &str) -> Option<[u8; N]> {
-    let b = hex.as_bytes();
-    if b.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
-    }
-    Some(out)
 }
 
 /// The PDQ hash as the Hamming index stores it. Any fixed bijection of the

@@ -1,8 +1,10 @@
 //! The immutable [`Snapshot`] many lists compile into, and its builder.
 
+mod check_image;
 mod entries;
 mod images;
 mod resolved;
+pub(crate) mod list_info;
 mod urlmatch;
 
 use std::cell::RefCell;
@@ -10,20 +12,20 @@ use std::sync::Arc;
 
 use hashwall_lists::{Entry, EntryKind, List, Policy};
 
-use crate::image::{Algorithm, Dihedral, HashOptions, ImageHashes, PdqHash, hash_image};
 use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::KeyTable;
 use crate::url::{CanonicalUrl, canonical_expression, canonical_host};
-use crate::verdict::{ListInfo, Match, SkipReason, Verdict};
+use crate::verdict::{Match, Matched, Verdict};
 use crate::{Error, ErrorKind};
 
 use entries::EntryStore;
-pub(crate) use images::ImageThresholds;
+use images::ImageThresholds;
 pub use images::{
-    DEFAULT_HASH64_MAX_DISTANCE, DEFAULT_MIN_QUALITY, DEFAULT_PDQ_MAX_DISTANCE, HashValue,
+    DEFAULT_HASH64_MAX_DISTANCE, DEFAULT_MIN_QUALITY, DEFAULT_PDQ_MAX_DISTANCE,
     MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE,
 };
-use images::{ImageBuilder, ImageHit, ImageIndex};
+use images::{ImageBuilder, ImageIndex};
+pub use list_info::ListInfo;
 use urlmatch::{Hit, KindsPresent, UrlIndex};
 
 /// How one list is enforced in a snapshot.
@@ -291,7 +293,7 @@ impl SnapshotBuilder {
 }
 
 fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
-    images::hex_bytes(hex).ok_or_else(|| {
+    crate::hex::decode(hex).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidEntry,
             format!("url-sha256 value must be 64 hex digits, got `{hex}`"),
@@ -405,207 +407,12 @@ impl Snapshot {
                 list: Arc::clone(list),
                 kind: self.entries.kind(entry),
                 reference: self.entries.reference(entry).map(Box::from),
-                expression: expression.into_boxed_str(),
+                matched: Matched::Text(expression.into_boxed_str()),
                 distance: None,
                 variant: None,
             });
         });
         verdict.finish();
         verdict
-    }
-
-    /// What [`Snapshot::check_image`] computes for an image: the hash
-    /// algorithms this snapshot's lists use (full-resolution `pdq` with its
-    /// dihedral variants when any list holds PDQ entries).
-    pub fn image_options(&self) -> HashOptions {
-        let algorithms = [
-            (EntryKind::Pdq, Algorithm::Pdq),
-            (EntryKind::Phash, Algorithm::Phash),
-            (EntryKind::Dhash, Algorithm::Dhash),
-            (EntryKind::Md5, Algorithm::Md5),
-            (EntryKind::Sha1, Algorithm::Sha1),
-            (EntryKind::Sha256, Algorithm::Sha256),
-        ]
-        .into_iter()
-        .filter(|(k, _)| self.images.has(*k))
-        .map(|(_, a)| a);
-        HashOptions::new()
-            .algorithms(algorithms)
-            .dihedral(self.images.has(EntryKind::Pdq))
-    }
-
-    /// Checks an image (a whole file's bytes): hashes it once with every
-    /// algorithm the lists use (see [`Snapshot::image_options`]) and looks
-    /// every hash up, PDQ with its 8 rotations and mirror images.
-    ///
-    /// # Errors
-    ///
-    /// When the image cannot be decoded within the limits
-    /// ([`ErrorKind::Image`]) — unless an exact file digest (MD5, SHA-1,
-    /// SHA-256, which need no decoding) already matched: then the verdict
-    /// holds those matches.
-    pub fn check_image(&self, bytes: &[u8]) -> Result<Verdict, Error> {
-        let options = self.image_options();
-        if options.requested().is_empty() {
-            return Ok(Verdict::default());
-        }
-        match hash_image(bytes, &options) {
-            Ok(hashes) => Ok(self.check_image_hashes(&hashes)),
-            Err(e) => {
-                let digests = HashOptions::new().algorithms(
-                    options
-                        .requested()
-                        .iter()
-                        .copied()
-                        .filter(|a| !a.is_perceptual()),
-                );
-                let verdict = match hash_image(bytes, &digests) {
-                    Ok(h) if !digests.requested().is_empty() => self.check_image_hashes(&h),
-                    _ => Verdict::default(),
-                };
-                if verdict.is_empty() {
-                    Err(e)
-                } else {
-                    Ok(verdict)
-                }
-            }
-        }
-    }
-
-    /// Checks hashes computed by [`hash_image`] (for callers that hash on a
-    /// pool of their own). PDQ rows of every dihedral variant present are
-    /// matched as one batch.
-    pub fn check_image_hashes(&self, hashes: &ImageHashes) -> Verdict {
-        let mut verdict = Verdict::default();
-        let mut variants: Vec<PdqHash> = Vec::with_capacity(8);
-        let mut quality = None;
-        for d in Dihedral::ALL {
-            if let Some(p) = hashes.pdq(Algorithm::Pdq, d) {
-                if d == Dihedral::Original {
-                    quality = Some(p.quality);
-                }
-                variants.push(p.hash);
-            }
-        }
-        self.pdq_into(&variants, quality, &mut verdict);
-        for h in &hashes.hashes {
-            let kind = match h.algorithm {
-                Algorithm::Phash => EntryKind::Phash,
-                Algorithm::Dhash => EntryKind::Dhash,
-                Algorithm::Md5 => EntryKind::Md5,
-                Algorithm::Sha1 => EntryKind::Sha1,
-                Algorithm::Sha256 => EntryKind::Sha256,
-                _ => continue,
-            };
-            if let Ok(v) = HashValue::parse(kind, &h.hex) {
-                self.hash_into(&v, &mut verdict);
-            }
-        }
-        verdict.finish();
-        verdict
-    }
-
-    /// Checks one hash computed elsewhere.
-    pub fn check_hash(&self, hash: &HashValue) -> Verdict {
-        let mut verdict = Verdict::default();
-        self.hash_into(hash, &mut verdict);
-        verdict.finish();
-        verdict
-    }
-
-    /// Checks a PDQ hash together with its dihedral variants (in
-    /// [`Dihedral::ALL`] order; the first is the image as stored), reporting
-    /// each listed hash once with the variant at the smallest distance.
-    pub fn check_pdq_variants(&self, variants: &[PdqHash], quality: Option<u8>) -> Verdict {
-        let mut verdict = Verdict::default();
-        self.pdq_into(variants, quality, &mut verdict);
-        verdict.finish();
-        verdict
-    }
-
-    fn hash_into(&self, hash: &HashValue, verdict: &mut Verdict) {
-        match hash {
-            HashValue::Pdq { hash, quality } => {
-                self.pdq_into(std::slice::from_ref(hash), *quality, verdict);
-            }
-            HashValue::Phash(v) | HashValue::Dhash(v) => {
-                let kind = hash.kind();
-                self.images.hash64(kind, *v, |hit| {
-                    self.image_match(verdict, hit, kind, format!("{v:016x}"));
-                });
-            }
-            HashValue::Md5(d) => self.digest_into(EntryKind::Md5, d, verdict),
-            HashValue::Sha1(d) => self.digest_into(EntryKind::Sha1, d, verdict),
-            HashValue::Sha256(d) => self.digest_into(EntryKind::Sha256, d, verdict),
-        }
-    }
-
-    fn digest_into(&self, kind: EntryKind, d: &[u8], verdict: &mut Verdict) {
-        // The hex is only for the verdict: built on a hit, not per check.
-        self.images.digest(kind, d, &self.entries, |hit| {
-            self.image_match(verdict, hit, kind, images::hex(d));
-        });
-    }
-
-    fn pdq_into(&self, variants: &[PdqHash], quality: Option<u8>, verdict: &mut Verdict) {
-        if variants.is_empty() || !self.images.has(EntryKind::Pdq) {
-            return;
-        }
-        // A hash below a list's floor is not matched against that list, and
-        // the verdict says so whether or not anything was near.
-        if let Some(q) = quality {
-            for list in self.lists.iter().filter(|l| l.has_pdq) {
-                if q < list.thresholds.min_quality {
-                    verdict.skip(
-                        list,
-                        SkipReason::LowQuality {
-                            quality: q,
-                            min_quality: list.thresholds.min_quality,
-                        },
-                    );
-                }
-            }
-        }
-        let words: Vec<[u64; 4]> = variants.iter().map(images::pdq_words).collect();
-        self.images.pdq(&words, |hit| {
-            let list = &self.lists[usize::from(self.entries.list(hit.entry))];
-            if quality.is_some_and(|q| q < list.thresholds.min_quality) {
-                return;
-            }
-            let hex = variants
-                .get(hit.variant.unwrap_or(0))
-                .map(PdqHash::to_hex)
-                .unwrap_or_default();
-            self.image_match(verdict, hit, EntryKind::Pdq, hex);
-        });
-    }
-
-    /// Turns a hit into a match if it is within its list's radius.
-    fn image_match(
-        &self,
-        verdict: &mut Verdict,
-        hit: ImageHit,
-        kind: EntryKind,
-        expression: String,
-    ) {
-        let list = &self.lists[usize::from(self.entries.list(hit.entry))];
-        if let Some(d) = hit.distance {
-            let max = if kind == EntryKind::Pdq {
-                list.thresholds.pdq_max_distance
-            } else {
-                list.thresholds.hash64_max_distance
-            };
-            if d > max {
-                return;
-            }
-        }
-        verdict.push(Match {
-            list: Arc::clone(list),
-            kind,
-            reference: self.entries.reference(hit.entry).map(Box::from),
-            expression: expression.into_boxed_str(),
-            distance: hit.distance,
-            variant: (kind == EntryKind::Pdq).then(|| images::variant_at(hit.variant.unwrap_or(0))),
-        });
     }
 }

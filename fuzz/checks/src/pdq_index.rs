@@ -9,7 +9,7 @@
 //! duplicate. Clusters of near-duplicates are what stress the
 //! multi-index's candidate budget and bucket layout.
 
-use hashwall::index::hamming::{HammingIndex, Match, MihParams, Pdq, Strategy};
+use hashwall::index::hamming::{HammingIndex, HammingMatch, MihParams, PdqWords, Strategy};
 
 /// At most this many hashes per input.
 const MAX_HASHES: usize = 600;
@@ -26,21 +26,21 @@ impl Rng {
     }
 }
 
-fn flip(h: &mut Pdq, bit: u32) {
+fn flip(h: &mut PdqWords, bit: u32) {
     h[(bit / 64 % 4) as usize] ^= 1 << (bit % 64);
 }
 
-fn distance(a: &Pdq, b: &Pdq) -> u32 {
+fn distance(a: &PdqWords, b: &PdqWords) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
-fn brute<H>(hashes: &[H], dist: impl Fn(&H) -> u32, radius: u32) -> Vec<Match> {
+fn brute<H>(hashes: &[H], dist: impl Fn(&H) -> u32, radius: u32) -> Vec<HammingMatch> {
     hashes
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
             let d = dist(h);
-            (d <= radius).then(|| Match {
+            (d <= radius).then(|| HammingMatch {
                 id: u32::try_from(i).unwrap_or(u32::MAX),
                 distance: d,
             })
@@ -64,7 +64,7 @@ pub fn pdq_index(data: &[u8]) {
     ]);
     let mut rng = Rng(seed);
     let random = |rng: &mut Rng| [rng.next(), rng.next(), rng.next(), rng.next()];
-    let mut hashes: Vec<Pdq> = vec![random(&mut rng)];
+    let mut hashes: Vec<PdqWords> = vec![random(&mut rng)];
     let (instructions, tail) = program.as_chunks::<3>();
     for &[op, a, b] in instructions.iter().take(MAX_HASHES) {
         let base = hashes[usize::from(a) % hashes.len()];

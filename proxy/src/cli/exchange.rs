@@ -8,9 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::progress::Progress;
-use hashwall::lint::{
-    DEFAULT_PSL_PATH, LintConfig, LintInput, PublicSuffixList, Severity, lint, lint_across,
-};
+use hashwall::lint::{LintConfig, LintInput, PublicSuffixList, Severity, lint, lint_across};
 use hashwall::url::{CanonicalUrl, canonical_expression, canonical_host};
 use hashwall_lists::exchange::{
     BloomFilter, BloomTag, Canonicalize, ExportSource, ImportFormat, ImportOptions,
@@ -634,6 +632,9 @@ pub struct LintArgs {
     pub cover_threshold: usize,
 }
 
+/// Where Debian's `publicsuffix` package installs the Public Suffix List.
+pub const DEFAULT_PSL_PATH: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
+
 /// The Public Suffix List to lint with, and a warning if it is the fallback.
 fn load_psl(path: Option<&Path>) -> Result<(PublicSuffixList, Option<String>), String> {
     let (path, explicit) = match path {
@@ -641,7 +642,9 @@ fn load_psl(path: Option<&Path>) -> Result<(PublicSuffixList, Option<String>), S
         None => (Path::new(DEFAULT_PSL_PATH), false),
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok((PublicSuffixList::parse(&text), None)),
+        Ok(text) => PublicSuffixList::parse(&text)
+            .map(|psl| (psl, None))
+            .map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if explicit => Err(format!("{}: {e}", path.display())),
         Err(_) => {
             let psl = PublicSuffixList::fallback();

@@ -112,8 +112,10 @@ pub fn run(args: &HashArgs) -> ExitCode {
                 decode += hashes.decode_time;
                 hash += hashes.hash_time;
                 for h in &hashes.hashes {
-                    let q = h.quality.map_or_else(|| "-".to_owned(), |q| q.to_string());
-                    if writeln!(out, "{name}\t{}\t{}\t{q}", h.label(), h.hex).is_err() {
+                    let q = h
+                        .quality()
+                        .map_or_else(|| "-".to_owned(), |q| q.to_string());
+                    if writeln!(out, "{name}\t{}\t{}\t{q}", h.label(), h.value).is_err() {
                         // Standard output closed (e.g. piped into `head`):
                         // nobody is listening any more.
                         return ExitCode::from(if failed > 0 { 2 } else { 0 });

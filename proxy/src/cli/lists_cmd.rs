@@ -759,7 +759,7 @@ fn add_image(
         };
         report.push_str(&path.display().to_string());
         for h in &hashes.hashes {
-            let mut e = parse_kv(h.algorithm.as_str(), &h.hex)?;
+            let mut e = parse_kv(h.algorithm.as_str(), &h.value.to_string())?;
             e.reference.clone_from(&reference);
             e.added = Some(now);
             let known = l
@@ -768,7 +768,7 @@ fn add_image(
                 .chain(&new)
                 .any(|x| x.kind == e.kind && x.value == e.value);
             report.push_str(&format!("\t{} {}", e.kind, e.value));
-            if let Some(q) = h.quality {
+            if let Some(q) = h.quality() {
                 report.push_str(&format!(" quality={q}"));
                 if q < PDQ_MIN_QUALITY {
                     progress.note(&format!(

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use hashwall::image::{DecodeLimits, HashOptions, hash_image};
+use hashwall::image::{DecodeLimits, HashOptions};
 use hashwall::{Action, ErrorKind, ImageErrorKind, Snapshot, Verdict};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
@@ -232,7 +232,9 @@ where
     let timeout = secs(scanner.config.scan_timeout_secs);
     let result = scanner
         .pool
-        .run(timeout, move || scan(&snapshot, &job_bytes, &options))
+        .run(timeout, move || {
+            snapshot.check_image_with(&job_bytes, options.decode_limits())
+        })
         .await;
     let outcome = match result {
         Ok(Ok(verdict)) if verdict.is_empty() => ImageOutcome::Clean,
@@ -289,42 +291,6 @@ pub(crate) fn unscannable(
             StatusCode::FORBIDDEN,
             "This image could not be checked and is withheld.",
         )),
-    }
-}
-
-/// Hashes `bytes` as the snapshot's lists need and checks the hashes; on a
-/// decode failure still checks the exact digests (they need no decoding),
-/// as [`Snapshot::check_image`] does, but under the configured limits.
-fn scan(
-    snapshot: &Snapshot,
-    bytes: &[u8],
-    options: &HashOptions,
-) -> Result<Verdict, hashwall::Error> {
-    match hash_image(bytes, options) {
-        Ok(hashes) => Ok(snapshot.check_image_hashes(&hashes)),
-        Err(e) => {
-            let digests = HashOptions::new().algorithms(
-                options
-                    .requested()
-                    .iter()
-                    .copied()
-                    .filter(|a| !a.is_perceptual()),
-            );
-            if digests.requested().is_empty() {
-                return Err(e);
-            }
-            match hash_image(bytes, &digests) {
-                Ok(h) => {
-                    let verdict = snapshot.check_image_hashes(&h);
-                    if verdict.is_empty() {
-                        Err(e)
-                    } else {
-                        Ok(verdict)
-                    }
-                }
-                Err(_) => Err(e),
-            }
-        }
     }
 }
 

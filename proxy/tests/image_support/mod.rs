@@ -48,7 +48,7 @@ pub fn hex_of(bytes: &[u8], alg: Algorithm) -> String {
     let h = hash_image(bytes, &HashOptions::new().algorithms([alg])).unwrap();
     match alg {
         Algorithm::Pdq => h.pdq(alg, Dihedral::Original).unwrap().hash.to_hex(),
-        _ => h.get(alg).unwrap().hex.clone(),
+        _ => h.get(alg).unwrap().value.to_string(),
     }
 }
 

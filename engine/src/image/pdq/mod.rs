@@ -65,14 +65,10 @@ impl PdqHash {
 
     /// Parse 64 hex digits (either case), word 15 first; `None` otherwise.
     pub fn from_hex(s: &str) -> Option<PdqHash> {
-        let b = s.as_bytes();
-        if b.len() != 64 || !b.iter().all(u8::is_ascii_hexdigit) {
-            return None;
-        }
+        let bytes: [u8; 32] = crate::hex::decode(s)?;
         let mut words = [0u16; 16];
-        for (i, chunk) in b.chunks_exact(4).enumerate() {
-            let text = std::str::from_utf8(chunk).ok()?;
-            words[15 - i] = u16::from_str_radix(text, 16).ok()?;
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            words[15 - i] = u16::from_be_bytes([pair[0], pair[1]]);
         }
         Some(PdqHash(words))
     }

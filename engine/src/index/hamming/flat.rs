@@ -1,7 +1,7 @@
 //! The exhaustive XOR-and-popcount scan: the oracle every other path is
 //! tested against, and the path taken for small lists and large radii.
 
-use super::Match;
+use super::HammingMatch;
 use super::bits::HammingHash;
 
 /// Appends to `out` every `(id, distance)` with `distance(hashes[id], query)
@@ -10,7 +10,7 @@ pub(crate) fn scan<H: HammingHash>(
     hashes: &[H],
     query: &H,
     max_distance: u32,
-    out: &mut Vec<Match>,
+    out: &mut Vec<HammingMatch>,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -32,7 +32,12 @@ pub(crate) fn scan<H: HammingHash>(
 /// array (a loop the compiler vectorises), then the block is filtered, so
 /// the branchy push does not stop vectorisation of the popcounts.
 #[inline(always)]
-fn scan_generic<H: HammingHash>(hashes: &[H], query: &H, max_distance: u32, out: &mut Vec<Match>) {
+fn scan_generic<H: HammingHash>(
+    hashes: &[H],
+    query: &H,
+    max_distance: u32,
+    out: &mut Vec<HammingMatch>,
+) {
     const BLOCK: usize = 64;
     let mut dist = [0u32; BLOCK];
     for (b, block) in hashes.chunks(BLOCK).enumerate() {
@@ -45,7 +50,7 @@ fn scan_generic<H: HammingHash>(hashes: &[H], query: &H, max_distance: u32, out:
             for (i, &d) in dist.iter().enumerate().take(block.len()) {
                 if d <= max_distance {
                     // Ids fit in u32: the index constructor checks the length.
-                    out.push(Match {
+                    out.push(HammingMatch {
                         id: (b * BLOCK + i) as u32,
                         distance: d,
                     });
@@ -61,7 +66,7 @@ unsafe fn scan_avx2<H: HammingHash>(
     hashes: &[H],
     query: &H,
     max_distance: u32,
-    out: &mut Vec<Match>,
+    out: &mut Vec<HammingMatch>,
 ) {
     scan_generic(hashes, query, max_distance, out);
 }
@@ -72,7 +77,7 @@ unsafe fn scan_popcnt<H: HammingHash>(
     hashes: &[H],
     query: &H,
     max_distance: u32,
-    out: &mut Vec<Match>,
+    out: &mut Vec<HammingMatch>,
 ) {
     scan_generic(hashes, query, max_distance, out);
 }

@@ -13,14 +13,14 @@
 //! `engine/DESIGN.md` for the layout and the measurements behind it.
 //!
 //! ```
-//! use hashwall::index::hamming::{HammingIndex, Match};
+//! use hashwall::index::hamming::{HammingIndex, HammingMatch};
 //!
 //! let listed: Vec<[u64; 4]> = vec![[0; 4], [u64::MAX; 4], [0b1011, 0, 0, 0]];
 //! let index = HammingIndex::new(listed);
 //! // Entry ids are positions in the input.
 //! assert_eq!(
 //!     index.query(&[0b1, 0, 0, 0], 31),
-//!     vec![Match { id: 0, distance: 1 }, Match { id: 2, distance: 2 }]
+//!     vec![HammingMatch { id: 0, distance: 1 }, HammingMatch { id: 2, distance: 2 }]
 //! );
 //! // The 8 dihedral variants of a PDQ hash at once: each entry once, with its
 //! // best variant.
@@ -41,11 +41,11 @@ pub use mih::MihParams;
 use mih::Mih;
 
 /// A 256-bit PDQ hash: bit `i` is bit `i % 64` of word `i / 64`.
-pub type Pdq = [u64; 4];
+pub type PdqWords = [u64; 4];
 
 /// One listed hash within the query radius.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Match {
+pub struct HammingMatch {
     /// Entry id: the hash's position in the list the index was built from.
     pub id: u32,
     /// Hamming distance between the query and the listed hash.
@@ -80,7 +80,7 @@ pub enum Strategy {
 /// as separate entries. Built once, then shared freely (`Send + Sync`).
 ///
 /// ```
-/// use hashwall::index::hamming::{HammingIndex, Pdq, Strategy};
+/// use hashwall::index::hamming::{HammingIndex, PdqWords, Strategy};
 ///
 /// // 20 000 pseudo-random PDQ hashes: enough for a multi-index.
 /// let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -90,7 +90,7 @@ pub enum Strategy {
 ///     x ^= x << 17;
 ///     x
 /// };
-/// let listed: Vec<Pdq> = (0..20_000).map(|_| [next(), next(), next(), next()]).collect();
+/// let listed: Vec<PdqWords> = (0..20_000).map(|_| [next(), next(), next(), next()]).collect();
 /// let index = HammingIndex::from_slice(&listed);
 /// // The cost model probes at radius 15, but scans 20 000 hashes at 31
 /// // (cheaper than ~5600 bucket visits); the results are the same.
@@ -205,7 +205,7 @@ impl<H: HammingHash> HammingIndex<H> {
 
     /// Every entry within `max_distance` bits of `query`, in increasing id
     /// order.
-    pub fn query(&self, query: &H, max_distance: u32) -> Vec<Match> {
+    pub fn query(&self, query: &H, max_distance: u32) -> Vec<HammingMatch> {
         let mut out = Vec::new();
         self.query_into(query, max_distance, &mut out);
         out
@@ -218,7 +218,7 @@ impl<H: HammingHash> HammingIndex<H> {
     /// have cost (a query inside a large group of near-duplicates, on a list
     /// short enough to scan quickly) stops and scans instead, which bounds
     /// its cost at about twice the scan's.
-    pub fn query_into(&self, query: &H, max_distance: u32, out: &mut Vec<Match>) {
+    pub fn query_into(&self, query: &H, max_distance: u32, out: &mut Vec<HammingMatch>) {
         out.clear();
         if let (Strategy::MultiIndex, Some(mih)) = (self.strategy(max_distance), &self.mih) {
             let budget = mih.candidate_budget::<H>(max_distance);
@@ -240,7 +240,7 @@ impl<H: HammingHash> HammingIndex<H> {
         strategy: Strategy,
         query: &H,
         max_distance: u32,
-        out: &mut Vec<Match>,
+        out: &mut Vec<HammingMatch>,
     ) {
         out.clear();
         match (strategy, &self.mih) {
@@ -253,7 +253,7 @@ impl<H: HammingHash> HammingIndex<H> {
     }
 
     /// The exhaustive scan, whatever the list size: the reference result.
-    pub fn query_flat(&self, query: &H, max_distance: u32) -> Vec<Match> {
+    pub fn query_flat(&self, query: &H, max_distance: u32) -> Vec<HammingMatch> {
         let mut out = Vec::new();
         flat::scan(&self.hashes, query, max_distance, &mut out);
         out
