@@ -198,6 +198,7 @@ fn bench_lists(c: &mut Criterion) {
                 Err(e) => panic!("{e}"),
             })
         });
+        g.bench_function("write_text", |b| b.iter(|| black_box(list.to_text().len())));
         g.bench_function("verify", |b| {
             b.iter(|| black_box(list.verify(&trust, t1).is_ok()))
         });

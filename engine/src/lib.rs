@@ -49,7 +49,6 @@
 pub mod conformance;
 mod engine;
 mod error;
-mod hex;
 pub mod image;
 pub mod index;
 pub mod lint;

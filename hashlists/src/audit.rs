@@ -16,8 +16,9 @@ use std::str::FromStr;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, ErrorKind};
+use crate::hex;
+use crate::key::KeyId;
 use crate::kind::EntryKind;
-use crate::sign::{KeyId, hex};
 use crate::time::Timestamp;
 
 /// Domain-separation tag hashed before each audit line.
@@ -124,7 +125,7 @@ fn line_hash(body: &str) -> String {
     let mut h = Sha256::new();
     h.update(AUDIT_DOMAIN);
     h.update(body.as_bytes());
-    hex(&h.finalize())
+    hex::encode(&h.finalize())
 }
 
 /// The line body (without the final hash field) of record number `n`.

@@ -89,10 +89,24 @@ pub enum ErrorKind {
     /// neither the version the log's last commit record names nor the one
     /// before it.
     AuditCorrupt,
+    /// A publication manifest is malformed: a missing or repeated header,
+    /// a `list` line not at its sequence, a delta going backwards, a file
+    /// name that is not a plain name; or a publication directory has none.
+    InvalidManifest,
+    /// A key is already in the trust store for that issuer.
+    DuplicateKey,
     /// A write failed for lack of space: the file system is full
     /// (`ENOSPC`), a quota is exhausted, or the file would exceed the
     /// process's file size limit (`EFBIG`). Nothing was replaced.
     NoSpace,
+}
+
+/// Shorten untrusted input quoted in error messages to at most 64 chars.
+pub(crate) fn clip(s: &str) -> &str {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// The error type of this crate.
@@ -149,6 +163,13 @@ impl Error {
 
     pub(crate) fn with_path(mut self, path: &Path) -> Error {
         self.inner.path = Some(path.to_path_buf());
+        self
+    }
+
+    /// The same error with `what: ` before its message (`HASHWALL_NOW: …`,
+    /// `trust store …`).
+    pub(crate) fn context(mut self, what: &str) -> Error {
+        self.inner.message = format!("{what}: {}", self.inner.message);
         self
     }
 

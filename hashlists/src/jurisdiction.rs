@@ -89,7 +89,7 @@ impl FromStr for Jurisdiction {
             ErrorKind::InvalidJurisdiction,
             format!(
                 "invalid jurisdiction {:?}: expected an assigned ISO 3166-1 alpha-2 code or INT",
-                crate::text::clip(s)
+                crate::error::clip(s)
             ),
         ))
     }

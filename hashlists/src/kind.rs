@@ -119,7 +119,7 @@ impl EntryKind {
             ErrorKind::UnknownEntryKind,
             format!(
                 "unknown entry kind {:?}; valid kinds: {}",
-                crate::text::clip(token),
+                crate::error::clip(token),
                 valid.join(", ")
             ),
         )

@@ -44,12 +44,34 @@
 //!
 //! Lists are signed by their issuer ([`List::sign`], ed25519 over a
 //! canonical form) and checked against a [`TrustStore`] of the keys each
-//! issuer may use ([`List::verify`], [`load_verified`]); [`Delta`]s move a
-//! list from one sequence to the next, [`write_atomic`] replaces files
-//! crash-safely, [`audit`] keeps a hash-chained log of every change and
-//! [`change`] orders the two so a crash never leaves a change unlogged.
-//! `FORMAT.md` specifies every file format so partners can interoperate
-//! without this crate.
+//! issuer may use ([`List::verify`]); every front end reads list files
+//! through one [`Loader`] (trust store, rollback floor, expiry policy).
+//! [`Delta`]s move a list from one sequence to the next, [`write_atomic`]
+//! replaces files crash-safely, [`audit`] keeps a hash-chained log of every
+//! change and [`change`] orders the two so a crash never leaves a change
+//! unlogged ([`change::Edit`]: the list-edit transaction). [`publication`]
+//! publishes versions for subscribers and plans their catch-up. `FORMAT.md`
+//! specifies every file format so partners can interoperate without this
+//! crate.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`List`], [`Entry`], [`ListMeta`] (`model`, `text`) | the data model and its text format |
+//! | [`EntryKind`], [`Jurisdiction`], [`Timestamp`] | value types with their validation |
+//! | [`Clock`] | the one clock (`HASHWALL_NOW` read here only) |
+//! | [`hex`] | the one hex codec of the workspace |
+//! | [`PublicKey`], [`SecretKey`], [`Signature`] (`key`) | keys, key files, signatures |
+//! | `sign` | the canonical form that is signed; [`List::sign`] |
+//! | [`TrustStore`], [`TrustFile`] (`trust`) | who may sign for whom; editing a store file |
+//! | [`load`] | verified loading: [`Loader`], [`RollbackFloor`] |
+//! | [`Delta`] (`delta`) | signed changes between sequences; [`apply_file`] |
+//! | [`audit`], [`change`], [`atomic`] | the audit log, write-ahead commits and [`change::Edit`], atomic files |
+//! | [`publication`] | manifests, publishing, pruning, the catch-up planner |
+//! | [`exchange`] | foreign formats: imports, exports, the portable Bloom filter |
+//!
+//! Module dependencies point one way (`error` ← values ← `model` ← `text`
+//! / `sign` ← `trust` ← `load`, `delta` ← `change` ← `publication`); no two
+//! modules import each other.
 //!
 //! ```
 //! use hashwall_lists::{ErrorKind, List, SecretKey, Timestamp, TrustStore, TrustedKey};
@@ -78,12 +100,17 @@
 pub mod atomic;
 pub mod audit;
 pub mod change;
+mod clock;
 mod delta;
 mod error;
 pub mod exchange;
+pub mod hex;
 mod jurisdiction;
+mod key;
 mod kind;
+pub mod load;
 mod model;
+pub mod publication;
 mod sign;
 mod text;
 mod time;
@@ -92,15 +119,18 @@ mod trust;
 pub use atomic::write_atomic;
 pub use audit::{AuditOp, AuditRecord, audit_path};
 pub use change::{Agreement, AuditCheck, Change, Committed, commit_change};
+pub use clock::Clock;
 pub use delta::{Applied, Delta, apply_file};
 pub use error::{Error, ErrorKind};
 pub use jurisdiction::Jurisdiction;
+pub use key::{KeyId, PublicKey, SecretKey, Signature};
 pub use kind::{EntryKind, MAX_URL_LEN};
+pub use load::{
+    ExpiredPolicy, LoadOptions, Loaded, Loader, NoFloor, RollbackFloor, Verification, check_list,
+    load_verified, load_verified_then,
+};
 pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
-pub use sign::{DELTA_DOMAIN, KeyId, LIST_DOMAIN, PublicKey, SecretKey, Signature};
+pub use sign::{DELTA_DOMAIN, LIST_DOMAIN};
 pub use text::{FORMAT_VERSION, MAX_LINE_LEN};
 pub use time::Timestamp;
-pub use trust::{
-    ExpiredPolicy, LoadOptions, MAX_CLOCK_SKEW_SECS, TrustStore, TrustedKey, Verification,
-    Verified, check_list, load_verified, load_verified_then, trust_line,
-};
+pub use trust::{MAX_CLOCK_SKEW_SECS, TrustFile, TrustStore, TrustedKey, Verified, trust_line};

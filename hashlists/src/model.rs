@@ -1,13 +1,15 @@
 //! The list data model: [`List`], [`ListMeta`], [`Entry`], [`Policy`], [`Category`].
+//!
+//! Plain data: reading and writing the text format is in [`crate::text`],
+//! signing in [`crate::sign`], checking signatures in [`crate::trust`].
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, clip};
 use crate::jurisdiction::Jurisdiction;
+use crate::key::Signature;
 use crate::kind::EntryKind;
-use crate::sign::Signature;
 use crate::time::Timestamp;
 
 /// Longest list id, in bytes.
@@ -116,15 +118,6 @@ pub struct Entry {
     pub added: Option<Timestamp>,
 }
 
-impl Entry {
-    /// Parse one entry line of the text format (`[@added] kind value
-    /// [reference]`), validating and normalising the value as the list
-    /// parser does.
-    pub fn from_line(line: &str) -> Result<Entry, Error> {
-        crate::text::parse_entry(line.trim_matches([' ', '\t']))
-    }
-}
-
 /// What to do when something matches a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Policy {
@@ -167,7 +160,7 @@ impl FromStr for Policy {
                     ErrorKind::InvalidPolicy,
                     format!(
                         "invalid policy {:?}: expected block, monitor or allow",
-                        crate::text::clip(s)
+                        clip(s)
                     ),
                 )
             })
@@ -227,7 +220,7 @@ impl FromStr for Category {
                 ErrorKind::InvalidCategory,
                 format!(
                     "invalid category {:?}: expected a token of a-z, 0-9 and '-', at most {MAX_CATEGORY_LEN} long",
-                    crate::text::clip(s)
+                    clip(s)
                 ),
             ));
         }
@@ -238,53 +231,5 @@ impl FromStr for Category {
             "malware" => Category::Malware,
             _ => Category::Other(lower.into_boxed_str()),
         })
-    }
-}
-
-impl List {
-    /// Parse the text format (see `FORMAT.md`). `default_id` is the id used
-    /// when the header has no `id` key; it is sanitised with
-    /// [`ListMeta::sanitise_id`].
-    pub fn from_text(bytes: &[u8], default_id: &str) -> Result<List, Error> {
-        crate::text::parse(bytes, default_id)
-    }
-
-    /// Read and parse a file. The default id is the file stem, sanitised;
-    /// errors carry `path`.
-    pub fn read_file(path: &Path) -> Result<List, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy())
-            .unwrap_or_default();
-        List::from_text(&bytes, &stem).map_err(|e| e.with_path(path))
-    }
-
-    /// Write the list in the text format: a full header, a blank line, then
-    /// one entry per line. `from_text(to_text(l)) == l` for every list whose
-    /// fields satisfy the format's rules (as every parsed list does).
-    pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(256 + self.entries.len() * 48);
-        crate::text::write_header(&self.meta, self.entries.len(), &mut out);
-        for e in &self.entries {
-            crate::text::write_entry(e, &mut out);
-        }
-        out
-    }
-
-    /// Like [`List::to_text`], written to `w` in chunks.
-    pub fn write_text<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
-        const CHUNK: usize = 64 * 1024;
-        let mut buf = String::with_capacity(CHUNK + 1024);
-        crate::text::write_header(&self.meta, self.entries.len(), &mut buf);
-        for e in &self.entries {
-            crate::text::write_entry(e, &mut buf);
-            if buf.len() >= CHUNK {
-                w.write_all(buf.as_bytes())?;
-                buf.clear();
-            }
-        }
-        w.write_all(buf.as_bytes())?;
-        w.flush()
     }
 }

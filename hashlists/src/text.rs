@@ -1,24 +1,25 @@
 //! The text format: a single-pass parser and the writer. Grammar in `FORMAT.md`.
+//!
+//! [`List::from_text`], [`List::read_file`], [`List::to_text`],
+//! [`List::write_text`] and [`Entry::from_line`] are defined here, over the
+//! plain data of [`crate::model`].
 
 use std::fmt::Write as _;
+use std::path::Path;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, clip};
 use crate::kind::EntryKind;
 use crate::model::{Entry, List, ListMeta};
+
+mod scan;
+
+use scan::{Lines, count_newlines, find_newline};
 
 /// Longest accepted line, in bytes, not counting the line end.
 pub const MAX_LINE_LEN: usize = 64 * 1024;
 
 /// The text format version this crate reads and writes (`# hashwall-list: 1`).
 pub const FORMAT_VERSION: u32 = 1;
-
-/// Shorten untrusted input quoted in error messages to at most 64 chars.
-pub(crate) fn clip(s: &str) -> &str {
-    match s.char_indices().nth(64) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
 
 /// Header keys. To add one: a variant, a row in [`KEYS`], an arm in
 /// [`Header::apply`] and a line in [`write_header`].
@@ -223,75 +224,6 @@ pub(crate) fn parse_entry(line: &str) -> Result<Entry, Error> {
         reference,
         added,
     })
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Bit 7 of each byte of the result is set where `w` has a `\n` byte (exact
-/// for the lowest match; higher bytes may have false positives).
-#[inline]
-fn newline_bits(w: u64) -> u64 {
-    let x = w ^ (LO * u64::from(b'\n'));
-    x.wrapping_sub(LO) & !x & HI
-}
-
-/// Position of the first `\n` in `hay`, eight bytes at a time.
-#[inline]
-fn find_newline(hay: &[u8]) -> Option<usize> {
-    let mut chunks = hay.chunks_exact(8);
-    let mut off = 0;
-    for c in &mut chunks {
-        if let Ok(a) = <[u8; 8]>::try_from(c) {
-            let t = newline_bits(u64::from_le_bytes(a));
-            if t != 0 {
-                return Some(off + (t.trailing_zeros() / 8) as usize);
-            }
-        }
-        off += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|p| off + p)
-}
-
-/// Number of `\n` bytes in `hay`.
-fn count_newlines(hay: &[u8]) -> usize {
-    let mut chunks = hay.chunks_exact(8);
-    let mut n = 0usize;
-    for c in &mut chunks {
-        if let Ok(a) = <[u8; 8]>::try_from(c) {
-            // Exact per-byte test (no borrow between bytes): a byte is zero
-            // iff its low 7 bits + 0x7f do not carry and its top bit is clear.
-            let x = u64::from_le_bytes(a) ^ (LO * u64::from(b'\n'));
-            let t = !(((x & !HI).wrapping_add(!HI)) | x) & HI;
-            n += t.count_ones() as usize;
-        }
-    }
-    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
-}
-
-/// Iterator over the lines of `bytes` (split at `\n`, like `split`).
-struct Lines<'a> {
-    rest: Option<&'a [u8]>,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a [u8];
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let rest = self.rest?;
-        match find_newline(rest) {
-            Some(i) => {
-                self.rest = rest.get(i + 1..);
-                rest.get(..i)
-            }
-            None => self.rest.take(),
-        }
-    }
 }
 
 /// Below this many bytes of entries a list is parsed on one thread.
@@ -548,36 +480,98 @@ pub(crate) fn write_entry(e: &Entry, out: &mut String) {
     out.push('\n');
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl List {
+    /// Parse the text format (see `FORMAT.md`). `default_id` is the id used
+    /// when the header has no `id` key; it is sanitised with
+    /// [`ListMeta::sanitise_id`].
+    pub fn from_text(bytes: &[u8], default_id: &str) -> Result<List, Error> {
+        parse(bytes, default_id)
+    }
 
-    #[test]
-    fn newline_search_matches_naive() {
-        let mut buf = Vec::new();
-        for len in 0..40 {
-            for pos in 0..=len {
+    /// Read and parse a file. The default id is the file stem, sanitised;
+    /// errors carry `path`.
+    pub fn read_file(path: &Path) -> Result<List, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default();
+        List::from_text(&bytes, &stem).map_err(|e| e.with_path(path))
+    }
+
+    /// Write the list in the text format: a full header, a blank line, then
+    /// one entry per line. `from_text(to_text(l)) == l` for every list whose
+    /// fields satisfy the format's rules (as every parsed list does).
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(256 + self.entries.len() * 48);
+        write_header(&self.meta, self.entries.len(), &mut out);
+        for e in &self.entries {
+            write_entry(e, &mut out);
+        }
+        out
+    }
+
+    /// Like [`List::to_text`], written to `w` in chunks.
+    pub fn write_text<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        const CHUNK: usize = 64 * 1024;
+        let mut buf = String::with_capacity(CHUNK + 1024);
+        write_header(&self.meta, self.entries.len(), &mut buf);
+        for e in &self.entries {
+            write_entry(e, &mut buf);
+            if buf.len() >= CHUNK {
+                w.write_all(buf.as_bytes())?;
                 buf.clear();
-                buf.extend((0..len).map(|i| if i % 3 == 0 { 0x8a } else { b'\n' ^ 1 }));
-                if pos < len {
-                    buf[pos] = b'\n';
-                }
-                let naive = buf.iter().position(|&b| b == b'\n');
-                assert_eq!(find_newline(&buf), naive, "{len} {pos}");
-                assert_eq!(count_newlines(&buf), usize::from(naive.is_some()));
             }
         }
-        let all = vec![b'\n'; 37];
-        assert_eq!(count_newlines(&all), 37);
-        let mixed: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
-        assert_eq!(
-            count_newlines(&mixed),
-            mixed.iter().filter(|&&b| b == b'\n').count()
-        );
-        let lines: Vec<&[u8]> = Lines {
-            rest: Some(b"a\n\nbc\n"),
+        w.write_all(buf.as_bytes())?;
+        w.flush()
+    }
+}
+
+impl Entry {
+    /// Parse one entry line of the text format (`[@added] kind value
+    /// [reference]`), validating and normalising the value as the list
+    /// parser does.
+    pub fn from_line(line: &str) -> Result<Entry, Error> {
+        parse_entry(line.trim_matches([' ', '\t']))
+    }
+
+    /// An entry of `kind` with `value` and `reference`, validated and
+    /// normalised as the parser does (hex lower-cased); a blank reference
+    /// is none. No added-at time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`]: a malformed value, a value with
+    /// whitespace or control characters, a reference with control
+    /// characters, or an entry too long for one line of the format.
+    pub fn new(kind: EntryKind, value: &str, reference: Option<&str>) -> Result<Entry, Error> {
+        let value = kind.normalise_value(value)?;
+        let reference = reference
+            .map(|r| r.trim_matches(is_blank))
+            .filter(|r| !r.is_empty());
+        if let Some(c) = reference.and_then(|r| r.chars().find(|&c| c.is_control() && c != '\t')) {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("reference contains control character {c:?}"),
+            ));
         }
-        .collect();
-        assert_eq!(lines, vec![&b"a"[..], b"", b"bc", b""]);
+        // `@<time> kind value reference`: the time is at most 40 bytes.
+        let line =
+            40 + kind.as_str().len() + value.len() + reference.map_or(0, |r| r.len() + 1) + 2;
+        if line > MAX_LINE_LEN {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "the entry would be a line of about {line} bytes, longer than the {MAX_LINE_LEN} byte limit"
+                ),
+            ));
+        }
+        Ok(Entry {
+            kind,
+            value,
+            reference: reference.map(str::to_owned),
+            added: None,
+        })
     }
 }

@@ -222,7 +222,7 @@ impl FromStr for Timestamp {
                 ErrorKind::InvalidTimestamp,
                 format!(
                     "invalid timestamp {:?}: expected RFC 3339 like 2024-05-01T12:00:00Z",
-                    crate::text::clip(s)
+                    crate::error::clip(s)
                 ),
             )
         })

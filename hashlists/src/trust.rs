@@ -10,11 +10,14 @@
 
 use std::path::Path;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, clip};
+use crate::key::{KeyId, PublicKey};
 use crate::model::{List, ListMeta};
-use crate::sign::{KeyId, PublicKey};
-use crate::text::clip;
 use crate::time::Timestamp;
+
+mod edit;
+
+pub use edit::TrustFile;
 
 /// How far in the future a list's `created` time may be (clock skew between
 /// issuer and us) before it is refused.
@@ -133,7 +136,25 @@ pub fn trust_line(k: &TrustedKey) -> String {
     )
 }
 
-fn parse_line(line: &str) -> Result<TrustedKey, Error> {
+/// Parse one key line of a trust store.
+pub(crate) fn parse_line(line: &str) -> Result<TrustedKey, Error> {
+    // What `hashwall lists keygen` writes is a key file, not a store line:
+    // say how to make a store of it.
+    let first = line.split([' ', '\t']).next().unwrap_or("");
+    if first == crate::key::PUBLIC_TAG {
+        return Err(Error::new(
+            ErrorKind::InvalidKey,
+            "this is a public key file, not a trust store: a store names the issuer each \
+             key signs for (`hashwall lists trust add STORE KEY.pub --issuer NAME` makes one)",
+        ));
+    }
+    if first == crate::key::SECRET_TAG {
+        return Err(Error::new(
+            ErrorKind::InvalidKey,
+            "this is a SECRET key file, not a trust store: keep it private and trust its \
+             .pub file instead (`hashwall lists trust add STORE KEY.pub --issuer NAME`)",
+        ));
+    }
     let mut rest = line;
     let mut next = || -> Option<&str> {
         let r = rest.trim_start_matches([' ', '\t']);
@@ -194,7 +215,7 @@ impl List {
     /// store holds for the list's issuer, valid at the list's `created`
     /// time, and `created` must not be in the future of `now` (beyond
     /// [`MAX_CLOCK_SKEW_SECS`]). Expiry is not checked here; see
-    /// [`load_verified`].
+    /// [`Loader`](crate::Loader).
     pub fn verify(&self, trust: &TrustStore, now: Timestamp) -> Result<Verified, Error> {
         verify_signed(&self.meta, || self.signed_digest(), trust, now)
     }
@@ -284,112 +305,4 @@ pub(crate) fn check_window(
         ));
     }
     Ok(())
-}
-
-/// What to do with a list past its `expires` time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ExpiredPolicy {
-    /// Refuse it ([`ErrorKind::Expired`]).
-    #[default]
-    Refuse,
-    /// Load it and set [`Verification::expired`].
-    Flag,
-}
-
-/// How [`load_verified`] treats unsigned, expired and old lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LoadOptions {
-    /// Accept lists without a signature (the built-in demo list, local
-    /// allow lists). Off by default. A list that *is* signed must verify
-    /// even when this is on.
-    pub allow_unsigned: bool,
-    /// Expired lists: refuse (default) or flag.
-    pub expired: ExpiredPolicy,
-    /// The lowest acceptable sequence (the last one accepted before):
-    /// anything lower is a [`ErrorKind::Rollback`].
-    pub min_sequence: Option<u64>,
-    /// The time to check against; `None` is the system clock.
-    pub now: Option<Timestamp>,
-}
-
-/// What [`load_verified`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    /// Who signed it, or `None` for an unsigned list accepted with
-    /// [`LoadOptions::allow_unsigned`].
-    pub signer: Option<Verified>,
-    /// The list is past its `expires` time (only with [`ExpiredPolicy::Flag`]).
-    pub expired: bool,
-}
-
-/// Read a list and check it against `trust` and `opts`. Errors carry the
-/// path (and the line, for parse errors).
-pub fn load_verified(
-    path: &Path,
-    trust: &TrustStore,
-    opts: &LoadOptions,
-) -> Result<(List, Verification), Error> {
-    let list = List::read_file(path)?;
-    let v = check_list(&list, trust, opts).map_err(|e| e.with_path(path))?;
-    Ok((list, v))
-}
-
-/// [`load_verified`], running `f` on the parsed list (such as compiling it
-/// into a snapshot) on this thread while the signature is checked on
-/// another. `f`'s result is returned only if the list verifies; on failure
-/// it is dropped and the error returned, so nothing built from an
-/// unverified list escapes.
-pub fn load_verified_then<T>(
-    path: &Path,
-    trust: &TrustStore,
-    opts: &LoadOptions,
-    f: impl FnOnce(&List) -> T,
-) -> Result<(List, Verification, T), Error> {
-    let list = List::read_file(path)?;
-    let (v, out) = std::thread::scope(|s| {
-        let h = s.spawn(|| check_list(&list, trust, opts));
-        let out = f(&list);
-        (h.join(), out)
-    });
-    let v = v
-        .map_err(|_| Error::new(ErrorKind::Io, "verification thread failed"))?
-        .map_err(|e| e.with_path(path))?;
-    Ok((list, v, out))
-}
-
-/// The checks of [`load_verified`] on a list already in memory.
-pub fn check_list(
-    list: &List,
-    trust: &TrustStore,
-    opts: &LoadOptions,
-) -> Result<Verification, Error> {
-    let now = opts.now.unwrap_or_else(Timestamp::now);
-    let signer = if list.meta.signature.is_none() && opts.allow_unsigned {
-        None
-    } else {
-        Some(list.verify(trust, now)?)
-    };
-    if let Some(min) = opts.min_sequence
-        && list.meta.sequence < min
-    {
-        return Err(Error::new(
-            ErrorKind::Rollback,
-            format!(
-                "list {} has sequence {}, older than the {min} already accepted",
-                list.meta.id, list.meta.sequence
-            ),
-        ));
-    }
-    let expired = list.is_expired(now);
-    if expired && opts.expired == ExpiredPolicy::Refuse {
-        return Err(Error::new(
-            ErrorKind::Expired,
-            format!(
-                "list {} expired at {} (now {now})",
-                list.meta.id,
-                list.meta.expires.unwrap_or_default()
-            ),
-        ));
-    }
-    Ok(Verification { signer, expired })
 }

@@ -108,4 +108,24 @@ proptest! {
             prop_assert!(back.contains(BloomTag::Sha256, it));
         }
     }
+
+    /// A filter reads back bit for bit; any changed byte (checksum left as
+    /// it was) or any cut is a typed error, never a different filter.
+    #[test]
+    fn bloom_files_round_trip_and_refuse_damage(items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 1..20), at in any::<usize>(), flip in 1u8..=255) {
+        let mut f = BloomFilter::with_rate(items.len() as u64, 0.01).expect("rate");
+        for it in &items {
+            f.insert(BloomTag::Md5, it);
+        }
+        let bytes = f.to_bytes();
+        let back = BloomFilter::from_bytes(&bytes).expect("round trip");
+        prop_assert_eq!(back.to_bytes(), bytes.clone());
+        let mut damaged = bytes.clone();
+        let i = at % damaged.len();
+        damaged[i] ^= flip;
+        let e = BloomFilter::from_bytes(&damaged).expect_err("a changed byte is refused");
+        prop_assert_eq!(e.kind(), hashwall_lists::ErrorKind::BloomFormat);
+        let e = BloomFilter::from_bytes(&bytes[..i]).expect_err("a cut file is refused");
+        prop_assert_eq!(e.kind(), hashwall_lists::ErrorKind::BloomFormat);
+    }
 }

@@ -32,10 +32,11 @@ enum Command {
     /// URL canonicalisation and Safe Browsing expressions.
     #[command(subcommand)]
     Url(cli::url::UrlCommand),
-    /// List maintenance: keys, signing, verification, deltas, audit log;
-    /// imports, exports, lint and Bloom filters.
+    /// List maintenance: keys, trust stores, signing, verification,
+    /// deltas, audit log, publication; imports, exports, lint and Bloom
+    /// filters.
     #[command(subcommand)]
-    Lists(cli::lists_cmd::ListsCommand),
+    Lists(cli::lists::ListsCommand),
     /// Run the filtering HTTP proxy (the embedded default config without --config).
     Serve(cli::serve::ServeArgs),
 }
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
         Command::Hash(args) => cli::hash::run(args),
         Command::Match(args) => cli::matching::run(args),
         Command::Url(cmd) => cli::url::run(cmd),
-        Command::Lists(cmd) => cli::lists_cmd::run(cmd),
+        Command::Lists(cmd) => cli::lists::run(cmd),
         Command::Serve(args) => cli::serve::run(args),
     }
 }

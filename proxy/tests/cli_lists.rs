@@ -39,32 +39,11 @@ fn ok(o: &Output) -> String {
 
 /// A scratch directory removed (with its contents) when dropped, so the
 /// tests leave nothing in the temp dir, even when they fail.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir(name: &str) -> TempDir {
-    let d = std::env::temp_dir().join(format!(
-        "hashwall-cli-lists-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    TempDir(d)
+fn tempdir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("hashwall-cli-lists-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn s(p: &Path) -> &str {
@@ -109,15 +88,16 @@ fn new_list(dir: &Path, key: &Path) -> PathBuf {
 
 #[test]
 fn keygen_new_add_verify_show_stats() {
-    let dir = tempdir("basic");
-    let (key, trust) = setup(&dir);
+    let tmp = tempdir("basic");
+    let dir = tmp.path();
+    let (key, trust) = setup(dir);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let list = new_list(&dir, &key);
+    let list = new_list(dir, &key);
     let o = ok(&run(&[
         "lists",
         "add",
@@ -215,9 +195,10 @@ fn keygen_new_add_verify_show_stats() {
 
 #[test]
 fn verification_failures_exit_1_and_name_the_file() {
-    let dir = tempdir("fail");
-    let (key, trust) = setup(&dir);
-    let list = new_list(&dir, &key);
+    let tmp = tempdir("fail");
+    let dir = tmp.path();
+    let (key, trust) = setup(dir);
+    let list = new_list(dir, &key);
     ok(&run(&[
         "lists",
         "add",
@@ -269,8 +250,9 @@ fn verification_failures_exit_1_and_name_the_file() {
 
 #[test]
 fn expiry_refused_or_flagged() {
-    let dir = tempdir("expiry");
-    let (key, trust) = setup(&dir);
+    let tmp = tempdir("expiry");
+    let dir = tmp.path();
+    let (key, trust) = setup(dir);
     let list = dir.join("e.list");
     ok(&run(&[
         "lists",
@@ -305,9 +287,10 @@ fn expiry_refused_or_flagged() {
 
 #[test]
 fn diff_apply_replay_audit() {
-    let dir = tempdir("delta");
-    let (key, trust) = setup(&dir);
-    let list = new_list(&dir, &key);
+    let tmp = tempdir("delta");
+    let dir = tmp.path();
+    let (key, trust) = setup(dir);
+    let list = new_list(dir, &key);
     for (i, d) in ["a.example", "b.example", "c.example"].iter().enumerate() {
         ok(&run(&[
             "lists",
@@ -415,9 +398,10 @@ fn diff_apply_replay_audit() {
 
 #[test]
 fn usage_and_io_errors_exit_2() {
-    let dir = tempdir("usage");
-    let (key, _trust) = setup(&dir);
-    let list = new_list(&dir, &key);
+    let tmp = tempdir("usage");
+    let dir = tmp.path();
+    let (key, _trust) = setup(dir);
+    let list = new_list(dir, &key);
     // Bad kind / value.
     let o = run(&["lists", "add", s(&list), "md7", "abc", "--ref", "x"]);
     assert_eq!(code(&o), 2);
@@ -467,9 +451,10 @@ fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
     let dih = pdq.join("pdq/data/reg-test-input/dih");
     let orig = dih.join("bridge-1-original.jpg");
     let rotated = dih.join("bridge-2-rotate-90.jpg");
-    let dir = tempdir("image");
-    let (key, trust) = setup(&dir);
-    let list = new_list(&dir, &key);
+    let tmp = tempdir("image");
+    let dir = tmp.path();
+    let (key, trust) = setup(dir);
+    let list = new_list(dir, &key);
     let junk = dir.join("junk.jpg");
     std::fs::write(&junk, "not an image").unwrap();
 
@@ -551,4 +536,153 @@ fn add_image_adds_pdq_md5_sha256_and_names_bad_files() {
     assert_eq!(code(&o), 2);
     assert!(se(&o).contains("junk.jpg"), "{}", se(&o));
     ok(&run(&["lists", "verify", s(&list), "--trust", s(&trust)]));
+}
+
+/// A trust store made from what `keygen` wrote, without copying lines by
+/// hand: `trust add|list|remove`; the `.pub` file given as a store is
+/// refused with how to make one.
+#[test]
+fn trust_store_from_keygen_files() {
+    let tmp = tempdir("trust");
+    let dir = tmp.path();
+    let prefix = dir.join("police");
+    let o = ok(&run(&[
+        "lists",
+        "keygen",
+        "--out",
+        s(&prefix),
+        "--issuer",
+        "Example Police",
+    ]));
+    let (key, public) = (dir.join("police.key"), dir.join("police.pub"));
+    assert!(o.contains("hashwall lists trust add STORE"), "{o}");
+    let id = o
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("key id ")
+        .unwrap()
+        .to_owned();
+    let list = new_list(dir, &key);
+    let verify = |store: &Path| run(&["lists", "verify", s(&list), "--trust", s(store)]);
+
+    // The public key file is not a store: say how to make one (exit 2).
+    let o = verify(&public);
+    assert_eq!(code(&o), 2, "{}", se(&o));
+    assert!(
+        se(&o).contains("lists trust add STORE KEY.pub --issuer NAME"),
+        "{}",
+        se(&o)
+    );
+
+    // `trust add` makes the store from the .pub file; the list verifies.
+    let store = dir.join("partners.store");
+    let o = ok(&run(&[
+        "lists",
+        "trust",
+        "add",
+        s(&store),
+        s(&public),
+        "--issuer",
+        "Example Police",
+    ]));
+    assert!(
+        o.contains(&format!("trusted key {id} for issuer \"Example Police\"")),
+        "{o}"
+    );
+    let v = ok(&verify(&store));
+    assert!(
+        v.contains(&format!("signed by \"Example Police\" with key {id}")),
+        "{v}"
+    );
+    // Twice is refused, the store unchanged.
+    let before = std::fs::read_to_string(&store).unwrap();
+    let o = run(&[
+        "lists",
+        "trust",
+        "add",
+        s(&store),
+        s(&public),
+        "--issuer",
+        "Example Police",
+    ]);
+    assert_eq!(code(&o), 2, "{}", se(&o));
+    assert!(se(&o).contains("already trusted"), "{}", se(&o));
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), before);
+    // The secret key file is not taken for a public one.
+    let o = run(&["lists", "trust", "add", s(&store), s(&key), "--issuer", "X"]);
+    assert_eq!(code(&o), 2, "{}", se(&o));
+
+    // A second issuer's key with a window; comments in the store survive.
+    let mut text = std::fs::read_to_string(&store).unwrap();
+    text.insert_str(0, "# reviewed by the hotline, 2026-02\n");
+    std::fs::write(&store, &text).unwrap();
+    ok(&run(&["lists", "keygen", "--out", s(&dir.join("other"))]));
+    ok(&run(&[
+        "lists",
+        "trust",
+        "add",
+        s(&store),
+        s(&dir.join("other.pub")),
+        "--issuer",
+        "Other Hotline",
+        "--not-after",
+        "2026-12-31T00:00:00Z",
+    ]));
+    let listed = ok(&run(&["lists", "trust", "list", s(&store)]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert_eq!(lines[0], format!("{id}\t-\t-\tExample Police"));
+    assert!(
+        lines[1].ends_with("\t-\t2026-12-31T00:00:00Z\tOther Hotline"),
+        "{listed}"
+    );
+    assert!(
+        std::fs::read_to_string(&store)
+            .unwrap()
+            .starts_with("# reviewed by the hotline")
+    );
+
+    // Removing the police key (by id) makes the list untrusted (exit 1).
+    let o = ok(&run(&["lists", "trust", "remove", s(&store), &id]));
+    assert!(
+        o.contains(&format!("removed key {id} for issuer \"Example Police\"")),
+        "{o}"
+    );
+    let o = verify(&store);
+    assert_eq!(code(&o), 1, "{}", se(&o));
+    // Nothing left to remove for that issuer: exit 2, store unchanged.
+    let before = std::fs::read_to_string(&store).unwrap();
+    let o = run(&[
+        "lists",
+        "trust",
+        "remove",
+        s(&store),
+        "--issuer",
+        "Example Police",
+    ]);
+    assert_eq!(code(&o), 2, "{}", se(&o));
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), before);
+    // By issuer (and by key file) works too.
+    ok(&run(&[
+        "lists",
+        "trust",
+        "remove",
+        s(&store),
+        "--issuer",
+        "Other Hotline",
+    ]));
+    assert_eq!(ok(&run(&["lists", "trust", "list", s(&store)])), "");
+    ok(&run(&[
+        "lists",
+        "trust",
+        "add",
+        s(&store),
+        s(&public),
+        "--issuer",
+        "Example Police",
+    ]));
+    ok(&run(&["lists", "trust", "remove", s(&store), s(&public)]));
+    let o = run(&["lists", "trust", "remove", s(&store), "not-a-key"]);
+    assert_eq!(code(&o), 2, "{}", se(&o));
 }

@@ -82,7 +82,9 @@ fn no_progress_in_pipes() {
 }
 
 /// On a terminal (a pseudo-terminal from util-linux's `script`) the line is
-/// drawn and cleared; `--quiet` silences it.
+/// drawn and cleared; `--quiet` silences it. The line is redrawn by going
+/// back to the start of the line and erasing it (`\r` then `ESC [2K`,
+/// indicatif's terminal handling).
 #[test]
 fn progress_on_a_terminal_unless_quiet() {
     if Command::new("script").arg("--version").output().is_err() {
@@ -98,9 +100,9 @@ fn progress_on_a_terminal_unless_quiet() {
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let shown = tty("");
-    assert!(shown.contains("\rlinting 0/1 (0%)"), "{shown:?}");
-    // Cleared (blanks, then a carriage return) before the findings.
-    let cleared = shown.rfind(" \r").expect("the line is cleared");
+    assert!(shown.contains("\r\x1b[2Klinting 0/1 (0%) "), "{shown:?}");
+    // Cleared (the line erased) before the findings.
+    let cleared = shown.rfind("\r\x1b[2K").expect("the line is cleared");
     let finding = shown.find("warning duplicate").expect("a finding");
     assert!(cleared < finding, "{shown:?}");
     assert!(!shown[cleared..].contains("linting"), "{shown:?}");
@@ -117,9 +119,35 @@ fn progress_on_a_terminal_unless_quiet() {
         .expect("script runs");
     let verify = String::from_utf8_lossy(&o.stdout).into_owned();
     let at = verify.find("ok\t").expect("verify prints ok");
-    assert!(verify.contains("\rverifying "), "{verify:?}");
-    assert!(verify[..at].ends_with('\r'), "{verify:?}");
+    // The line (long: it names the file, so it wraps on an 80-column
+    // terminal) was drawn, then erased row by row: after its last drawing
+    // only padding, carriage returns and cursor and erase sequences come
+    // before the result.
+    let drawn = verify[..at].rfind("verifying ").expect("the line is drawn");
+    let tail = &verify[drawn..at];
+    let tail = &tail[tail.find("s ").expect("the elapsed time")..];
+    assert!(tail.contains("\x1b[2K"), "{verify:?}");
+    let rest = without_csi(tail);
+    assert!(
+        rest[1..].chars().all(|c| c == ' ' || c == '\r'),
+        "{verify:?}"
+    );
     let quiet = tty("--quiet");
     assert!(quiet.contains("lint: "), "{quiet:?}");
     assert!(!quiet.contains("linting"), "{quiet:?}");
+}
+
+/// `text` without its terminal control sequences (`ESC [ digits letter`).
+fn without_csi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            while chars.next().is_some_and(|d| d.is_ascii_digit() || d == ';') {}
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use hashwall_lists::publication::Manifest;
 use hashwall_lists::{List, SecretKey, TrustStore, TrustedKey};
-use hashwall_proxy::serve::publication::Manifest;
 use serve_support::*;
 use subscribe_support::{Publisher, hashwall, police, publish};
 

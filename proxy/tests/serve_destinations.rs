@@ -54,10 +54,7 @@ fn listed_address_rows(p: u16) -> Vec<Row> {
     }
     // A `url` entry (no query) on the address, reached with a query.
     let u = format!("http://exact.test:{p}/exact/file.jpg?size=large");
-    rows.push(
-        row(format!("GET {u}"), Forward, get(&u), 451)
-            .needs_engine("an entry without a query matches the URL with any query"),
-    );
+    rows.push(row(format!("GET {u}"), Forward, get(&u), 451));
     for a in [
         "listed.test:443",
         "listed.test:{P}",
@@ -132,7 +129,7 @@ fn a_name_resolving_to_a_listed_address_is_blocked() {
                 origin.port
             );
             let (forward, transparent) = proxies(&dir, &with_list(&dir, &acl, "")).await;
-            let (rows, _waiting) = split_waiting(listed_address_rows(origin.port));
+            let rows = listed_address_rows(origin.port);
             run_rows(&rows, &forward, &transparent, &origin).await;
             for ip in ["10.66.77.88", "2001:db8::66"] {
                 assert!(!origin.reached(ip.parse().unwrap()), "{ip} was reached");
@@ -147,28 +144,6 @@ fn a_name_resolving_to_a_listed_address_is_blocked() {
             transparent.stop().await;
         },
     );
-}
-
-/// The rows of [`a_name_resolving_to_a_listed_address_is_blocked`] that
-/// wait for engine changes of issue 18 (each row says which): enable by
-/// dropping the row's flag once the change is merged.
-#[test]
-#[ignore = "rows waiting for the engine's URL changes of issue 18 (query strings)"]
-fn rows_waiting_for_engine_changes() {
-    netns::run("rows_waiting_for_engine_changes", &SETUP, || async {
-        let origin = Origin::start(0).await;
-        let dir = TempDir::new("dest-waiting");
-        let acl = format!(
-            "allow_destinations = [\"192.0.2.0/24\", \"10.66.77.0/24\"]\nconnect_ports = [443, {}]",
-            origin.port
-        );
-        let (forward, transparent) = proxies(&dir, &with_list(&dir, &acl, "")).await;
-        let (_, waiting) = split_waiting(listed_address_rows(origin.port));
-        assert!(!waiting.is_empty());
-        run_rows(&waiting, &forward, &transparent, &origin).await;
-        forward.stop().await;
-        transparent.stop().await;
-    });
 }
 
 fn local_rows(s: u16) -> Vec<Row> {

@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
+use hashwall_lists::publication::{DeltaRef, Manifest, delta_file, list_file};
 use hashwall_lists::{Delta, List, SecretKey, Timestamp, TrustStore, TrustedKey};
-use hashwall_proxy::serve::publication::{DeltaRef, Manifest, delta_file, list_file};
 use serve_support::*;
 use subscribe_support::*;
 
@@ -85,6 +85,7 @@ async fn subscription_follows_the_publisher_and_survives_its_failures() {
     std::fs::write(ldir.join(list_file(3)), v3.to_text()).unwrap();
     let forged = Manifest {
         id: "police".into(),
+        issuer: None,
         sequence: 3,
         published: Timestamp::now(),
         list: list_file(3),
@@ -119,6 +120,7 @@ async fn subscription_follows_the_publisher_and_survives_its_failures() {
     // A manifest going backwards (an old one replayed): refused.
     let old = Manifest {
         id: "police".into(),
+        issuer: None,
         sequence: 1,
         published: Timestamp::now(),
         list: list_file(1),
@@ -221,11 +223,9 @@ fn subscription_config_is_checked() {
         Some(Path::new("/etc/hw")),
     )
     .unwrap();
-    assert_eq!(
-        ok.list[0].cache.as_deref(),
-        Some(Path::new("/etc/hw/p.hwl"))
-    );
-    assert_eq!(ok.list[0].sub_poll_secs(), 60.0);
+    let sub = ok.list[0].subscription().unwrap();
+    assert_eq!(sub.cache, Path::new("/etc/hw/p.hwl"));
+    assert_eq!(sub.poll_secs, 60.0);
     assert!(
         Config::from_toml(
             "[[list]]\nsubscribe = \"http://x/p/\"\ncache = \"c\"\n",
@@ -519,6 +519,7 @@ async fn subscription_refuses_another_issuer_and_oversized_files() {
     std::fs::create_dir_all(&ldir).unwrap();
     let manifest = |seq: u64| Manifest {
         id: "police".into(),
+        issuer: None,
         sequence: seq,
         published: Timestamp::now(),
         list: list_file(seq),
@@ -572,4 +573,62 @@ async fn subscription_refuses_another_issuer_and_oversized_files() {
     assert_eq!(status_of(proxy.addr, up, "a").await, 451);
     assert_eq!(List::read_file(&cache).unwrap().meta.sequence, 1);
     proxy.stop().await;
+}
+
+/// `serve --check-config` before the first start, when the subscription's
+/// local copy does not exist yet: no error (`serve` fetches it at start),
+/// a `pending` line saying so, and nothing fetched or written. Once the
+/// copy exists it is checked like any list file.
+#[test]
+fn check_config_reports_an_absent_cache_as_pending() {
+    let dir = TempDir::new("check-absent-cache");
+    let ours = SecretKey::from_seed(&[7; 32]);
+    let store = dir.write("trust.store", &trust_store(&ours));
+    let cache = dir.0.join("cache").join("police.hwl");
+    let config = dir.write(
+        "hashwall.toml",
+        &format!(
+            "[trust]\nstore = {:?}\n[[list]]\nsubscribe = \"http://127.0.0.1:9/police\"\ncache = {:?}\n",
+            store.display().to_string(),
+            cache.display().to_string(),
+        ),
+    );
+    let check = || {
+        hashwall(&[
+            "serve",
+            "--check-config",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = check();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok\t") && out.contains(" lists=0"), "{out}");
+    let pending = out
+        .lines()
+        .find(|l| l.starts_with("pending\t"))
+        .unwrap_or("");
+    assert!(
+        pending.contains("police.hwl") && pending.contains("cache absent, will fetch"),
+        "{out}"
+    );
+    assert!(pending.contains("http://127.0.0.1:9/police/"), "{out}");
+    assert!(!cache.exists() && !cache.parent().unwrap().exists());
+
+    // A local copy is loaded and verified like a list file.
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    std::fs::write(&cache, police(&ours, 4, &["a"]).to_text()).unwrap();
+    let (code, out, err) = check();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("list\tpolice\tsequence=4\t"), "{out}");
+    assert!(!out.contains("pending"), "{out}");
+    // A copy that does not verify is an error, as before.
+    let other = SecretKey::from_seed(&[8; 32]);
+    std::fs::write(&cache, police(&other, 5, &["a"]).to_text()).unwrap();
+    let (code, _, err) = check();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("police.hwl") && err.contains("not trusted"),
+        "{err}"
+    );
 }

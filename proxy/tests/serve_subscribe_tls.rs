@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use hashwall_lists::{List, SecretKey};
 use hashwall_proxy::serve::config::Config;
+use hashwall_proxy::serve::lists::sources_from_config;
 use serve_support::*;
 use subscribe_support::*;
 
@@ -347,12 +348,10 @@ fn confidential_subscription_config_is_checked() {
     // Relative paths are resolved against the configuration's directory.
     let ok = load("subscribe = \"https://127.0.0.1:8443/police\"\nca_file = \"ca.pem\"\ntoken_file = \"token\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
+    let sub = ok.list[0].subscription().unwrap();
+    assert_eq!(sub.ca_file.as_deref(), Some(dir.0.join("ca.pem").as_path()));
     assert_eq!(
-        ok.list[0].ca_file.as_deref(),
-        Some(dir.0.join("ca.pem").as_path())
-    );
-    assert_eq!(
-        ok.list[0].token_file.as_deref(),
+        sub.token_file.as_deref(),
         Some(dir.0.join("token").as_path())
     );
     assert!(
@@ -388,10 +387,16 @@ fn confidential_subscription_config_is_checked() {
             "is for an https:// publisher",
         ),
     ] {
-        let e = load(extra)
-            .err()
-            .unwrap_or_else(|| panic!("accepted: {extra}"))
-            .0;
+        // Syntax is refused when the configuration is read; the CA and
+        // token files are read when the sources are made, at start (and by
+        // `serve --check-config`).
+        let e = match load(extra) {
+            Err(e) => e.0,
+            Ok(c) => match sources_from_config(&c.list, &c.trust) {
+                Err(e) => e,
+                Ok(_) => panic!("accepted: {extra}"),
+            },
+        };
         assert!(e.contains(why), "{extra}: {e}");
         assert!(!e.contains("t0ken"), "{e}");
     }

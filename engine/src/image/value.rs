@@ -64,7 +64,8 @@ impl HashValue {
             )
         };
         let word = || {
-            crate::hex::decode(hex)
+            hashwall_lists::hex::decode_array(hex)
+                .ok()
                 .map(u64::from_be_bytes)
                 .ok_or_else(bad)
         };
@@ -75,9 +76,15 @@ impl HashValue {
             },
             EntryKind::Phash => HashValue::Phash(word()?),
             EntryKind::Dhash => HashValue::Dhash(word()?),
-            EntryKind::Md5 => HashValue::Md5(crate::hex::decode(hex).ok_or_else(bad)?),
-            EntryKind::Sha1 => HashValue::Sha1(crate::hex::decode(hex).ok_or_else(bad)?),
-            EntryKind::Sha256 => HashValue::Sha256(crate::hex::decode(hex).ok_or_else(bad)?),
+            EntryKind::Md5 => {
+                HashValue::Md5(hashwall_lists::hex::decode_array(hex).map_err(|_| bad())?)
+            }
+            EntryKind::Sha1 => {
+                HashValue::Sha1(hashwall_lists::hex::decode_array(hex).map_err(|_| bad())?)
+            }
+            EntryKind::Sha256 => {
+                HashValue::Sha256(hashwall_lists::hex::decode_array(hex).map_err(|_| bad())?)
+            }
             _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidEntry,
@@ -118,9 +125,9 @@ impl fmt::Display for HashValue {
         match self {
             HashValue::Pdq { hash, .. } => fmt::Display::fmt(hash, f),
             HashValue::Phash(v) | HashValue::Dhash(v) => write!(f, "{v:016x}"),
-            HashValue::Md5(b) => crate::hex::write(b, f),
-            HashValue::Sha1(b) => crate::hex::write(b, f),
-            HashValue::Sha256(b) => crate::hex::write(b, f),
+            HashValue::Md5(b) => write!(f, "{}", hashwall_lists::hex::display(b)),
+            HashValue::Sha1(b) => write!(f, "{}", hashwall_lists::hex::display(b)),
+            HashValue::Sha256(b) => write!(f, "{}", hashwall_lists::hex::display(b)),
         }
     }
 }

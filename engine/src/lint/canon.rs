@@ -48,7 +48,8 @@ impl Canon {
                 Canon::Exact(e, at)
             }
             EntryKind::UrlSha256 => Canon::Prefix(
-                crate::hex::decode(value).ok_or("url-sha256 value is not 64 hex digits")?,
+                hashwall_lists::hex::decode_array(value)
+                    .map_err(|_| "url-sha256 value is not 64 hex digits")?,
                 None,
             ),
             other => Canon::Hash(other, value.to_owned()),
@@ -154,10 +155,7 @@ mod tests {
     #[test]
     fn a_prefix_and_its_hash_share_a_key() {
         let plain = Canon::of(EntryKind::UrlPrefix, "http://EVIL.example/a/").expect("valid");
-        let hex: String = sha256("evil.example/a/")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = hashwall_lists::hex::encode(&sha256("evil.example/a/"));
         let hashed = Canon::of(EntryKind::UrlSha256, &hex.to_uppercase()).expect("valid");
         assert_eq!(plain.key(), hashed.key());
         assert_eq!(hashed.hashed(), Some(&sha256("evil.example/a/")));

@@ -18,6 +18,9 @@ pub struct ListInfo {
     /// Whether the list holds PDQ entries (so a low-quality query is
     /// reported as skipped for it).
     pub(crate) has_pdq: bool,
+    /// Whether the paths of the list's URL entries are matched without
+    /// regard to letter case.
+    pub(crate) case_insensitive_paths: bool,
 }
 
 impl ListInfo {

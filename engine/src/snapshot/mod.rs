@@ -3,8 +3,9 @@
 mod check_image;
 mod entries;
 mod images;
-mod resolved;
 pub(crate) mod list_info;
+mod path_readings;
+mod resolved;
 mod urlmatch;
 
 use std::cell::RefCell;
@@ -26,6 +27,7 @@ pub use images::{
 };
 use images::{ImageBuilder, ImageIndex};
 pub use list_info::ListInfo;
+use path_readings::Applies;
 use urlmatch::{Hit, KindsPresent, UrlIndex};
 
 /// How one list is enforced in a snapshot.
@@ -50,6 +52,10 @@ pub struct ListConfig {
     /// PDQ quality below which a query is not matched against this list
     /// (default [`DEFAULT_MIN_QUALITY`]).
     pub min_quality: Option<u8>,
+    /// Match the paths of this list's `url` and `url-prefix` entries without
+    /// regard to ASCII letter case, as origins on case-insensitive file
+    /// systems serve them (see [`ListConfig::case_insensitive_paths`]).
+    pub case_insensitive_paths: bool,
 }
 
 impl ListConfig {
@@ -74,6 +80,16 @@ impl ListConfig {
     /// Match this list's pHash/dHash entries up to `d` bits.
     pub fn with_hash64_max_distance(mut self, d: u32) -> ListConfig {
         self.hash64_max_distance = Some(d);
+        self
+    }
+
+    /// Match this list's `url` and `url-prefix` entries whatever the ASCII
+    /// letter case of the URL's path (`/BANNED/A.JPG` for an entry
+    /// `host/banned/a.jpg`), for lists of origins that serve paths so (IIS,
+    /// case-insensitive file systems). Hosts are always case-insensitive;
+    /// queries and `url-sha256` entries stay case-sensitive.
+    pub fn case_insensitive_paths(mut self) -> ListConfig {
+        self.case_insensitive_paths = true;
         self
     }
 
@@ -156,7 +172,7 @@ impl SnapshotBuilder {
         let thresholds = config.thresholds()?;
         let (mut url_entries, mut image_entries, mut has_pdq) = (0usize, 0usize, false);
         for entry in &list.entries {
-            match self.add_entry(list_idx, entry, thresholds) {
+            match self.add_entry(list_idx, entry, thresholds, config.case_insensitive_paths) {
                 Ok(true) => url_entries += 1,
                 Ok(false) => {
                     image_entries += 1;
@@ -188,7 +204,9 @@ impl SnapshotBuilder {
             index,
             thresholds,
             has_pdq,
+            case_insensitive_paths: config.case_insensitive_paths,
         }));
+        self.present.folded |= config.case_insensitive_paths;
         Ok(self)
     }
 
@@ -199,12 +217,18 @@ impl SnapshotBuilder {
         list: u16,
         entry: &Entry,
         thresholds: ImageThresholds,
+        fold: bool,
     ) -> Result<bool, Error> {
         let reference = entry.reference.as_deref();
         let (id, key) = match entry.kind {
             EntryKind::Url => {
                 let url = CanonicalUrl::parse(entry.value.as_bytes())?;
-                let (host, path) = (url.host(), urlmatch::full_path(&url));
+                let folded;
+                let (host, mut path) = (url.host(), urlmatch::full_path(&url));
+                if fold {
+                    folded = fold_before_query(path);
+                    path = &folded;
+                }
                 let id = self.entries.push(
                     list,
                     entry.kind,
@@ -217,10 +241,13 @@ impl SnapshotBuilder {
                 (id, urlmatch::exact_key(hh, urlmatch::h_path(path)))
             }
             EntryKind::UrlPrefix => {
-                let expr = canonical_expression(&entry.value)?;
+                let mut expr = canonical_expression(&entry.value)?;
                 // A canonical expression is `host` + `/path…`: the host never
                 // holds an unescaped `/`.
                 let split = expr.find('/').unwrap_or(expr.len());
+                if fold {
+                    expr = format!("{}{}", &expr[..split], fold_before_query(&expr[split..]));
+                }
                 let (host, path) = expr.split_at(split);
                 let id = self
                     .entries
@@ -292,8 +319,16 @@ impl SnapshotBuilder {
     }
 }
 
+/// `path_and_query` with its path (not its query) folded to lower case.
+fn fold_before_query(path_and_query: &str) -> String {
+    match path_and_query.split_once('?') {
+        Some((path, query)) => format!("{}?{query}", path_readings::fold_path(path)),
+        None => path_readings::fold_path(path_and_query),
+    }
+}
+
 fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
-    crate::hex::decode(hex).ok_or_else(|| {
+    hashwall_lists::hex::decode_array(hex).map_err(|_| {
         Error::new(
             ErrorKind::InvalidEntry,
             format!("url-sha256 value must be 64 hex digits, got `{hex}`"),
@@ -389,9 +424,33 @@ impl Snapshot {
         })
     }
 
-    /// Checks an already canonicalised URL.
+    /// Checks an already canonicalised URL: as written, then under the
+    /// readings origin servers give its path (`path_readings.rs`: path
+    /// parameters removed; letter case folded for lists that ask for it).
     pub fn check_canonical(&self, url: &CanonicalUrl) -> Verdict {
         let mut verdict = Verdict::default();
+        let mut matched: Vec<u32> = Vec::new();
+        self.collect(url, None, &mut matched, &mut verdict);
+        let p = self.urls.present;
+        if p.exact || p.prefix || p.hashed {
+            for (reading, applies) in path_readings::readings(url, p.folded) {
+                self.collect(&reading, Some(applies), &mut matched, &mut verdict);
+            }
+        }
+        verdict.finish();
+        verdict
+    }
+
+    /// Adds the matches of `url` to `verdict`. For a reading (`applies` is
+    /// set), only path entries of the lists it applies to count, and an
+    /// entry already in `matched` is not reported twice.
+    fn collect(
+        &self,
+        url: &CanonicalUrl,
+        applies: Option<Applies>,
+        matched: &mut Vec<u32>,
+        verdict: &mut Verdict,
+    ) {
         self.urls.lookup(url, &self.entries, |hit| {
             let (entry, expression) = match hit {
                 Hit::Expression { entry, host, path } => {
@@ -400,9 +459,22 @@ impl Snapshot {
                     s.push_str(path);
                     (entry, s)
                 }
-                Hit::Domain { entry, host } => (entry, host.to_owned()),
+                Hit::Domain { entry, host } => {
+                    if applies.is_some() {
+                        // The host is the same in every reading.
+                        return;
+                    }
+                    (entry, host.to_owned())
+                }
             };
             let list = &self.lists[usize::from(self.entries.list(entry))];
+            if applies == Some(Applies::CaseInsensitiveLists) && !list.case_insensitive_paths {
+                return;
+            }
+            if applies.is_some() && matched.contains(&entry) {
+                return;
+            }
+            matched.push(entry);
             verdict.push(Match {
                 list: Arc::clone(list),
                 kind: self.entries.kind(entry),
@@ -412,7 +484,5 @@ impl Snapshot {
                 variant: None,
             });
         });
-        verdict.finish();
-        verdict
     }
 }

@@ -4,8 +4,10 @@
 //! - `url-prefix` `host/path`: `combine(h_host(host), h_path(path), PREFIX)`.
 //!   A URL probes it once per Safe Browsing expression (≤ 30).
 //! - `url` (an exact canonical URL): the same split, under the `EXACT` domain;
-//!   probed only with the URL's full expression (exact host, full path and
-//!   non-empty query), so it never matches another path or a subdomain.
+//!   probed with the URL's full expression (exact host, full path and
+//!   non-empty query) and, when the URL has a query, with its path alone: an
+//!   entry without a query matches the URL whatever its query, an entry with
+//!   one only that query. It never matches another path or a subdomain.
 //! - `domain` `host`: `combine(h_host(host), 0, DOMAIN)`; probed with the host
 //!   and every parent domain at a label boundary.
 //! - `url-sha256`: the first 8 bytes of the SHA-256 of the expression. Probed
@@ -87,6 +89,8 @@ pub(crate) struct KindsPresent {
     pub(crate) prefix: bool,
     pub(crate) domain: bool,
     pub(crate) hashed: bool,
+    /// Some list matches paths without regard to letter case.
+    pub(crate) folded: bool,
 }
 
 /// A hit before it becomes a [`crate::Match`]: the entry and what matched.
@@ -171,6 +175,16 @@ impl UrlIndex {
                     (exact_key(hh, h_path(path)), Probe::Exact, host, path),
                     &mut hit,
                 );
+                // An entry without a query names the resource whatever query
+                // it is fetched with (origins ignore unknown parameters), as
+                // Safe Browsing looks a URL up with and without its query.
+                if path.len() != url.path().len() {
+                    let bare = url.path();
+                    push(
+                        (exact_key(hh, h_path(bare)), Probe::Exact, host, bare),
+                        &mut hit,
+                    );
+                }
             }
         }
         if present.prefix || present.hashed {

@@ -75,6 +75,7 @@
 
 mod canonical;
 mod escape;
+mod exchange;
 mod expressions;
 mod host;
 mod ipv4;
@@ -82,6 +83,7 @@ mod ipv4;
 use std::fmt;
 use std::net::Ipv6Addr;
 
+pub use exchange::EngineCanonicalizer;
 pub use expressions::{DomainSuffixes, Expression, Expressions};
 
 use crate::{Error, UrlErrorKind};

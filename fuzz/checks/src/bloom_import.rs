@@ -12,23 +12,10 @@
 //!   `bloom_export`, the filter written and read back, and every exported
 //!   entry must be in it (a Bloom filter has no false negatives).
 
-use hashwall::url::{canonical_expression, canonical_host};
+use hashwall::url::EngineCanonicalizer;
 use hashwall_lists::exchange::{BloomFilter, BloomTag, Canonicalize, ExportSource, bloom_export};
 use hashwall_lists::{Entry, EntryKind, ErrorKind, List, ListMeta};
 use sha2::{Digest, Sha256};
-
-/// The engine's canonicaliser, as the `hashwall` binary passes it.
-struct EngineCanon;
-
-impl Canonicalize for EngineCanon {
-    fn expression(&self, value: &str) -> Result<String, String> {
-        canonical_expression(value).map_err(|e| e.to_string())
-    }
-
-    fn host(&self, value: &str) -> Result<String, String> {
-        canonical_host(value).map_err(|e| e.to_string())
-    }
-}
 
 /// At most this many entries are exported per input.
 const MAX_ENTRIES: usize = 256;
@@ -75,7 +62,7 @@ fn item(e: &Entry) -> Option<(BloomTag, Vec<u8>)> {
             .filter_map(|i| u8::from_str_radix(v.get(2 * i..2 * i + 2)?, 16).ok())
             .collect()
     };
-    let c = EngineCanon;
+    let c = EngineCanonicalizer;
     Some(match e.kind {
         EntryKind::Url => (
             BloomTag::UrlExact,
@@ -114,7 +101,7 @@ fn export(rest: &[u8]) {
         path: None,
         lines: None,
     };
-    let exported = match bloom_export(&[source], &EngineCanon, fp_rate) {
+    let exported = match bloom_export(&[source], &EngineCanonicalizer, fp_rate) {
         Ok(x) => x,
         Err(e) => {
             assert_eq!(e.kind(), ErrorKind::Export, "{e}");

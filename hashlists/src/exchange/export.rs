@@ -10,30 +10,21 @@ use sha2::{Digest, Sha256};
 
 use super::Canonicalize;
 use super::bloom::{BloomFilter, BloomTag};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, clip};
+use crate::hex;
 use crate::kind::EntryKind;
 use crate::model::{Entry, List};
-use crate::text::clip;
 
 /// Lower-case hex SHA-256 of `s`.
 pub fn sha256_hex(s: &[u8]) -> String {
-    let d: [u8; 32] = Sha256::digest(s).into();
-    let mut out = String::with_capacity(64);
-    for b in d {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex::encode(&Sha256::digest(s))
 }
 
-/// Decode a hex value that the list parser has already validated.
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    hex.as_bytes()
-        .chunks_exact(2)
-        .map(|p| {
-            let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-            digit(p[0]) << 4 | digit(p[1])
-        })
-        .collect()
+/// The bytes of a hex value that the list parser has already validated
+/// (whole bytes of hex digits; anything else gives no bytes, which matches
+/// nothing).
+fn hex_bytes(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap_or_default()
 }
 
 /// An export error naming the list (file and line when known) and entry.

@@ -9,7 +9,7 @@ use clap::Args;
 use hashwall::{Snapshot, Verdict};
 use serde_json::{Value, json};
 
-use super::lists::{TrustArgs, load_snapshot};
+use super::load::{TrustArgs, load_snapshot};
 
 /// `hashwall check`
 #[derive(Debug, Args)]

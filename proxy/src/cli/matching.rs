@@ -10,7 +10,7 @@ use hashwall::{HashValue, ListConfig, MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE, Sna
 use hashwall_lists::EntryKind;
 
 use super::check::{Tally, report};
-use super::lists::{TrustArgs, load_snapshot};
+use super::load::{TrustArgs, load_snapshot};
 
 /// `hashwall match`
 #[derive(Debug, Args)]

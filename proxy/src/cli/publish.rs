@@ -9,22 +9,20 @@
 //! and with a bearer token for confidential lists
 //! ([`super::publish_files`]; any other web server that does the same
 //! works as well).
-//! `prune` removes what subscribers no longer need
-//! ([`super::publish_prune`]).
+//! `prune` removes what subscribers no longer need. `add` and `prune` are
+//! the library's ([`hashwall_lists::publication`]); this module reads the
+//! command line and prints what they did.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use hashwall_lists::{
-    Delta, Entry, Error, List, SecretKey, Timestamp, TrustStore, TrustedKey, write_atomic,
-};
-use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest, delta_file, list_file};
+use hashwall_lists::publication::{DeltaSource, list_dirs, prune, publish};
+use hashwall_lists::{Delta, List, SecretKey, Timestamp, TrustStore, TrustedKey};
 use hashwall_proxy::serve::transport::{Token, readable_by_others, server_config};
 
-use super::fail::{Fail, fail, io};
+use super::fail::{Fail, fail};
 use super::publish_files::ServeOptions;
 
 /// `hashwall lists publish …`
@@ -119,9 +117,9 @@ pub fn run(cmd: &PublishCommand) -> ExitCode {
             key.as_deref(),
             trust.as_deref(),
         ),
-        PublishCommand::Prune { dir, keep, dry_run } => now().and_then(|now| {
-            super::publish_prune::prune(dir, *keep, *dry_run, now).map_err(|m| fail(2, m))
-        }),
+        PublishCommand::Prune { dir, keep, dry_run } => {
+            now().and_then(|now| prune_all(dir, *keep, *dry_run, now))
+        }
         PublishCommand::Serve {
             dir,
             listen,
@@ -176,13 +174,9 @@ fn serve_options(
     Ok(ServeOptions { tls, token })
 }
 
+/// The time by the one clock (`HASHWALL_NOW` when set).
 fn now() -> Result<Timestamp, Fail> {
-    match std::env::var("HASHWALL_NOW") {
-        Ok(s) => s
-            .parse()
-            .map_err(|e: Error| fail(2, format!("HASHWALL_NOW: {e}"))),
-        Err(_) => Ok(Timestamp::now()),
-    }
+    Ok(super::now()?)
 }
 
 fn add(
@@ -194,16 +188,11 @@ fn add(
 ) -> Result<(), Fail> {
     let now = now()?;
     let key = key.map(SecretKey::read_file).transpose()?;
-    let bytes = std::fs::read(list_path).map_err(|e| io(list_path, e))?;
-    let stem = list_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let list = List::from_text(&bytes, &stem)
-        .map_err(|e| fail(2, format!("{}: {e}", list_path.display())))?;
+    let list = List::read_file(list_path)?;
     let store = match (trust, &key) {
         (Some(t), _) => TrustStore::load(t)?,
         (None, Some(k)) => {
+            // The key's public half, for the list's issuer.
             let mut s = TrustStore::new();
             s.add(TrustedKey {
                 issuer: list.meta.issuer.clone(),
@@ -220,155 +209,67 @@ fn add(
             ));
         }
     };
-    if list.meta.signature.is_none() {
-        return Err(fail(
-            1,
-            format!(
-                "{}: not signed (hashwall lists sign); subscribers refuse unsigned lists",
-                list_path.display()
-            ),
-        ));
-    }
-    list.verify(&store, now).map_err(|e| {
+    let given = delta.map(Delta::read_file).transpose()?;
+    let source = match (&given, &key) {
+        (Some(d), _) => DeltaSource::Given(d),
+        (None, Some(k)) => DeltaSource::Compute(k),
+        (None, None) => DeltaSource::None,
+    };
+    // Errors about the list name its file.
+    let done = publish(dir, &list, source, &store, now).map_err(|e| {
+        let named = e.path().is_some();
         let f = Fail::from(e);
-        fail(f.code, format!("{}: {}", list_path.display(), f.message))
+        if named {
+            f
+        } else {
+            fail(f.code, format!("{}: {}", list_path.display(), f.message))
+        }
     })?;
-    let id = &list.meta.id;
-    let ldir = dir.join(id);
-    std::fs::create_dir_all(&ldir).map_err(|e| io(&ldir, e))?;
-    let mpath = ldir.join(MANIFEST);
-    let previous = match std::fs::read(&mpath) {
-        Ok(b) => Some(
-            Manifest::from_text(&b).map_err(|e| fail(2, format!("{}: {e}", mpath.display())))?,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io(&mpath, e)),
-    };
-    let mut deltas = Vec::new();
-    let mut wrote_delta = None;
-    if let Some(prev) = &previous {
-        if prev.id != *id {
-            return Err(fail(
-                1,
-                format!(
-                    "{}: the manifest is for list {:?}",
-                    mpath.display(),
-                    prev.id
-                ),
-            ));
-        }
-        if list.meta.sequence <= prev.sequence {
-            return Err(fail(
-                1,
-                format!(
-                    "{}: sequence {} does not go forwards: {id} is published at {}",
-                    list_path.display(),
-                    list.meta.sequence,
-                    prev.sequence
-                ),
-            ));
-        }
-        deltas.clone_from(&prev.deltas);
-        let old = List::read_file(&ldir.join(&prev.list))?;
-        if old.meta.issuer != list.meta.issuer {
-            return Err(fail(
-                1,
-                format!(
-                    "{}: issued by {:?}, the published list by {:?}",
-                    list_path.display(),
-                    list.meta.issuer,
-                    old.meta.issuer
-                ),
-            ));
-        }
-        let d = match (delta, &key) {
-            (Some(p), _) => Some(Delta::read_file(p)?),
-            (None, Some(k)) => {
-                let mut d = Delta::diff(&old, &list);
-                d.sign(&old, k)?;
-                Some(d)
-            }
-            (None, None) => None,
-        };
-        if let Some(d) = d {
-            let given = delta.is_some();
-            match check_delta(&old, &d, &list, &store, now) {
-                Ok(()) => {
-                    let name = delta_file(d.from, d.to);
-                    write_atomic(&ldir.join(&name), |w| w.write_all(d.to_text().as_bytes()))?;
-                    deltas.push(DeltaRef {
-                        from: d.from,
-                        to: d.to,
-                        file: name.clone(),
-                    });
-                    wrote_delta = Some(name);
-                }
-                Err(f) if given => return Err(f),
-                // A computed delta cannot carry a changed header (name,
-                // policy...): subscribers then take the full list.
-                Err(f) => eprintln!("note: no delta published: {}", f.message),
-            }
-        }
+    if let Some(why) = &done.no_delta {
+        eprintln!("note: no delta published: {why}");
     }
-    let name = list_file(list.meta.sequence);
-    write_atomic(&ldir.join(&name), |w| w.write_all(&bytes))?;
-    let manifest = Manifest {
-        id: id.clone(),
-        sequence: list.meta.sequence,
-        published: now,
-        list: name,
-        deltas,
-    };
-    // Last: subscribers only see the new version once all its files exist.
-    write_atomic(&mpath, |w| w.write_all(manifest.to_text().as_bytes()))?;
     println!(
-        "published {id} sequence {} in {}{}",
-        list.meta.sequence,
-        ldir.display(),
-        wrote_delta.map_or_else(String::new, |d| format!(" with {d}"))
+        "published {} sequence {} in {}{}",
+        done.manifest.id,
+        done.manifest.sequence,
+        done.dir.display(),
+        done.delta_file
+            .map_or_else(String::new, |d| format!(" with {d}"))
     );
     Ok(())
 }
 
-/// The delta must be signed, verify, and take `old` to exactly `new`'s
-/// header and entries (in any order).
-fn check_delta(
-    old: &List,
-    d: &Delta,
-    new: &List,
-    store: &TrustStore,
-    now: Timestamp,
-) -> Result<(), Fail> {
-    if d.from != old.meta.sequence || d.to != new.meta.sequence {
-        return Err(fail(
-            1,
-            format!(
-                "the delta goes {} -> {}, the versions are {} -> {}",
-                d.from, d.to, old.meta.sequence, new.meta.sequence
-            ),
-        ));
-    }
-    let mut produced = old.clone();
-    d.apply_to(&mut produced, store, now)?;
-    let mut a = produced.meta.clone();
-    let mut b = new.meta.clone();
-    a.signature = None;
-    b.signature = None;
-    if a != b {
-        return Err(fail(
-            1,
-            "the list's header changed beyond sequence, created and expires, which a delta cannot carry",
-        ));
-    }
-    let mut counts: HashMap<&Entry, i64> = HashMap::new();
-    for e in &produced.entries {
-        *counts.entry(e).or_default() += 1;
-    }
-    for e in &new.entries {
-        *counts.entry(e).or_default() -= 1;
-    }
-    if counts.values().any(|n| *n != 0) {
-        return Err(fail(1, "the delta does not produce the list's entries"));
+/// Prunes every list under `dir`, printing what goes.
+fn prune_all(dir: &Path, keep: usize, dry_run: bool, now: Timestamp) -> Result<(), Fail> {
+    for ldir in list_dirs(dir)? {
+        let done = prune(&ldir, keep, dry_run, now)?;
+        let (m, p) = (&done.before, &done.plan);
+        let verb = if dry_run { "would remove" } else { "removed" };
+        if let Some(new) = &p.manifest {
+            println!(
+                "{}\t{}\t({} of {} deltas kept)",
+                if dry_run { "would rewrite" } else { "rewrote" },
+                ldir.join(hashwall_lists::publication::MANIFEST).display(),
+                new.deltas.len(),
+                m.deltas.len()
+            );
+        }
+        for name in &p.remove {
+            println!("{verb}\t{}", ldir.join(name).display());
+        }
+        let oldest = p
+            .kept_versions
+            .last()
+            .map_or_else(|| "none".to_owned(), |v| format!("from sequence {v}"));
+        println!(
+            "{}\t{} at sequence {}: {} files ({} bytes) {}; catch-up by deltas {oldest}",
+            if dry_run { "dry-run" } else { "pruned" },
+            m.id,
+            m.sequence,
+            p.remove.len(),
+            done.bytes_freed,
+            if dry_run { "would go" } else { "removed" },
+        );
     }
     Ok(())
 }

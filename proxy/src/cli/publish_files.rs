@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use hashwall_lists::ListMeta;
-use hashwall_proxy::serve::publication::{MANIFEST, delta_file, list_file};
+use hashwall_lists::publication::{MANIFEST, delta_file, list_file};
 use hashwall_proxy::serve::transport::Token;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderValue};
@@ -232,12 +232,9 @@ async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
         return status(StatusCode::NOT_FOUND);
     };
     let etag = etag(&meta);
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    let last_modified = http_date(modified);
+    // HTTP dates have whole seconds.
+    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let last_modified = httpdate::fmt_http_date(modified);
     let not_modified = match req.headers().get(header::IF_NONE_MATCH) {
         Some(v) => v.to_str().is_ok_and(|v| {
             v.split(',').any(|t| {
@@ -245,11 +242,14 @@ async fn handle(root: &Path, req: &Request<Incoming>) -> Response<FileBody> {
                 t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
             })
         }),
-        // Exact match only: what a client echoes back from Last-Modified.
+        // RFC 9110 §13.1.3: unchanged since the date given (an invalid
+        // date is ignored).
         None => req
             .headers()
             .get(header::IF_MODIFIED_SINCE)
-            .is_some_and(|v| v.as_bytes() == last_modified.as_bytes()),
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| unchanged_since(modified, since)),
     };
     let len = meta.len();
     let mut r = if not_modified {
@@ -340,6 +340,16 @@ fn etag(meta: &std::fs::Metadata) -> String {
     format!("\"{:x}-{mtime:x}-{ino:x}\"", meta.len())
 }
 
+/// Whether a file modified at `modified` is unchanged since `since`, at
+/// the one-second resolution of HTTP dates.
+fn unchanged_since(modified: SystemTime, since: SystemTime) -> bool {
+    let secs = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    secs(modified) <= secs(since)
+}
+
 fn status(s: StatusCode) -> Response<FileBody> {
     let text = format!("{s}\n");
     let mut r = Response::new(FileBody::Full(Some(Bytes::from(text))));
@@ -349,34 +359,6 @@ fn status(s: StatusCode) -> Response<FileBody> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
-}
-
-/// An IMF-fixdate (RFC 9110 §5.6.7) for Unix time `secs`.
-pub fn http_date(secs: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    format!(
-        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(m - 1) as usize],
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 /// A response body: nothing, a small text, or a file streamed in chunks
@@ -465,11 +447,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn http_dates() {
-        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(http_date(1_795_420_800), "Mon, 23 Nov 2026 08:00:00 GMT");
+    fn modified_since_has_second_resolution() {
+        let at = |s: u64, ms: u64| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(s) + Duration::from_millis(ms)
+        };
+        let since = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        assert_eq!(since, at(784_111_777, 0));
+        assert!(unchanged_since(at(784_111_777, 900), since));
+        assert!(unchanged_since(at(784_111_700, 0), since));
+        assert!(!unchanged_since(at(784_111_778, 0), since));
+        assert_eq!(
+            httpdate::fmt_http_date(at(784_111_777, 900)),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
     }
 
     #[test]

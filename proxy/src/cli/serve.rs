@@ -85,15 +85,24 @@ pub fn run(args: &ServeArgs) -> ExitCode {
 }
 
 /// `--check-config`: everything `serve` would load at start, without
-/// binding.
+/// binding or fetching. A subscription whose local copy does not exist yet
+/// is no error (`serve` fetches it at start): it is reported on a `pending`
+/// line.
 fn check(config: &Config) -> ExitCode {
     if let Err(e) = serve::stop_page::StopPage::load(&config.stop_page) {
         eprintln!("error\t{e}");
         return ExitCode::from(2);
     }
-    let sources = serve::lists::sources_from_config(&config.list, &config.trust);
-    match serve::lists::build_at_start(&sources, config.lists.state.as_deref()) {
-        Ok((snapshot, _)) => {
+    let sources = match serve::lists::sources_from_config(&config.list, &config.trust) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error\tlists: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve::lists::check_at_start(&sources, config.lists.state.as_deref()) {
+        Ok(checked) => {
+            let snapshot = &checked.snapshot;
             println!(
                 "ok\tproxy={} admin={} lists={}",
                 config.proxy.listen,
@@ -112,6 +121,9 @@ fn check(config: &Config) -> ExitCode {
                     l.entries(),
                     l.policy()
                 );
+            }
+            for (source, why) in &checked.absent {
+                println!("pending\t{source}\t{why}");
             }
             ExitCode::SUCCESS
         }

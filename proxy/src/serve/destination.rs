@@ -22,8 +22,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use super::acl::Cidr;
 use super::authority::AuthorityError;
+use super::cidr::Cidr;
 use super::host_addrs::{HostAddrs, unmapped};
 
 /// Why a destination address is refused.

@@ -11,12 +11,14 @@
 //!
 //! # Extension point: other sources
 //!
-//! Where a list comes from is a [`ListSource`]. Files and the built-in demo
-//! list are two sources here; a subscription to a publisher
-//! ([`super::subscribe`]) is the third: its [`ListSource::load`] loads the
-//! verified local copy, its [`ListSource::fingerprint`] changes when a new
-//! sequence has been applied, and its poller calls [`Lists::reload`]
-//! itself when one was.
+//! Where a list comes from is a [`ListSource`] ([`super::source`]). Files
+//! and the built-in demo list are two sources; a subscription to a
+//! publisher ([`super::subscribe`]) is the third: its [`ListSource::load`]
+//! loads the verified local copy, its [`ListSource::fingerprint`] changes
+//! when a new sequence has been applied, and its poller tells the list
+//! manager ([`OnUpdate`], implemented here for [`Lists`]) when one was.
+//! The subscriptions are handed to the caller next to the sources
+//! ([`Sources`]); no source knows the manager.
 //!
 //! # Rollback and the trust store
 //!
@@ -33,271 +35,75 @@
 //! and the first load after a restart is held to it too. A subscription's
 //! cache is loaded through the same check.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use hashwall::{Engine, ListConfig, Snapshot};
-use hashwall_lists::{
-    Error, ErrorKind, ExpiredPolicy, List, LoadOptions, Timestamp, TrustStore, Verification,
-    load_verified_then,
-};
+use hashwall_lists::{ErrorKind, NoFloor, RollbackFloor, Timestamp};
 use serde_json::{Value, json};
 
-use super::config::{ListSourceConfig, TrustConfig};
+use super::config::{
+    Builtin, ListSource as ConfiguredSource, ListSourceConfig, PathCase, TrustConfig,
+};
 use super::metrics::Metrics;
+use super::source::{DemoSource, FileSource, Fingerprint, ListSource, SourceError, TrustSettings};
 use super::state::{Floors, State};
-use super::subscribe::{SubscribeSource, Subscription};
+use super::subscribe::{OnUpdate, SubscribeSource, Subscription, Updated};
 
-/// What identifies one version of a source: for a file its modification
-/// time, size, inode and change time. A change means "load again".
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fingerprint(pub Vec<u8>);
-
-/// Somewhere a list comes from.
-pub trait ListSource: Send + Sync + fmt::Debug {
-    /// A short description for logs and errors (a path, `builtin:demo`).
-    fn describe(&self) -> String;
-    /// Reads, parses and verifies the current version (blocking I/O
-    /// allowed: called on the blocking pool).
-    fn load(&self) -> Result<List, String>;
-    /// [`ListSource::load`], then `f` (compiling) on the list. A source may
-    /// run `f` while it verifies, but must return `f`'s work only for a list
-    /// that verified: on failure the caller discards what `f` built.
-    fn load_then(&self, f: &mut dyn FnMut(&List) -> Result<(), String>) -> Result<(), String> {
-        f(&self.load()?)
-    }
-    /// The current version's fingerprint, cheaply (no parse); `None` when
-    /// the source never changes.
-    fn fingerprint(&self) -> Option<Fingerprint>;
-    /// Whether a reload may serve this list at a lower sequence than the
-    /// one served now (`allow_rollback`).
-    fn allow_rollback(&self) -> bool {
-        false
-    }
-    /// The subscription behind this source, whose poller must run while
-    /// serving.
-    fn subscription(&self) -> Option<Arc<Subscription>> {
-        None
-    }
-}
-
-/// How list files are checked: the `[trust]` section.
-#[derive(Debug, Clone)]
-pub struct TrustSettings {
-    /// The trust store file, re-read at every load; none trusts no key.
-    pub store: Option<PathBuf>,
-    /// Expired lists: refuse or flag.
-    pub expired: ExpiredPolicy,
-}
-
-/// A list file in the text format, verified against the trust store.
-#[derive(Debug)]
-pub struct FileSource {
-    /// The file.
-    pub path: PathBuf,
-    /// The trust store and expiry policy.
-    pub trust: Arc<TrustSettings>,
-    /// Accept the file without a signature.
-    pub allow_unsigned: bool,
-    /// Accept a reload at a lower sequence than the one served.
-    pub allow_rollback: bool,
-}
-
-impl FileSource {
-    /// The trust store and load options for one load. The store is read
-    /// each time so that an operator's key rotation or removal of a
-    /// compromised key takes effect at the next reload.
-    pub fn trust(&self) -> Result<(TrustStore, LoadOptions), String> {
-        let store = match &self.trust.store {
-            Some(p) => TrustStore::load(p).map_err(|e| format!("trust store {e}"))?,
-            None => TrustStore::new(),
-        };
-        let opts = LoadOptions {
-            allow_unsigned: self.allow_unsigned,
-            expired: self.trust.expired,
-            min_sequence: None,
-            now: None,
-        };
-        Ok((store, opts))
-    }
-
-    /// The message for a load error, with what the operator can do about
-    /// the trust failures that are configuration, not tampering.
-    fn explain(&self, e: &Error) -> String {
-        let hint = match e.kind() {
-            ErrorKind::Unsigned => {
-                " (set allow_unsigned = true in [trust] or in its [[list]] to accept it unsigned)"
-            }
-            ErrorKind::UntrustedKey if self.trust.store.is_none() => {
-                " (no [trust] store is configured)"
-            }
-            ErrorKind::Expired => " ([trust] expired = \"flag\" loads expired lists)",
-            _ => "",
-        };
-        format!("{e}{hint}")
-    }
-
-    fn warn_expired(&self, list: &List, v: &Verification) {
-        if v.expired {
-            tracing::warn!(
-                path = %self.path.display(),
-                list = %list.meta.id,
-                expires = %list.meta.expires.unwrap_or_default(),
-                "list is expired (loaded: [trust] expired = \"flag\")"
-            );
-        }
-    }
-}
-
-impl ListSource for FileSource {
-    fn describe(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    fn load(&self) -> Result<List, String> {
-        let (store, opts) = self.trust()?;
-        let (list, v, ()) =
-            load_verified_then(&self.path, &store, &opts, |_| ()).map_err(|e| self.explain(&e))?;
-        self.warn_expired(&list, &v);
-        Ok(list)
-    }
-
-    fn load_then(&self, f: &mut dyn FnMut(&List) -> Result<(), String>) -> Result<(), String> {
-        let (store, opts) = self.trust()?;
-        // Compiles on this thread while another checks the signature.
-        let (list, v, compiled) =
-            load_verified_then(&self.path, &store, &opts, f).map_err(|e| self.explain(&e))?;
-        compiled?;
-        self.warn_expired(&list, &v);
-        Ok(())
-    }
-
-    fn fingerprint(&self) -> Option<Fingerprint> {
-        let mut fp = Vec::with_capacity(96);
-        file_fingerprint(&self.path, &mut fp);
-        // A changed trust store (a key revoked or added) changes what this
-        // file verifies to.
-        if let Some(store) = &self.trust.store {
-            file_fingerprint(store, &mut fp);
-        }
-        Some(Fingerprint(fp))
-    }
-
-    fn allow_rollback(&self) -> bool {
-        self.allow_rollback
-    }
-}
-
-/// Appends what identifies the current version of the file at `path` to
-/// `fp`: modification time, size, inode, device, change time.
-pub fn file_fingerprint(path: &Path, fp: &mut Vec<u8>) {
-    match std::fs::metadata(path) {
-        Ok(m) => {
-            let mtime = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            fp.extend_from_slice(&mtime.to_le_bytes());
-            fp.extend_from_slice(&m.len().to_le_bytes());
-            // File times come from a coarse clock (a few ms): two
-            // same-size versions written quickly can share them. A
-            // replace-by-rename (how lists should be published) changes
-            // the inode; an in-place write changes the ctime too.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::MetadataExt;
-                fp.extend_from_slice(&m.ino().to_le_bytes());
-                fp.extend_from_slice(&m.dev().to_le_bytes());
-                fp.extend_from_slice(&m.ctime().to_le_bytes());
-                fp.extend_from_slice(&m.ctime_nsec().to_le_bytes());
-            }
-        }
-        // A missing file is a state too: its reappearance is a change.
-        Err(_) => fp.push(0),
-    }
-}
-
-/// The list built into the binary: ours, so it needs no signature.
-#[derive(Debug)]
-pub struct DemoSource;
-
-impl ListSource for DemoSource {
-    fn describe(&self) -> String {
-        "builtin:demo".to_owned()
-    }
-
-    fn load(&self) -> Result<List, String> {
-        crate::demo::demo_list().map_err(|e| format!("built-in demo list: {e}"))
-    }
-
-    fn fingerprint(&self) -> Option<Fingerprint> {
-        None
-    }
+/// The configured sources, each with how its list is enforced, and the
+/// subscriptions among them (whose pollers must run while serving).
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// The sources, in configuration order.
+    pub lists: Vec<(Box<dyn ListSource>, ListConfig)>,
+    /// The subscriptions.
+    pub subscriptions: Vec<Arc<Subscription>>,
 }
 
 /// The sources for a configuration's `[[list]]` entries, checked as
-/// `[trust]` says.
+/// `[trust]` says. A subscription's CA and token files are read here, at
+/// start: one that cannot be read is an error naming the list.
 pub fn sources_from_config(
     configs: &[ListSourceConfig],
     trust: &TrustConfig,
-) -> Vec<(Box<dyn ListSource>, ListConfig)> {
+) -> Result<Sources, String> {
     let settings = Arc::new(TrustSettings {
         store: trust.store.clone(),
         expired: trust.expired,
     });
-    configs
-        .iter()
-        .map(|c| {
-            let file = |path: &PathBuf| FileSource {
-                path: path.clone(),
-                trust: Arc::clone(&settings),
-                allow_unsigned: c.allow_unsigned.unwrap_or(trust.allow_unsigned),
-                allow_rollback: c.allow_rollback,
-            };
-            let source: Box<dyn ListSource> = match (&c.path, &c.subscribe, &c.cache) {
-                (Some(p), _, _) => Box::new(file(p)),
-                (None, Some(url), Some(cache)) => {
-                    match SubscribeSource::new(url, file(cache), c) {
-                        Ok(s) => Box::new(s),
-                        // Validated with the configuration; a source that
-                        // cannot load fails the load, never the process.
-                        Err(e) => Box::new(Broken(format!("subscribe {url:?}: {e}"))),
-                    }
-                }
-                _ => Box::new(DemoSource),
-            };
-            let mut lc = ListConfig::default();
-            if let Some(p) = c.policy {
-                lc = lc.with_policy(p);
+    let mut out = Sources::default();
+    for (n, c) in configs.iter().enumerate() {
+        let file = |path: &PathBuf| FileSource {
+            path: path.clone(),
+            trust: Arc::clone(&settings),
+            allow_unsigned: c.allow_unsigned.unwrap_or(trust.allow_unsigned),
+            allow_rollback: c.allow_rollback,
+        };
+        let source: Box<dyn ListSource> = match &c.source {
+            ConfiguredSource::File(p) => Box::new(file(p)),
+            ConfiguredSource::Builtin(Builtin::Demo) => Box::new(DemoSource),
+            ConfiguredSource::Subscription(sub) => {
+                let s = SubscribeSource::new(sub, file(&sub.cache))
+                    .map_err(|e| format!("[[list]] #{}: {e}", n + 1))?;
+                out.subscriptions.push(Arc::clone(&s.0));
+                Box::new(s)
             }
-            if c.skip_invalid {
-                lc = lc.skipping_invalid();
-            }
-            (source, lc)
-        })
-        .collect()
-}
-
-/// A source whose configuration was refused: every load fails.
-#[derive(Debug)]
-struct Broken(String);
-
-impl ListSource for Broken {
-    fn describe(&self) -> String {
-        "invalid [[list]]".to_owned()
+        };
+        let mut lc = ListConfig::default();
+        if let Some(p) = c.policy {
+            lc = lc.with_policy(p);
+        }
+        if c.skip_invalid {
+            lc = lc.skipping_invalid();
+        }
+        if c.path_case == PathCase::Insensitive {
+            lc = lc.case_insensitive_paths();
+        }
+        out.lists.push((source, lc));
     }
-
-    fn load(&self) -> Result<List, String> {
-        Err(self.0.clone())
-    }
-
-    fn fingerprint(&self) -> Option<Fingerprint> {
-        None
-    }
+    Ok(out)
 }
 
 /// The outcome of the last load, for `/readyz` and `POST /reload`.
@@ -336,6 +142,7 @@ impl LoadReport {
 pub struct Lists {
     engine: Arc<Engine>,
     sources: Vec<(Box<dyn ListSource>, ListConfig)>,
+    subscriptions: Vec<Arc<Subscription>>,
     metrics: Arc<Metrics>,
     /// Fingerprints of the last attempted load (successful or not), so a
     /// broken file is not retried every poll until it changes again.
@@ -352,11 +159,15 @@ impl Lists {
     /// the state file `state` (if any), records the new floors there, and
     /// returns the manager with an engine serving the result.
     pub fn load_initial(
-        sources: Vec<(Box<dyn ListSource>, ListConfig)>,
+        sources: Sources,
         metrics: Arc<Metrics>,
         state: Option<PathBuf>,
     ) -> Result<Arc<Lists>, String> {
         let start = Instant::now();
+        let Sources {
+            lists: sources,
+            subscriptions,
+        } = sources;
         let fps: Vec<_> = sources.iter().map(|(s, _)| s.fingerprint()).collect();
         let (snapshot, floors) = build_at_start(&sources, state.as_deref())?;
         persist(state.as_deref(), &floors, &metrics);
@@ -369,6 +180,7 @@ impl Lists {
         Ok(Arc::new(Lists {
             engine: Arc::new(Engine::new(snapshot)),
             sources,
+            subscriptions,
             metrics,
             attempted: Mutex::new(fps),
             last: Mutex::new(Some(report)),
@@ -382,10 +194,7 @@ impl Lists {
 
     /// The subscriptions among the sources.
     pub fn subscriptions(&self) -> Vec<Arc<Subscription>> {
-        self.sources
-            .iter()
-            .filter_map(|(s, _)| s.subscription())
-            .collect()
+        self.subscriptions.clone()
     }
 
     /// The engine requests check against.
@@ -516,7 +325,7 @@ pub fn build(sources: &[(Box<dyn ListSource>, ListConfig)]) -> Result<Snapshot, 
 /// The first load: reads the floors from the state file `state` (none: no
 /// floor; missing file: no floor; unreadable or corrupt: an error) and
 /// builds held to them. Returns the snapshot and the floors to record.
-/// Writes nothing (`--check-config` uses it too).
+/// Writes nothing.
 pub fn build_at_start(
     sources: &[(Box<dyn ListSource>, ListConfig)],
     state: Option<&Path>,
@@ -528,6 +337,37 @@ pub fn build_at_start(
     build_checked(sources, &floors, state)
 }
 
+/// What `serve --check-config` found: the snapshot the sources that can
+/// load build, and a note for each that has nothing to load yet and needs
+/// none (a subscription whose local copy `serve` fetches at start).
+#[derive(Debug)]
+pub struct StartCheck {
+    /// The snapshot of the sources that loaded.
+    pub snapshot: Snapshot,
+    /// `(source, why it was left out)`.
+    pub absent: Vec<(String, String)>,
+}
+
+/// [`build_at_start`] for `--check-config`: a source with nothing to load
+/// yet that `serve` will fill ([`ListSource::absent`]) is reported, not
+/// an error. Writes nothing, fetches nothing.
+pub fn check_at_start(sources: &Sources, state: Option<&Path>) -> Result<StartCheck, String> {
+    let (present, absent): (Vec<_>, Vec<_>) = sources
+        .lists
+        .iter()
+        .partition(|(s, _)| s.absent().is_none());
+    let floors = match state {
+        Some(p) => Floors::read(p)?,
+        None => Floors::default(),
+    };
+    let (snapshot, _) = build_each(present.into_iter(), &floors, state)?;
+    let absent = absent
+        .into_iter()
+        .map(|(s, _)| (s.describe(), s.absent().unwrap_or_default()))
+        .collect();
+    Ok(StartCheck { snapshot, absent })
+}
+
 /// [`build`], refusing a list whose sequence is below its floor (the
 /// highest served under its issuer and id; kept in the state file `state`)
 /// unless its source allows a rollback. Returns the snapshot and `floors`
@@ -537,38 +377,47 @@ pub fn build_checked(
     floors: &Floors,
     state: Option<&Path>,
 ) -> Result<(Snapshot, Floors), String> {
+    build_each(sources.iter(), floors, state)
+}
+
+fn build_each<'a>(
+    sources: impl Iterator<Item = &'a (Box<dyn ListSource>, ListConfig)>,
+    floors: &Floors,
+    state: Option<&Path>,
+) -> Result<(Snapshot, Floors), String> {
     let mut builder = Snapshot::builder();
     let mut next = floors.clone();
     for (source, config) in sources {
         let allow = source.allow_rollback();
+        let floor: &dyn RollbackFloor = if allow { &NoFloor } else { floors };
         source
-            .load_then(&mut |list| {
-                let (issuer, id, seq) = (&list.meta.issuer, &list.meta.id, list.meta.sequence);
-                if !allow
-                    && let Some(floor) = floors.get(issuer, id)
-                    && seq < floor
-                {
-                    let by = if issuer.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" of issuer {issuer:?}")
-                    };
-                    let kept = state.map_or_else(String::new, |p| {
-                        format!(" (the floor recorded in {})", p.display())
-                    });
-                    return Err(format!(
-                        "list {id}{by} is at sequence {seq}, below the sequence {floor} \
-                         already served{kept}: rollback refused \
-                         (allow_rollback = true in its [[list]] accepts it)"
-                    ));
-                }
+            .load_then(floor, &mut |list| {
                 builder.add_list(list, config).map_err(|e| e.to_string())?;
-                next.record(issuer, id, seq, allow);
+                let m = &list.meta;
+                next.record(&m.issuer, &m.id, m.sequence, allow);
                 Ok(())
             })
-            .map_err(|e| format!("{}: {e}", source.describe()))?;
+            .map_err(|e| load_error(source.as_ref(), &e, state))?;
     }
     Ok((builder.build(), next))
+}
+
+/// A source's load error for logs and the admin answer: the source, the
+/// error, and where a rollback floor is recorded.
+fn load_error(source: &dyn ListSource, e: &SourceError, state: Option<&Path>) -> String {
+    let what = source.describe();
+    let kept = match (e.kind, state) {
+        (Some(ErrorKind::Rollback), Some(p)) => {
+            format!(" (the floor is recorded in {})", p.display())
+        }
+        _ => String::new(),
+    };
+    // File errors already start with the file's name.
+    if e.message.starts_with(&what) {
+        format!("{}{kept}", e.message)
+    } else {
+        format!("{what}: {}{kept}", e.message)
+    }
 }
 
 /// Writes `floors` to the state file, if one is configured. A failure is
@@ -584,5 +433,20 @@ fn persist(state: Option<&Path>, floors: &Floors, metrics: &Metrics) {
             %error,
             "cannot record the rollback floors; serving the new lists anyway"
         );
+    }
+}
+
+/// A subscription's poller reloads the lists when it changed the local
+/// copy; a failed reload fails the poll (reason `load`).
+impl OnUpdate for Arc<Lists> {
+    fn updated(&self) -> Updated<'_> {
+        Box::pin(async move {
+            let report = self.reload("subscription").await;
+            if report.ok {
+                Ok(())
+            } else {
+                Err(report.error.unwrap_or_else(|| "reload failed".into()))
+            }
+        })
     }
 }

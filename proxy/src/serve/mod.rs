@@ -11,8 +11,9 @@
 
 pub mod acl;
 pub mod admin;
-pub mod client_body;
 pub mod authority;
+pub mod cidr;
+pub mod client_body;
 pub mod config;
 pub mod destination;
 pub mod framing;
@@ -23,13 +24,13 @@ pub mod lists;
 pub mod memory;
 pub mod metrics;
 pub mod phases;
-pub mod publication;
 pub mod publisher;
 mod range_spec;
 pub mod ranges;
 pub mod resolve;
 pub mod route;
 pub mod scan_pool;
+pub mod source;
 pub mod state;
 pub mod stats;
 pub mod stop_page;
@@ -157,11 +158,8 @@ where
     }
     let stop_page = StopPage::load(&config.stop_page).map_err(ServeError)?;
     let metrics = Arc::new(Metrics::default());
-    let sources = lists::sources_from_config(&config.list, &config.trust);
-    let subscriptions: Vec<_> = sources
-        .iter()
-        .filter_map(|(s, _)| s.subscription())
-        .collect();
+    let sources = lists::sources_from_config(&config.list, &config.trust).map_err(ServeError)?;
+    let subscriptions = sources.subscriptions.clone();
     for s in &subscriptions {
         s.bootstrap(&metrics).await.map_err(ServeError)?;
     }
@@ -268,7 +266,7 @@ fn all_loopback(config: &Config) -> bool {
         .acl
         .allow_clients
         .iter()
-        .all(acl::Cidr::is_loopback_only)
+        .all(cidr::Cidr::is_loopback_only)
 }
 
 async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {

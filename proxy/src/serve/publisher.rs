@@ -2,8 +2,14 @@
 //! client with its bearer token, and bounded GETs (a timeout for the whole
 //! fetch, a size cap checked before and while the body arrives), with
 //! failures named by a fixed reason for the metrics.
+//!
+//! The one place hashwall fetches from a publisher: the proxy's
+//! subscriptions ([`super::subscribe`]) use it, and so does any service
+//! that follows a publisher. What to fetch is the library's planner's
+//! decision ([`hashwall_lists::publication::plan`]); this module only
+//! moves bytes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +22,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::config::ListSourceConfig;
-use super::publication::is_safe_name;
+use hashwall_lists::publication::is_safe_name;
+
 use super::transport::{Token, client_config, error_chain, is_tls_error};
 
 /// A publication directory's URL: `http[s]://host[:port]/path/`.
@@ -82,14 +88,15 @@ impl BaseUrl {
 
 /// Why a poll failed: a fixed `reason` (the metric label) and the details.
 #[derive(Debug)]
-pub(crate) struct Failure {
+pub struct Failure {
     /// The metric label.
-    pub(crate) reason: &'static str,
+    pub reason: &'static str,
     /// What happened.
-    pub(crate) message: String,
+    pub message: String,
 }
 
-pub(crate) fn fail(reason: &'static str, message: impl Into<String>) -> Failure {
+/// A failure with `reason` (a metric label) and `message`.
+pub fn fail(reason: &'static str, message: impl Into<String>) -> Failure {
     Failure {
         reason,
         message: message.into(),
@@ -97,7 +104,7 @@ pub(crate) fn fail(reason: &'static str, message: impl Into<String>) -> Failure 
 }
 
 /// The metric reason for a list or delta error.
-pub(crate) fn reason_of(e: &Error) -> &'static str {
+pub fn reason_of(e: &Error) -> &'static str {
     match e.kind() {
         ErrorKind::BadSignature => "bad_signature",
         ErrorKind::UntrustedKey => "untrusted_key",
@@ -131,23 +138,28 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// The transport of `[[list]]` `config` subscribing to `url`: reads its
-    /// `ca_file`, and its `token_file` once to check it.
-    pub fn from_config(url: &BaseUrl, config: &ListSourceConfig) -> Result<Transport, String> {
-        let tls = client_config(config.ca_file.as_deref()).map_err(|e| format!("ca_file {e}"))?;
-        if let Some(f) = &config.token_file {
+    /// The transport to `url` trusting the CAs in `ca_file` (default:
+    /// Mozilla's roots) and sending the token in `token_file`: reads the
+    /// CA file, and the token file once to check it.
+    pub fn new(
+        url: &BaseUrl,
+        ca_file: Option<&Path>,
+        token_file: Option<&Path>,
+    ) -> Result<Transport, String> {
+        let tls = client_config(ca_file).map_err(|e| format!("ca_file {e}"))?;
+        if let Some(f) = token_file {
             Token::read_file(f)?;
         }
         Ok(Transport {
             tls,
-            token_file: config.token_file.clone(),
+            token_file: token_file.map(Path::to_path_buf),
             https_only: url.is_https(),
         })
     }
 
     /// The token to send, read afresh (at each poll, so a rotated token
     /// needs no restart); failure reason `token_file`.
-    pub(crate) fn token(&self) -> Result<Option<Token>, Failure> {
+    pub fn token(&self) -> Result<Option<Token>, Failure> {
         self.token_file
             .as_deref()
             .map(Token::read_file)
@@ -177,7 +189,7 @@ pub fn http_client(timeout: Duration, transport: &Transport) -> HttpClient {
 }
 
 /// A fetched file, or "unchanged" for a conditional request.
-pub(crate) enum Fetched {
+pub enum Fetched {
     /// 304: the `ETag` sent still matches.
     NotModified,
     /// The body and its `ETag`.
@@ -186,7 +198,7 @@ pub(crate) enum Fetched {
 
 /// GETs `file` from the publication directory `url`, at most `cap`
 /// bytes, within `timeout` (connect included).
-pub(crate) async fn fetch(
+pub async fn fetch(
     client: &HttpClient,
     token: Option<&Token>,
     url: &BaseUrl,

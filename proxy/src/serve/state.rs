@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hashwall_lists::RollbackFloor;
 use serde::{Deserialize, Serialize};
 
 /// The state file format version written and accepted.
@@ -122,6 +123,13 @@ impl Floors {
             .map_err(|e| format!("state file {}: {e}", path.display()))?;
         hashwall_lists::write_atomic(path, |w| w.write_all(text.as_bytes()))
             .map_err(|e| format!("state file {}: {e}", path.display()))
+    }
+}
+
+/// The floors hold every list load to the highest sequence served.
+impl RollbackFloor for Floors {
+    fn floor(&self, issuer: &str, id: &str) -> Option<u64> {
+        self.get(issuer, id)
     }
 }
 

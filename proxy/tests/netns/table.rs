@@ -72,11 +72,6 @@ pub struct Row {
     /// The status it must get. 2xx: the origin must be reached;
     /// anything else: the origin must not be reached.
     pub want: u16,
-    /// Passes only once a separate engine change of issue 18 is merged
-    /// (it says which: e.g. "an entry without a query matches any query",
-    /// "IPv4-mapped IPv6 hosts canonicalise to IPv4"). Such rows run in an
-    /// ignored test until then; drop the flag when it is merged.
-    pub needs_engine: Option<&'static str>,
 }
 
 /// `GET url` in absolute-form.
@@ -101,22 +96,7 @@ pub fn row(name: impl Into<String>, mode: Mode, request: String, want: u16) -> R
         mode,
         request,
         want,
-        needs_engine: None,
     }
-}
-
-impl Row {
-    /// Marks the row as waiting for an engine change (see
-    /// [`Row::needs_engine`]).
-    pub fn needs_engine(mut self, change: &'static str) -> Row {
-        self.needs_engine = Some(change);
-        self
-    }
-}
-
-/// The rows that run now, and those waiting for an engine change.
-pub fn split_waiting(rows: Vec<Row>) -> (Vec<Row>, Vec<Row>) {
-    rows.into_iter().partition(|r| r.needs_engine.is_none())
 }
 
 /// Sends every row to the proxy of its mode; collects every mismatch

@@ -65,7 +65,7 @@ impl PdqHash {
 
     /// Parse 64 hex digits (either case), word 15 first; `None` otherwise.
     pub fn from_hex(s: &str) -> Option<PdqHash> {
-        let bytes: [u8; 32] = crate::hex::decode(s)?;
+        let bytes: [u8; 32] = hashwall_lists::hex::decode_array(s).ok()?;
         let mut words = [0u16; 16];
         for (i, pair) in bytes.chunks_exact(2).enumerate() {
             words[15 - i] = u16::from_be_bytes([pair[0], pair[1]]);

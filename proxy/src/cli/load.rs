@@ -1,15 +1,13 @@
 //! Loading lists named on the command line into a snapshot, through the
-//! trust store: a list file is used only if it verifies (or is unsigned and
-//! `--allow-unsigned` is given).
+//! trust store ([`hashwall_lists::Loader`]): a list file is used only if it
+//! verifies (or is unsigned and `--allow-unsigned` is given).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use hashwall::{ListConfig, Snapshot};
-use hashwall_lists::{
-    ErrorKind, ExpiredPolicy, LoadOptions, Timestamp, TrustStore, load_verified_then,
-};
+use hashwall_lists::{ErrorKind, ExpiredPolicy, LoadOptions, Loader, NoFloor};
 
 use crate::demo::demo_list;
 
@@ -34,17 +32,16 @@ pub struct TrustArgs {
 /// of the demo list when none is given, with the time it took to load in
 /// milliseconds. Every file must pass the trust checks `trust` asks for;
 /// the first that does not is an error naming it and the reason.
+/// `HASHWALL_NOW` replaces the clock for the expiry and future-date checks
+/// ([`hashwall_lists::Clock::from_env`]).
 pub fn load_snapshot(
     files: &[PathBuf],
     config: &ListConfig,
     trust: &TrustArgs,
 ) -> Result<(Snapshot, f64), String> {
     let start = Instant::now();
-    let store = match &trust.trust {
-        Some(p) => TrustStore::load(p).map_err(|e| format!("trust store {e}"))?,
-        None => TrustStore::new(),
-    };
-    let opts = LoadOptions {
+    let now = super::now().map_err(|e| e.to_string())?;
+    let options = LoadOptions {
         allow_unsigned: trust.allow_unsigned,
         expired: if trust.allow_expired {
             ExpiredPolicy::Flag
@@ -52,8 +49,10 @@ pub fn load_snapshot(
             ExpiredPolicy::Refuse
         },
         min_sequence: None,
-        now: now()?,
+        now: Some(now),
     };
+    let loader =
+        Loader::open(trust.trust.as_deref(), options).map_err(|e| format!("trust store {e}"))?;
     let mut builder = Snapshot::builder();
     if files.is_empty() {
         // The demo list is embedded in the binary (it is ours, not a
@@ -65,41 +64,27 @@ pub fn load_snapshot(
         // Compile while the signature is checked on another thread; a list
         // that fails verification aborts the whole load, so what was
         // compiled from it never reaches a snapshot in use.
-        let (list, v, added) =
-            load_verified_then(path, &store, &opts, |list| builder.add_list(list, config))
-                .map_err(|e| {
-                    let hint = match e.kind() {
-                        ErrorKind::Unsigned => " (pass --allow-unsigned to load unsigned lists)",
-                        ErrorKind::UntrustedKey if trust.trust.is_none() => {
-                            " (no --trust store given)"
-                        }
-                        ErrorKind::Expired => " (pass --allow-expired to load it anyway)",
-                        _ => "",
-                    };
-                    format!("{e}{hint}")
-                })?;
+        let (loaded, added) = loader
+            .load_then(path, &NoFloor, |list| builder.add_list(list, config))
+            .map_err(|e| {
+                let hint = match e.kind() {
+                    ErrorKind::Unsigned => " (pass --allow-unsigned to load unsigned lists)",
+                    ErrorKind::UntrustedKey if trust.trust.is_none() => " (no --trust store given)",
+                    ErrorKind::Expired => " (pass --allow-expired to load it anyway)",
+                    _ => "",
+                };
+                format!("{e}{hint}")
+            })?;
         added.map_err(|e| format!("{}: {e}", path.display()))?;
-        if v.expired {
+        if loaded.verification.expired {
             eprintln!(
                 "warning\t{}: list {} is EXPIRED (since {})",
                 path.display(),
-                list.meta.id,
-                list.meta.expires.unwrap_or_default()
+                loaded.list.meta.id,
+                loaded.list.meta.expires.unwrap_or_default()
             );
         }
     }
     let snapshot = builder.build();
     Ok((snapshot, start.elapsed().as_secs_f64() * 1e3))
-}
-
-/// `HASHWALL_NOW` (RFC 3339) replaces the clock for the expiry and
-/// future-date checks, as for `hashwall lists`: tests and "what if" runs.
-fn now() -> Result<Option<Timestamp>, String> {
-    match std::env::var("HASHWALL_NOW") {
-        Ok(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|e| format!("HASHWALL_NOW: {e}")),
-        Err(_) => Ok(None),
-    }
 }

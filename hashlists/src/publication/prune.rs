@@ -1,6 +1,5 @@
-//! `hashwall lists publish prune DIR --keep N`: removes the full lists and
-//! deltas of a publication directory that no subscriber worth serving by
-//! deltas needs any more.
+//! Pruning a publication directory: removing the full lists and deltas
+//! that no subscriber worth serving by deltas needs any more.
 //!
 //! What is kept: the current full list, and every delta on the chain from
 //! each of the N versions published before the current one (the chain a
@@ -13,19 +12,22 @@
 //! Only files the publisher writes are candidates: `list-<seq>.hwl` below
 //! the current sequence, deltas the old manifest names, and stray
 //! `delta-<from>-<to>.hwd` files ending at or before the current sequence
-//! (left by an interrupted `add`). Files of a version not yet in the
-//! manifest (a concurrent `add`), and anything else in the directory, are
+//! (left by an interrupted publish). Files of a version not yet in the
+//! manifest (a concurrent publish), and anything else in the directory, are
 //! never touched.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use hashwall_lists::{Timestamp, write_atomic};
-use hashwall_proxy::serve::publication::{DeltaRef, MANIFEST, Manifest};
+use super::MANIFEST;
+use super::manifest::{DeltaRef, Manifest};
+use crate::atomic::write_atomic;
+use crate::error::{Error, ErrorKind};
+use crate::time::Timestamp;
 
 /// What pruning one list's directory does (or would do).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Plan {
+pub struct PrunePlan {
     /// The list's directory.
     pub dir: PathBuf,
     /// The manifest to write, when it changes.
@@ -68,7 +70,13 @@ fn number(s: &str) -> Option<u64> {
 /// Plans pruning the list directory `dir`, whose manifest is `m` and whose
 /// files are `names`, keeping catch-up by deltas for the `keep` versions
 /// before the current one. `now` stamps a rewritten manifest.
-pub fn plan(dir: &Path, m: &Manifest, names: &[String], keep: usize, now: Timestamp) -> Plan {
+pub fn prune_plan(
+    dir: &Path,
+    m: &Manifest,
+    names: &[String],
+    keep: usize,
+    now: Timestamp,
+) -> PrunePlan {
     let kept_versions: Vec<u64> = versions(m)
         .into_iter()
         .filter(|v| *v < m.sequence)
@@ -114,7 +122,7 @@ pub fn plan(dir: &Path, m: &Manifest, names: &[String], keep: usize, now: Timest
         .cloned()
         .collect();
     remove.sort();
-    Plan {
+    PrunePlan {
         dir: dir.to_path_buf(),
         manifest,
         remove,
@@ -124,35 +132,35 @@ pub fn plan(dir: &Path, m: &Manifest, names: &[String], keep: usize, now: Timest
 
 /// The list directories under the publication directory `dir`: its
 /// subdirectories holding a manifest, or `dir` itself when it holds one.
-fn list_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn list_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     if dir.join(MANIFEST).is_file() {
         return Ok(vec![dir.to_path_buf()]);
     }
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Vec::new();
     for e in rd {
-        let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
-        let p = e.path();
+        let p = e.map_err(|e| Error::io(dir, e))?.path();
         if p.join(MANIFEST).is_file() {
             out.push(p);
         }
     }
     out.sort();
     if out.is_empty() {
-        return Err(format!(
-            "{}: no manifest in it or its subdirectories: not a publication directory",
-            dir.display()
-        ));
+        return Err(Error::new(
+            ErrorKind::InvalidManifest,
+            "no manifest in it or its subdirectories: not a publication directory",
+        )
+        .with_path(dir));
     }
     Ok(out)
 }
 
 /// The plain file names in `dir` (no directories, no symbolic links).
-fn file_names(dir: &Path) -> Result<Vec<String>, String> {
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Vec::new();
     for e in rd {
-        let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let e = e.map_err(|e| Error::io(dir, e))?;
         let is_file = e.file_type().is_ok_and(|t| t.is_file());
         if let (true, Some(n)) = (is_file, e.file_name().to_str()) {
             out.push(n.to_owned());
@@ -161,67 +169,64 @@ fn file_names(dir: &Path) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Plans (and unless `dry_run`, carries out) pruning every list under
-/// `dir`, printing what goes. Errors are messages for the command line.
-pub fn prune(dir: &Path, keep: usize, dry_run: bool, now: Timestamp) -> Result<(), String> {
-    for ldir in list_dirs(dir)? {
-        let mpath = ldir.join(MANIFEST);
-        let bytes = std::fs::read(&mpath).map_err(|e| format!("{}: {e}", mpath.display()))?;
-        let m = Manifest::from_text(&bytes).map_err(|e| format!("{}: {e}", mpath.display()))?;
-        let p = plan(&ldir, &m, &file_names(&ldir)?, keep, now);
-        let verb = if dry_run { "would remove" } else { "removed" };
-        if let Some(new) = &p.manifest {
-            if !dry_run {
-                // First: once it is in place nothing names what goes.
-                write_atomic(&mpath, |w| w.write_all(new.to_text().as_bytes()))
-                    .map_err(|e| e.to_string())?;
-            }
-            println!(
-                "{}\t{}\t({} of {} deltas kept)",
-                if dry_run { "would rewrite" } else { "rewrote" },
-                mpath.display(),
-                new.deltas.len(),
-                m.deltas.len()
-            );
-        }
-        let mut bytes_freed = 0u64;
-        for name in &p.remove {
-            let path = ldir.join(name);
-            bytes_freed += std::fs::metadata(&path).map_or(0, |md| md.len());
-            if !dry_run {
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    // Already gone (pruned by someone else): the goal.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(format!("{}: {e}", path.display())),
-                }
-            }
-            println!("{verb}\t{}", path.display());
-        }
-        let oldest = p
-            .kept_versions
-            .last()
-            .map_or_else(|| "none".to_owned(), |v| format!("from sequence {v}"));
-        println!(
-            "{}\t{} at sequence {}: {} files ({bytes_freed} bytes) {}; catch-up by deltas {oldest}",
-            if dry_run { "dry-run" } else { "pruned" },
-            m.id,
-            m.sequence,
-            p.remove.len(),
-            if dry_run { "would go" } else { "removed" },
-        );
+/// What [`prune`] did (or, dry, would do) in one list's directory.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Pruned {
+    /// The manifest before.
+    pub before: Manifest,
+    /// What was planned.
+    pub plan: PrunePlan,
+    /// Bytes of the files removed.
+    pub bytes_freed: u64,
+}
+
+/// Plan and (unless `dry_run`) carry out pruning the list directory `ldir`,
+/// keeping catch-up by deltas for the `keep` versions before the current
+/// one; `now` stamps a rewritten manifest. The manifest is replaced first,
+/// then the files go; a file already gone is not an error.
+pub fn prune(ldir: &Path, keep: usize, dry_run: bool, now: Timestamp) -> Result<Pruned, Error> {
+    let mpath = ldir.join(MANIFEST);
+    let before = super::publish::read_manifest(&mpath)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidManifest,
+            "no manifest: not a list's publication directory",
+        )
+        .with_path(ldir)
+    })?;
+    let plan = prune_plan(ldir, &before, &file_names(ldir)?, keep, now);
+    if let (Some(new), false) = (&plan.manifest, dry_run) {
+        // First: once it is in place nothing names what goes.
+        write_atomic(&mpath, |w| w.write_all(new.to_text().as_bytes()))?;
     }
-    Ok(())
+    let mut bytes_freed = 0u64;
+    for name in &plan.remove {
+        let path = ldir.join(name);
+        bytes_freed += std::fs::metadata(&path).map_or(0, |md| md.len());
+        if !dry_run {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                // Already gone (pruned by someone else): the goal.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+    Ok(Pruned {
+        before,
+        plan,
+        bytes_freed,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{delta_file, list_file};
     use super::*;
-    use hashwall_proxy::serve::publication::{delta_file, list_file};
 
     fn manifest(seq: u64, deltas: &[(u64, u64)]) -> Manifest {
         Manifest {
             id: "police".into(),
+            issuer: None,
             sequence: seq,
             published: Timestamp::from_unix_seconds(1_700_000_000),
             list: list_file(seq),
@@ -237,14 +242,14 @@ mod tests {
     }
 
     /// The rewritten manifest of `p` (the test fails without one).
-    fn rewritten(p: &Plan) -> &Manifest {
+    fn rewritten(p: &PrunePlan) -> &Manifest {
         let Some(m) = &p.manifest else {
             panic!("the manifest was not rewritten: {p:?}")
         };
         m
     }
 
-    fn kept(p: &Plan) -> Vec<(u64, u64)> {
+    fn kept(p: &PrunePlan) -> Vec<(u64, u64)> {
         rewritten(p).deltas.iter().map(|d| (d.from, d.to)).collect()
     }
 
@@ -260,7 +265,7 @@ mod tests {
     fn keeps_the_chains_of_the_last_versions() {
         let m = manifest(5, &[(1, 2), (2, 3), (3, 4), (4, 5)]);
         let now = Timestamp::from_unix_seconds(1_800_000_000);
-        let p = plan(
+        let p = prune_plan(
             Path::new("d"),
             &m,
             &names(&m, &["README", "notes.txt"]),
@@ -293,25 +298,25 @@ mod tests {
         // 3 -> 5 is the chain from 3 (it goes furthest); 4 -> 5 serves 4.
         let m = manifest(5, &[(1, 3), (3, 4), (3, 5), (4, 5)]);
         let now = Timestamp::from_unix_seconds(1_800_000_000);
-        let p = plan(Path::new("d"), &m, &names(&m, &[]), 2, now);
+        let p = prune_plan(Path::new("d"), &m, &names(&m, &[]), 2, now);
         assert_eq!(p.kept_versions, vec![4, 3]);
         assert_eq!(kept(&p), [(3, 5), (4, 5)]);
         assert!(p.remove.contains(&"delta-3-4.hwd".to_owned()));
         // Keeping every version still drops 3 -> 4: no chain takes it.
-        let p = plan(Path::new("d"), &m, &names(&m, &[]), 10, now);
+        let p = prune_plan(Path::new("d"), &m, &names(&m, &[]), 10, now);
         assert_eq!(p.kept_versions, vec![4, 3, 1]);
         assert_eq!(kept(&p), [(1, 3), (3, 5), (4, 5)]);
         // Without such a delta, keeping everything changes no delta and
         // leaves the manifest alone; old full lists still go.
         let m = manifest(5, &[(1, 2), (2, 3), (3, 4), (4, 5)]);
-        let p = plan(Path::new("d"), &m, &names(&m, &[]), 10, now);
+        let p = prune_plan(Path::new("d"), &m, &names(&m, &[]), 10, now);
         assert_eq!(p.manifest, None);
         assert_eq!(
             p.remove,
             ["list-1.hwl", "list-2.hwl", "list-3.hwl", "list-4.hwl"]
         );
         // keep 0: only the current list.
-        let p = plan(Path::new("d"), &m, &names(&m, &[]), 0, now);
+        let p = prune_plan(Path::new("d"), &m, &names(&m, &[]), 0, now);
         assert_eq!(kept(&p), []);
         assert_eq!(p.remove.len(), 8);
     }
@@ -330,7 +335,7 @@ mod tests {
             "list-4.hwl.bak",
             ".manifest.tmp.1.0",
         ];
-        let p = plan(Path::new("d"), &m, &names(&m, &extra), 1, now);
+        let p = prune_plan(Path::new("d"), &m, &names(&m, &extra), 1, now);
         assert_eq!(p.manifest, None);
         assert_eq!(p.remove, ["delta-2-3.hwd", "list-4.hwl"]);
     }
