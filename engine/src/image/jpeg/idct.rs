@@ -65,50 +65,62 @@ fn descale_v(a: V, n: u32) -> V {
     std::array::from_fn(|i| descale(a[i], n))
 }
 
+/// The arithmetic of [`butterfly`], written once for both lane types (the
+/// portable arrays and the AVX2 registers): `$c` holds the eight inputs,
+/// `$add`, `$sub`, `$mul` (by a constant) and `$shl13` are the lane
+/// operations.
+macro_rules! butterfly_body {
+    ($c:expr, $add:expr, $sub:expr, $mul:expr, $shl13:expr) => {{
+        let (add, sub, mul, shl13) = ($add, $sub, $mul, $shl13);
+        let c = $c;
+        // Even part.
+        let z1 = mul(add(c[2], c[6]), FIX_0_541196100);
+        let tmp2 = add(z1, mul(c[6], -FIX_1_847759065));
+        let tmp3 = add(z1, mul(c[2], FIX_0_765366865));
+        let tmp0 = shl13(add(c[0], c[4]));
+        let tmp1 = shl13(sub(c[0], c[4]));
+        let tmp10 = add(tmp0, tmp3);
+        let tmp13 = sub(tmp0, tmp3);
+        let tmp11 = add(tmp1, tmp2);
+        let tmp12 = sub(tmp1, tmp2);
+        // Odd part.
+        let (t0, t1, t2, t3) = (c[7], c[5], c[3], c[1]);
+        let z1 = add(t0, t3);
+        let z2 = add(t1, t2);
+        let z3 = add(t0, t2);
+        let z4 = add(t1, t3);
+        let z5 = mul(add(z3, z4), FIX_1_175875602);
+        let t0 = mul(t0, FIX_0_298631336);
+        let t1 = mul(t1, FIX_2_053119869);
+        let t2 = mul(t2, FIX_3_072711026);
+        let t3 = mul(t3, FIX_1_501321110);
+        let z1 = mul(z1, -FIX_0_899976223);
+        let z2 = mul(z2, -FIX_2_562915447);
+        let z3 = add(mul(z3, -FIX_1_961570560), z5);
+        let z4 = add(mul(z4, -FIX_0_390180644), z5);
+        let t0 = add(add(t0, z1), z3);
+        let t1 = add(add(t1, z2), z4);
+        let t2 = add(add(t2, z2), z3);
+        let t3 = add(add(t3, z1), z4);
+        [
+            add(tmp10, t3),
+            add(tmp11, t2),
+            add(tmp12, t1),
+            add(tmp13, t0),
+            sub(tmp13, t0),
+            sub(tmp12, t1),
+            sub(tmp11, t2),
+            sub(tmp10, t3),
+        ]
+    }};
+}
+
 /// The 1-D transform of T.81's IDCT as libjpeg's islow computes it, on
 /// eight independent lanes: `c[k]` holds input `k` of every lane. Returns
 /// the eight outputs, not yet descaled.
 #[inline(always)]
 fn butterfly(c: &[V; 8]) -> [V; 8] {
-    // Even part.
-    let z1 = mul(add(c[2], c[6]), FIX_0_541196100);
-    let tmp2 = add(z1, mul(c[6], -FIX_1_847759065));
-    let tmp3 = add(z1, mul(c[2], FIX_0_765366865));
-    let tmp0 = shl(add(c[0], c[4]), CONST_BITS);
-    let tmp1 = shl(sub(c[0], c[4]), CONST_BITS);
-    let tmp10 = add(tmp0, tmp3);
-    let tmp13 = sub(tmp0, tmp3);
-    let tmp11 = add(tmp1, tmp2);
-    let tmp12 = sub(tmp1, tmp2);
-    // Odd part.
-    let (t0, t1, t2, t3) = (c[7], c[5], c[3], c[1]);
-    let z1 = add(t0, t3);
-    let z2 = add(t1, t2);
-    let z3 = add(t0, t2);
-    let z4 = add(t1, t3);
-    let z5 = mul(add(z3, z4), FIX_1_175875602);
-    let t0 = mul(t0, FIX_0_298631336);
-    let t1 = mul(t1, FIX_2_053119869);
-    let t2 = mul(t2, FIX_3_072711026);
-    let t3 = mul(t3, FIX_1_501321110);
-    let z1 = mul(z1, -FIX_0_899976223);
-    let z2 = mul(z2, -FIX_2_562915447);
-    let z3 = add(mul(z3, -FIX_1_961570560), z5);
-    let z4 = add(mul(z4, -FIX_0_390180644), z5);
-    let t0 = add(add(t0, z1), z3);
-    let t1 = add(add(t1, z2), z4);
-    let t2 = add(add(t2, z2), z3);
-    let t3 = add(add(t3, z1), z4);
-    [
-        add(tmp10, t3),
-        add(tmp11, t2),
-        add(tmp12, t1),
-        add(tmp13, t0),
-        sub(tmp13, t0),
-        sub(tmp12, t1),
-        sub(tmp11, t2),
-        sub(tmp10, t3),
-    ]
+    butterfly_body!(c, add, sub, mul, |a| shl(a, CONST_BITS))
 }
 
 /// Inverse DCT of one block of dequantised coefficients (natural order),
@@ -151,48 +163,13 @@ mod avx2 {
     #[inline]
     #[target_feature(enable = "avx2")]
     fn butterfly(c: [M; 8]) -> [M; 8] {
-        let add = |a, b| _mm256_add_epi32(a, b);
-        let sub = |a, b| _mm256_sub_epi32(a, b);
-        let mul = |a, v| _mm256_mullo_epi32(a, k(v));
-        // Even part.
-        let z1 = mul(add(c[2], c[6]), FIX_0_541196100);
-        let tmp2 = add(z1, mul(c[6], -FIX_1_847759065));
-        let tmp3 = add(z1, mul(c[2], FIX_0_765366865));
-        let tmp0 = _mm256_slli_epi32::<13>(add(c[0], c[4]));
-        let tmp1 = _mm256_slli_epi32::<13>(sub(c[0], c[4]));
-        let tmp10 = add(tmp0, tmp3);
-        let tmp13 = sub(tmp0, tmp3);
-        let tmp11 = add(tmp1, tmp2);
-        let tmp12 = sub(tmp1, tmp2);
-        // Odd part.
-        let (t0, t1, t2, t3) = (c[7], c[5], c[3], c[1]);
-        let z1 = add(t0, t3);
-        let z2 = add(t1, t2);
-        let z3 = add(t0, t2);
-        let z4 = add(t1, t3);
-        let z5 = mul(add(z3, z4), FIX_1_175875602);
-        let t0 = mul(t0, FIX_0_298631336);
-        let t1 = mul(t1, FIX_2_053119869);
-        let t2 = mul(t2, FIX_3_072711026);
-        let t3 = mul(t3, FIX_1_501321110);
-        let z1 = mul(z1, -FIX_0_899976223);
-        let z2 = mul(z2, -FIX_2_562915447);
-        let z3 = add(mul(z3, -FIX_1_961570560), z5);
-        let z4 = add(mul(z4, -FIX_0_390180644), z5);
-        let t0 = add(add(t0, z1), z3);
-        let t1 = add(add(t1, z2), z4);
-        let t2 = add(add(t2, z2), z3);
-        let t3 = add(add(t3, z1), z4);
-        [
-            add(tmp10, t3),
-            add(tmp11, t2),
-            add(tmp12, t1),
-            add(tmp13, t0),
-            sub(tmp13, t0),
-            sub(tmp12, t1),
-            sub(tmp11, t2),
-            sub(tmp10, t3),
-        ]
+        butterfly_body!(
+            c,
+            |a, b| _mm256_add_epi32(a, b),
+            |a, b| _mm256_sub_epi32(a, b),
+            |a, v| _mm256_mullo_epi32(a, k(v)),
+            |a| _mm256_slli_epi32::<13>(a)
+        )
     }
 
     #[inline]
