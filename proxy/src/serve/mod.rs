@@ -9,32 +9,32 @@
 //! [`resolve`]: the proxy resolves each host once and connects only to an
 //! address it checked).
 
-pub mod acl;
-pub mod admin;
+mod acl;
+mod admin;
 pub mod authority;
-pub mod cidr;
-pub mod client_body;
+mod cidr;
+mod client_body;
 pub mod config;
-pub mod destination;
+mod destination;
 pub mod framing;
-pub mod headers;
-pub mod host_addrs;
-pub mod images;
+mod headers;
+mod host_addrs;
+mod images;
 pub mod lists;
-pub mod memory;
-pub mod metrics;
+mod memory;
+mod metrics;
 pub mod phases;
-pub mod publisher;
+mod publisher;
 mod range_spec;
-pub mod ranges;
-pub mod resolve;
+mod ranges;
+mod resolve;
 pub mod route;
-pub mod scan_pool;
-pub mod source;
+mod scan_pool;
+mod source;
 pub mod state;
-pub mod stats;
+mod stats;
 pub mod stop_page;
-pub mod subscribe;
+mod subscribe;
 pub mod transport;
 pub mod upstream;
 
