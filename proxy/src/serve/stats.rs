@@ -2,19 +2,25 @@
 //! per hour, kept for a retention window. Counts only, never URLs or
 //! subscribers.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+use dashmap::DashMap;
 use hashwall_lists::Timestamp;
 use serde_json::{Value, json};
 
-type Key = (String, String, &'static str);
+/// One counter: the hour (Unix seconds / 3600), list, category and action.
+type Key = (i64, String, String, &'static str);
 
-/// Hourly match counts.
+/// Hourly match counts, recorded from every proxy thread at once: a sharded
+/// concurrent map (`dashmap`), so threads counting matches of different
+/// lists or hours do not wait for each other, and a count is an atomic add.
 #[derive(Debug)]
 pub struct Stats {
     retention_hours: i64,
-    hours: Mutex<BTreeMap<i64, HashMap<Key, u64>>>,
+    counts: DashMap<Key, AtomicU64>,
+    /// The latest hour recorded: when it changes, hours past retention are
+    /// dropped (once an hour).
+    latest_hour: AtomicI64,
 }
 
 impl Stats {
@@ -22,7 +28,8 @@ impl Stats {
     pub fn new(retention_days: u32) -> Stats {
         Stats {
             retention_hours: i64::from(retention_days) * 24,
-            hours: Mutex::new(BTreeMap::new()),
+            counts: DashMap::new(),
+            latest_hour: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -33,45 +40,58 @@ impl Stats {
 
     fn record_at(&self, unix: i64, list: &str, category: &str, action: &'static str) {
         let hour = unix.div_euclid(3600);
-        let Ok(mut hours) = self.hours.lock() else {
-            return;
-        };
-        if !hours.contains_key(&hour) {
-            // A new hour: drop the ones past retention (once an hour).
-            let keep = hours.split_off(&(hour - self.retention_hours + 1));
-            *hours = keep;
+        if self.latest_hour.fetch_max(hour, Ordering::Relaxed) < hour {
+            let oldest = hour - self.retention_hours + 1;
+            self.counts.retain(|k, _| k.0 >= oldest);
         }
-        *hours
-            .entry(hour)
+        let key = (hour, list.to_owned(), category.to_owned(), action);
+        if let Some(n) = self.counts.get(&key) {
+            n.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.counts
+            .entry(key)
             .or_default()
-            .entry((list.to_owned(), category.to_owned(), action))
-            .or_default() += 1;
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// The JSON document: retention and one object per hour, list, category
-    /// and action with a count.
+    /// and action with a count, in that order.
     pub fn to_json(&self) -> Value {
         let now_hour = Timestamp::now().unix_seconds().div_euclid(3600);
-        let mut rows = Vec::new();
-        if let Ok(hours) = self.hours.lock() {
-            for (hour, counts) in hours.range(now_hour - self.retention_hours + 1..) {
-                let mut sorted: Vec<_> = counts.iter().collect();
-                sorted.sort();
-                for ((list, category, action), n) in sorted {
-                    rows.push(json!({
-                        "hour": Timestamp::from_unix_seconds(hour * 3600).to_string(),
-                        "list": list,
-                        "category": category,
-                        "action": action,
-                        "matches": n,
-                    }));
-                }
-            }
-        }
+        let oldest = now_hour - self.retention_hours + 1;
+        let mut counted: Vec<(Key, u64)> = self
+            .counts
+            .iter()
+            .filter(|e| e.key().0 >= oldest)
+            .map(|e| (e.key().clone(), e.value().load(Ordering::Relaxed)))
+            .collect();
+        counted.sort();
+        let rows: Vec<Value> = counted
+            .into_iter()
+            .map(|((hour, list, category, action), n)| {
+                json!({
+                    "hour": Timestamp::from_unix_seconds(hour * 3600).to_string(),
+                    "list": list,
+                    "category": category,
+                    "action": action,
+                    "matches": n,
+                })
+            })
+            .collect();
         json!({
             "retention_hours": self.retention_hours,
             "hourly": rows,
         })
+    }
+
+    /// How many hours hold counts.
+    #[cfg(test)]
+    fn hours(&self) -> usize {
+        let mut hours: Vec<i64> = self.counts.iter().map(|e| e.key().0).collect();
+        hours.sort_unstable();
+        hours.dedup();
+        hours.len()
     }
 }
 
@@ -85,9 +105,33 @@ mod tests {
         s.record_at(0, "a", "csam", "block");
         s.record_at(10, "a", "csam", "block");
         s.record_at(3600, "a", "csam", "monitor");
-        assert_eq!(s.hours.lock().map(|h| h.len()).unwrap_or(0), 2);
+        assert_eq!(s.hours(), 2);
         s.record_at(3600 * 30, "b", "other", "block");
-        let hours = s.hours.lock().map(|h| h.len()).unwrap_or(0);
-        assert_eq!(hours, 1);
+        assert_eq!(s.hours(), 1);
+    }
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let s = Stats::new(30);
+        let hour = Timestamp::now().unix_seconds();
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let s = &s;
+                scope.spawn(move || {
+                    for i in 0..1000 {
+                        let list = if (i + t) % 2 == 0 { "a" } else { "b" };
+                        s.record_at(hour, list, "csam", "block");
+                    }
+                });
+            }
+        });
+        let doc = s.to_json();
+        let total: u64 = doc["hourly"]
+            .as_array()
+            .map(|rows| rows.iter().filter_map(|r| r["matches"].as_u64()).sum())
+            .unwrap_or(0);
+        assert_eq!(total, 8000);
+        assert_eq!(doc["hourly"][0]["list"], "a");
+        assert_eq!(doc["hourly"][0]["matches"], 4000);
     }
 }
