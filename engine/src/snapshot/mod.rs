@@ -3,8 +3,8 @@
 mod check_image;
 mod entries;
 mod images;
-mod resolved;
 pub(crate) mod list_info;
+mod resolved;
 mod urlmatch;
 
 use std::cell::RefCell;

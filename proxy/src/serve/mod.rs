@@ -11,8 +11,8 @@
 
 pub mod acl;
 pub mod admin;
-pub mod client_body;
 pub mod authority;
+pub mod client_body;
 pub mod config;
 pub mod destination;
 pub mod framing;
