@@ -180,6 +180,10 @@ fn table() {
         }
         // The fully escaped spelling means the same URL (no row has a raw
         // `#`, surrounding whitespace or TAB/CR/LF, which are removed first).
+        // A raw `@` may end a userinfo, which is dropped before unescaping.
+        if input.contains('@') {
+            continue;
+        }
         let escaped = CanonicalUrl::parse(fully_escaped(input).as_bytes());
         match (&got, &escaped) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{input}"),

@@ -5,7 +5,7 @@ use super::CanonicalUrl;
 use super::MAX_INPUT_LEN;
 use super::escape::{EscapeSet, escape_into, unescape_into};
 use super::host;
-use super::split::{Parts, split};
+use super::split::{Parts, raw_userinfo, split};
 use crate::{Error, UrlErrorKind};
 
 impl CanonicalUrl {
@@ -90,12 +90,22 @@ fn clean<'a>(input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Erro
 /// like a raw one. A `#` or `%` in the result is an ordinary byte: it can
 /// only come from an escape (the fragment is already cut), and it is
 /// escaped again on output.
+///
+/// A userinfo written with a raw `@` is dropped first (see
+/// [`raw_userinfo`]): unescaped, `good.example%2F@evil.example` would
+/// otherwise read as host `good.example` where browsers fetch `evil.example`.
 fn unescape<'a>(body: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
-    if !body.contains(&b'%') {
-        return body;
+    let (head, tail) = match raw_userinfo(body) {
+        Some(userinfo) => (&body[..userinfo.start], &body[userinfo.end..]),
+        None => (&body[..0], body),
+    };
+    if head.is_empty() && !tail.contains(&b'%') {
+        return tail;
     }
     scratch.clear();
-    unescape_into(body, scratch);
+    // `scheme://` or `//`: nothing to unescape.
+    scratch.extend_from_slice(head);
+    unescape_into(tail, scratch);
     scratch
 }
 

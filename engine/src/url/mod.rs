@@ -23,7 +23,8 @@
 //! clients do:
 //!
 //! 1. the fragment (from the first raw `#`) is dropped; surrounding bytes
-//!    `<= 0x20` are trimmed; every TAB, CR and LF is removed;
+//!    `<= 0x20` are trimmed; every TAB, CR and LF is removed; a userinfo
+//!    ending in a raw `@` is dropped (see **Userinfo** below);
 //! 2. the **whole URL** is percent-unescaped until no escape remains (in one
 //!    linear pass, see `escape.rs`): `http%3A%2F%2Fa.b%2Fc` is `http://a.b/c`;
 //! 3. the result is split into scheme, authority, path (to the first `?`)
@@ -70,14 +71,16 @@
 //! * **Port**: dropped. A port that is not decimal or exceeds 65535 is
 //!   [`UrlErrorKind::InvalidPort`]; an
 //!   empty one (`host:`) is accepted.
-//! * **Userinfo** (`user:pw@`): dropped; the host follows the last `@` of
-//!   the unescaped authority, so `http://evil.example%40good.example/` is
-//!   checked as `good.example`. Browsers refuse that URL (an `@` decoded
-//!   from a host is forbidden), and the Go reference client reads it so.
-//!   Note that the reverse, `http://good.example%2F@evil.example/`, is
-//!   fetched by browsers from `evil.example` (the raw `@` ends the userinfo)
-//!   but checked as `good.example` with path `/@evil.example/`: an ambiguity
-//!   that unescaping the whole URL (as the specification asks) brings.
+//! * **Userinfo** (`user:pw@`): dropped. When the input starts with
+//!   `scheme://` or `//` and its raw authority (up to the first raw
+//!   `/ ? \`) holds a raw `@`, everything up to the last one is dropped
+//!   *before* unescaping, as browsers skip it to find the host they
+//!   connect to: `http://good.example%2F@evil.example/` is `evil.example`,
+//!   not `good.example` with path `/@evil.example/`. After unescaping, the
+//!   host follows the last `@` left in the authority, so
+//!   `http://evil.example%40good.example/` is `good.example` (browsers
+//!   refuse that URL: an `@` decoded from a host is forbidden; the Go
+//!   reference client reads it so).
 //! * **Scheme**: only `http` and `https` (any case) are accepted, kept
 //!   lower-cased in [`CanonicalUrl::as_str`] but not part of any expression.
 //!   Any other scheme is [`UrlErrorKind::UnsupportedScheme`]: `ftp://x/`,

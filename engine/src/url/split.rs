@@ -1,11 +1,45 @@
 //! Splitting the unescaped URL into scheme, host, path and query.
 //!
-//! The input here is the whole URL after percent-unescaping (see
+//! The input of [`split`] is the whole URL after percent-unescaping (see
 //! `canonical.rs`), so `%2F`, `%3F`, `%40`, `%3A` and `%5C` are delimiters
 //! like their raw spellings. `#` and `%` are ordinary bytes at this point:
-//! the fragment was cut at the first raw `#` before unescaping.
+//! the fragment was cut at the first raw `#` before unescaping. Only
+//! [`raw_userinfo`] looks at the raw input.
+
+use std::ops::Range;
 
 use crate::{Error, UrlErrorKind};
+
+/// The userinfo and its `@` in the raw (not yet unescaped) `body`, when
+/// `body` starts with `scheme://` or `//` and its raw authority (up to the
+/// first raw `/ ? \`) holds a raw `@`: everything up to the last one. This
+/// is what browsers skip to find the host they connect to, whatever the
+/// userinfo unescapes to.
+pub(super) fn raw_userinfo(body: &[u8]) -> Option<Range<usize>> {
+    let start = if body.starts_with(b"//") {
+        2
+    } else {
+        raw_scheme_len(body)? + 3
+    };
+    let authority = &body[start..];
+    let end = authority
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'\\'))
+        .unwrap_or(authority.len());
+    let at = authority[..end].iter().rposition(|&b| b == b'@')?;
+    Some(start..start + at + 1)
+}
+
+/// Length of a leading raw `scheme` followed by `://`.
+fn raw_scheme_len(s: &[u8]) -> Option<usize> {
+    if !s.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let n = s
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')))?;
+    s[n..].starts_with(b"://").then_some(n)
+}
 
 /// The components of a URL, still to be canonicalised.
 pub(super) struct Parts<'a> {
@@ -195,6 +229,22 @@ mod tests {
             parts("http://:1/").map(|_| ()),
             Err(UrlErrorKind::MissingHost)
         );
+    }
+
+    #[test]
+    fn raw_userinfo_ranges() {
+        let cut = |s: &str| raw_userinfo(s.as_bytes()).map(|r| s[r].to_owned());
+        assert_eq!(cut("http://a%2F@b/").as_deref(), Some("a%2F@"));
+        assert_eq!(cut("HTTP://u:p@a@b:1/c@d").as_deref(), Some("u:p@a@"));
+        assert_eq!(cut("//u@b").as_deref(), Some("u@"));
+        assert_eq!(cut("ftp://u@b").as_deref(), Some("u@"));
+        assert_eq!(cut("http://a\\@b/"), None);
+        assert_eq!(cut("http://a/@b"), None);
+        assert_eq!(cut("http://a?@b"), None);
+        assert_eq!(cut("http://a%40b/"), None);
+        assert_eq!(cut("http%3A//u@b/"), None);
+        assert_eq!(cut("u:p@b/"), None);
+        assert_eq!(cut("mailto:a@b"), None);
     }
 
     #[test]

@@ -157,11 +157,18 @@ fn userinfo_after_unescaping() {
         canon(b"http://evil.example%40good.example/"),
         "http://good.example/"
     );
-    // The documented ambiguity: browsers fetch this from evil.example.
+    // A userinfo written with a raw `@` is dropped before unescaping, as
+    // browsers skip it: they fetch these from evil.example.
     assert_eq!(
         canon(b"http://good.example%2F@evil.example/"),
-        "http://good.example/@evil.example/"
+        "http://evil.example/"
     );
+    assert_eq!(
+        canon(b"//a%3Fb%5Cc@evil.example/x"),
+        "http://evil.example/x"
+    );
+    // Without a raw `://`, the unescaped authority decides.
+    assert_eq!(canon(b"a%2F@b.c/"), "http://a/@b.c/");
 }
 
 #[test]
@@ -312,9 +319,10 @@ fn backslash_is_a_slash_as_in_browsers() {
     // Escaped, it is unescaped with the whole URL and acts the same way.
     assert_eq!(canon(b"http://a.b/c%5Cd"), "http://a.b/c/d");
     assert_eq!(canon(b"http://a%5Cb.c/"), "http://a/b.c/");
+    // ... except in a userinfo that a raw `@` ends, which browsers skip.
     assert_eq!(
         canon(b"http://evil.example%5C@good.example/"),
-        "http://evil.example/@good.example/"
+        "http://good.example/"
     );
     assert_eq!(canon(b"http://a.b/?c\\d"), "http://a.b/?c\\d");
     assert_eq!(canon(b"http://a.b/?c%5Cd"), "http://a.b/?c\\d");
