@@ -95,13 +95,20 @@ fn clean<'a>(input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Erro
 /// [`raw_userinfo`]): unescaped, `good.example%2F@evil.example` would
 /// otherwise read as host `good.example` where browsers fetch `evil.example`.
 fn unescape<'a>(body: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
-    let (head, tail) = match raw_userinfo(body) {
+    if !body.contains(&b'%') {
+        // Unescaping changes nothing, so the raw `@` is also the last one
+        // the split sees: no need to look for a raw userinfo.
+        return body;
+    }
+    let userinfo = if body.contains(&b'@') {
+        raw_userinfo(body)
+    } else {
+        None
+    };
+    let (head, tail) = match userinfo {
         Some(userinfo) => (&body[..userinfo.start], &body[userinfo.end..]),
         None => (&body[..0], body),
     };
-    if head.is_empty() && !tail.contains(&b'%') {
-        return tail;
-    }
     scratch.clear();
     // `scheme://` or `//`: nothing to unescape.
     scratch.extend_from_slice(head);
