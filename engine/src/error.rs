@@ -23,6 +23,9 @@ pub enum UrlErrorKind {
     InvalidIpv6,
     /// The host cannot be a DNS name or an IP address.
     InvalidHost,
+    /// The scheme is not `http` or `https` (`ftp://x/`, `mailto:a@b`,
+    /// `javascript:…`): only web URLs are canonicalised.
+    UnsupportedScheme,
 }
 
 /// Why an image could not be decoded or hashed.

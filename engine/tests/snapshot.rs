@@ -115,8 +115,8 @@ fn each_kind_matches_exactly_what_it_should() {
         .expect("builds")
         .build();
     let blocked = |u: &str| snap.check_url(u).expect("valid url").is_blocked();
-    // url: exact canonical URL, any scheme, any escaping; without a query
-    // in the entry, any query; nothing else.
+    // url: exact canonical URL, http or https, any escaping; without a
+    // query in the entry, any query; nothing else.
     assert!(blocked("http://files.example/a/img.jpg"));
     assert!(blocked("https://FILES.example/a/%69mg.jpg#frag"));
     assert!(blocked("http://files.example:8080/a/./b/../img.jpg"));
@@ -254,6 +254,8 @@ fn malformed_urls_are_typed_errors() {
         ("/no/host", UrlErrorKind::MissingHost),
         ("http://host:99999/", UrlErrorKind::InvalidPort),
         ("http://[::zz]/", UrlErrorKind::InvalidIpv6),
+        ("ftp://evil.example/", UrlErrorKind::UnsupportedScheme),
+        ("http://a:b:80/", UrlErrorKind::InvalidHost),
     ] {
         let err = snap.check_url(input).expect_err(input);
         assert_eq!(err.kind(), ErrorKind::Url(kind), "{input}: {err}");

@@ -51,6 +51,10 @@ const URLS: &[&[u8]] = &[
     b"  www.google.com/foo\tbar\rbaz\n2  ",
     b"http://a.b.c.d.e.f.g.h/1/2/3/4/5/6/7.html?q",
     b"/no-host",
+    b"mailto:a@example.com",
+    b"http%3A%2F%2Fevil.example%2Fgallery%5Cx.jpg?q=%2541",
+    b"http://good.example%2F@evil.example:80/",
+    b"http://[::ffff:10.66.77.88]:80/x",
     // IDNA works on the stack in the `idna` crate for names this short.
     "http://Bücher.example/ü?q".as_bytes(),
 ];

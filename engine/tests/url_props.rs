@@ -61,6 +61,17 @@ const TOKENS: &[&[u8]] = &[
     b"?",
     b"\\",
     b"%5C",
+    b"%5c",
+    b"%2f",
+    b"%252F",
+    b"%3A%2F%2F",
+    b"%5B::ffff:",
+    b"[::ffff:",
+    b"[64:ff9b::",
+    b"a42:4d58]",
+    b"10.66.77.88",
+    b"mailto:",
+    b"javascript:",
     b"&",
     b"=",
     b" ",
@@ -91,7 +102,10 @@ const TOKENS: &[&[u8]] = &[
     b"example",
 ];
 
-const PREFIXES: &[&[u8]] = &[b"", b"http://", b"https://"];
+/// Inputs whose raw userinfo is dropped before unescaping.
+const USERINFO_PREFIXES: &[&[u8]] = &[b"http://", b"HTTPS://", b"//", b"ftp://"];
+
+const PREFIXES: &[&[u8]] = &[b"", b"http://", b"https://", b"http%3A%2F%2F", b"ftp://"];
 
 fn urlish() -> impl Strategy<Value = Vec<u8>> {
     let token = proptest::sample::select(TOKENS);
@@ -175,8 +189,74 @@ fn check(input: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A URL without what is handled before unescaping: no raw `#` (a
+/// fragment), no TAB/CR/LF, no bytes `<= 0x20` at either end, and no raw
+/// `@` (which may end a userinfo, dropped before unescaping: see
+/// `raw_userinfo_never_matters`). `%40` stays.
+fn unfragmented() -> impl Strategy<Value = Vec<u8>> {
+    urlish().prop_map(|mut v| {
+        v.retain(|b| !matches!(b, b'#' | b'\t' | b'\r' | b'\n' | b'@'));
+        while v.last().is_some_and(|&b| b <= b' ') {
+            v.pop();
+        }
+        let start = v.iter().position(|&b| b > b' ').unwrap_or(v.len());
+        v.drain(..start);
+        v
+    })
+}
+
+/// Every byte of `input` as `%XX`, in upper- or lower-case hex.
+fn fully_escaped(input: &[u8], lower: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() * 3);
+    for b in input {
+        let hex = if lower {
+            format!("%{b:02x}")
+        } else {
+            format!("%{b:02X}")
+        };
+        out.extend_from_slice(hex.as_bytes());
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// A userinfo written with a raw `@` never changes the result, whatever
+    /// it unescapes to (`good.example%2F@evil.example` is evil.example).
+    #[test]
+    fn raw_userinfo_never_matters(
+        prefix in proptest::sample::select(USERINFO_PREFIXES),
+        userinfo in unfragmented(),
+        rest in unfragmented(),
+    ) {
+        let mut userinfo = userinfo;
+        userinfo.retain(|b| !matches!(b, b'/' | b'?' | b'\\'));
+        let plain = [prefix, &rest[..]].concat();
+        let with = [prefix, &userinfo[..], b"@", &rest[..]].concat();
+        match (CanonicalUrl::parse(&plain), CanonicalUrl::parse(&with)) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.kind(), b.kind()),
+            (a, b) => prop_assert!(false, "{:?} vs with userinfo {:?}", a, b),
+        }
+    }
+
+    /// The whole URL is unescaped before it is split, so escaping every
+    /// byte (scheme and `://` included) changes nothing.
+    #[test]
+    fn fully_escaped_spelling_is_the_same_url(input in unfragmented(), lower in any::<bool>()) {
+        let escaped = fully_escaped(&input, lower);
+        let plain = CanonicalUrl::parse(&input);
+        let other = CanonicalUrl::parse(&escaped);
+        match (plain, other) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(a.as_str(), b.as_str());
+                prop_assert_eq!(a.host_is_ip(), b.host_is_ip());
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.kind(), b.kind()),
+            (a, b) => prop_assert!(false, "{:?} vs escaped {:?}", a, b),
+        }
+    }
 
     #[test]
     fn urlish_inputs(input in urlish()) {

@@ -1,18 +1,12 @@
-//! The parse pipeline behind [`CanonicalUrl::parse_into`].
+//! The parse pipeline behind [`CanonicalUrl::parse_into`]: clean the input,
+//! unescape the whole URL, split it (`split.rs`), canonicalise each part.
 
 use super::CanonicalUrl;
 use super::MAX_INPUT_LEN;
 use super::escape::{EscapeSet, escape_into, unescape_into};
 use super::host;
+use super::split::{Parts, raw_userinfo, split};
 use crate::{Error, UrlErrorKind};
-
-/// The input split on its raw bytes, before any unescaping.
-struct Parts<'a> {
-    scheme: &'a [u8],
-    host: &'a [u8],
-    path: &'a [u8],
-    query: Option<&'a [u8]>,
-}
 
 impl CanonicalUrl {
     pub(super) fn fill(&mut self, input: &[u8]) -> Result<(), Error> {
@@ -27,11 +21,13 @@ impl CanonicalUrl {
         let mut out = std::mem::take(&mut self.buf).into_bytes();
         out.clear();
         let mut cleaned = std::mem::take(&mut self.scratch.cleaned);
+        let mut unescaped = std::mem::take(&mut self.scratch.unescaped);
         let result = clean(input, &mut cleaned).and_then(|body| {
-            let parts = split(body)?;
+            let parts = split(unescape(body, &mut unescaped))?;
             self.build(&parts, &mut out)
         });
         self.scratch.cleaned = cleaned;
+        self.scratch.unescaped = unescaped;
         match String::from_utf8(out) {
             Ok(s) => self.buf = s,
             Err(e) => {
@@ -52,27 +48,11 @@ impl CanonicalUrl {
         self.host_start = out.len();
         self.host_is_ip = host::canonicalize(parts.host, &mut self.scratch.host, out)?;
         self.host_end = out.len();
-
-        // Browsers read a raw `\` in an http(s) path as `/`; an escaped one
-        // (`%5C`) stays a backslash, so map before unescaping.
-        let mut path = parts.path;
-        if path.contains(&b'\\') {
-            let slashed = &mut self.scratch.slashed;
-            slashed.clear();
-            slashed.extend(path.iter().map(|&b| if b == b'\\' { b'/' } else { b }));
-            path = slashed;
-        }
-        let unescaped = &mut self.scratch.unescaped;
-        unescaped.clear();
-        unescape_into(path, unescaped);
-        push_path(unescaped, out);
+        push_path(parts.path, out);
         self.path_end = out.len();
-
         if let Some(query) = parts.query {
-            unescaped.clear();
-            unescape_into(query, unescaped);
             out.push(b'?');
-            escape_into(unescaped, EscapeSet::Query, out);
+            escape_into(query, EscapeSet::Plain, out);
             self.has_query = true;
         }
         Ok(())
@@ -104,103 +84,47 @@ fn clean<'a>(input: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Erro
     Ok(scratch)
 }
 
-fn split(s: &[u8]) -> Result<Parts<'_>, Error> {
-    let (scheme, rest) = match scheme_len(s) {
-        Some(n) => (&s[..n], &s[n + 3..]),
-        // No scheme: also accept a protocol-relative `//host/path`.
-        None => (&b"http"[..], s.strip_prefix(b"//").unwrap_or(s)),
-    };
-
-    // `\` ends the authority as in browsers: otherwise
-    // `http://evil.example\@good.example/` would be checked as
-    // `good.example` while a browser fetches from `evil.example`.
-    let auth_end = rest
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'\\'))
-        .unwrap_or(rest.len());
-    let authority = &rest[..auth_end];
-    let after = &rest[auth_end..];
-    let (path, query) = match after.iter().position(|&b| b == b'?') {
-        Some(q) => (&after[..q], Some(&after[q + 1..])),
-        None => (after, None),
-    };
-
-    let host_port = match authority.iter().rposition(|&b| b == b'@') {
-        Some(at) => &authority[at + 1..],
-        None => authority,
-    };
-    let (host, port) = if host_port.first() == Some(&b'[') {
-        match host_port.iter().position(|&b| b == b']') {
-            Some(close) => {
-                let tail = &host_port[close + 1..];
-                match tail.split_first() {
-                    None => (&host_port[..=close], None),
-                    Some((b':', port)) => (&host_port[..=close], Some(port)),
-                    Some(_) => {
-                        return Err(Error::url(
-                            UrlErrorKind::InvalidIpv6,
-                            "text after an IPv6 literal",
-                        ));
-                    }
-                }
-            }
-            None => (host_port, None),
-        }
+/// `body` percent-unescaped until no escape remains: `body` itself when it
+/// has no `%`, else a copy in `scratch`. Every escape is gone afterwards, so
+/// an escaped delimiter (`%2F`, `%3F`, `%40`, `%3A`, `%5C`) splits the URL
+/// like a raw one. A `#` or `%` in the result is an ordinary byte: it can
+/// only come from an escape (the fragment is already cut), and it is
+/// escaped again on output.
+///
+/// A userinfo written with a raw `@` is dropped first (see
+/// [`raw_userinfo`]): unescaped, `good.example%2F@evil.example` would
+/// otherwise read as host `good.example` where browsers fetch `evil.example`.
+fn unescape<'a>(body: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    if !body.contains(&b'%') {
+        // Unescaping changes nothing, so the raw `@` is also the last one
+        // the split sees: no need to look for a raw userinfo.
+        return body;
+    }
+    let userinfo = if body.contains(&b'@') {
+        raw_userinfo(body)
     } else {
-        match host_port.iter().rposition(|&b| b == b':') {
-            Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
-            None => (host_port, None),
-        }
+        None
     };
-    if let Some(port) = port {
-        check_port(port)?;
-    }
-    if host.is_empty() {
-        return Err(Error::url(UrlErrorKind::MissingHost, "the URL has no host"));
-    }
-    Ok(Parts {
-        scheme,
-        host,
-        path,
-        query,
-    })
-}
-
-/// Length of a leading `scheme` followed by `://`.
-fn scheme_len(s: &[u8]) -> Option<usize> {
-    if !s.first()?.is_ascii_alphabetic() {
-        return None;
-    }
-    let n = s
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')))?;
-    s[n..].starts_with(b"://").then_some(n)
-}
-
-/// The port is dropped, but only a well-formed one: anything else is more
-/// likely an attempt to smuggle a different host past the parser.
-fn check_port(port: &[u8]) -> Result<(), Error> {
-    let mut value: u32 = 0;
-    for &b in port {
-        if !b.is_ascii_digit() {
-            return Err(Error::url(UrlErrorKind::InvalidPort, "non-numeric port"));
-        }
-        value = value * 10 + u32::from(b - b'0');
-        if value > 65535 {
-            return Err(Error::url(UrlErrorKind::InvalidPort, "port above 65535"));
-        }
-    }
-    Ok(())
+    let (head, tail) = match userinfo {
+        Some(userinfo) => (&body[..userinfo.start], &body[userinfo.end..]),
+        None => (&body[..0], body),
+    };
+    scratch.clear();
+    // `scheme://` or `//`: nothing to unescape.
+    scratch.extend_from_slice(head);
+    unescape_into(tail, scratch);
+    scratch
 }
 
 /// Appends the unescaped `path` with dot segments resolved, runs of `/`
-/// collapsed, and escaping applied. The result starts with `/`, keeps a
+/// collapsed, and escaping applied. A `\` separates segments like `/`, as
+/// browsers read it in an http(s) path. The result starts with `/`, keeps a
 /// trailing `/` and never climbs above the root.
 fn push_path(path: &[u8], out: &mut Vec<u8>) {
     let root = out.len();
     out.push(b'/');
     let mut trailing = true;
-    for seg in path.split(|&b| b == b'/') {
+    for seg in path.split(|&b| b == b'/' || b == b'\\') {
         match seg {
             b"" | b"." => trailing = true,
             b".." => {
@@ -216,7 +140,7 @@ fn push_path(path: &[u8], out: &mut Vec<u8>) {
             }
             _ => {
                 trailing = false;
-                escape_into(seg, EscapeSet::Path, out);
+                escape_into(seg, EscapeSet::Plain, out);
                 out.push(b'/');
             }
         }
@@ -247,6 +171,7 @@ mod tests {
         assert_eq!(path("/a/./b/."), "/a/b/");
         assert_eq!(path("//a///b//"), "/a/b/");
         assert_eq!(path("/a/..b/.c"), "/a/..b/.c");
-        assert_eq!(path("/a?b"), "/a%3Fb");
+        assert_eq!(path("/a\\b\\..\\c"), "/a/c");
+        assert_eq!(path("/a#b%c d"), "/a%23b%25c%20d");
     }
 }

@@ -11,12 +11,13 @@
 /// always escapes (`<= 0x20`, `>= 0x7F`, `#`, `%`).
 #[derive(Clone, Copy)]
 pub(crate) enum EscapeSet {
-    /// The query: only the Safe Browsing set.
-    Query,
-    /// The path: also `?` and `\\`, so that a `%3F` or `%5C` in the path
-    /// does not turn into a separator when the canonical URL is parsed again.
-    Path,
-    /// The host: also the bytes that delimit the authority (`/ ? @ : [ ] \\`).
+    /// Path and query: only the Safe Browsing set. A path holds no `?` and
+    /// no `\` by construction (the first `?` starts the query, a `\` is a
+    /// segment separator).
+    Plain,
+    /// The host: also the bytes that delimit the authority (`/ ? @ : [ ] \`).
+    /// None of them reaches a host today (the split and the host rules
+    /// reject them); escaped, they could never change a URL's structure.
     Host,
 }
 
@@ -35,8 +36,7 @@ const fn table(extra: &[u8]) -> [bool; 256] {
     t
 }
 
-static QUERY: [bool; 256] = table(b"");
-static PATH: [bool; 256] = table(b"?\\");
+static PLAIN: [bool; 256] = table(b"");
 static HOST: [bool; 256] = table(b"/?@:[]\\");
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -84,8 +84,7 @@ pub(crate) fn unescape_into(input: &[u8], out: &mut Vec<u8>) {
 /// (upper-case hex). What is appended is always ASCII.
 pub(crate) fn escape_into(input: &[u8], set: EscapeSet, out: &mut Vec<u8>) {
     let table = match set {
-        EscapeSet::Query => &QUERY,
-        EscapeSet::Path => &PATH,
+        EscapeSet::Plain => &PLAIN,
         EscapeSet::Host => &HOST,
     };
     let mut run = 0;
@@ -192,10 +191,9 @@ mod tests {
     #[test]
     fn escapes_per_component() {
         assert_eq!(
-            escape(b"a b#%?/\x80\x7f", EscapeSet::Query),
-            "a%20b%23%25?/%80%7F"
+            escape(b"a b#%?/\\\x80\x7f", EscapeSet::Plain),
+            "a%20b%23%25?/\\%80%7F"
         );
-        assert_eq!(escape(b"a?b/\\", EscapeSet::Path), "a%3Fb/%5C");
         assert_eq!(
             escape(b"a/b?c@d:e[f]", EscapeSet::Host),
             "a%2Fb%3Fc%40d%3Ae%5Bf%5D"

@@ -107,6 +107,26 @@ fn value(digits: &[u8], base: u64) -> (u64, bool) {
     (v, fits)
 }
 
+/// Appends `octets` in dotted decimal.
+pub(super) fn push_dotted(octets: [u8; 4], out: &mut Vec<u8>) {
+    for (i, octet) in octets.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        push_decimal(octet, out);
+    }
+}
+
+fn push_decimal(v: u8, out: &mut Vec<u8>) {
+    if v >= 100 {
+        out.push(b'0' + v / 100);
+    }
+    if v >= 10 {
+        out.push(b'0' + v / 10 % 10);
+    }
+    out.push(b'0' + v % 10);
+}
+
 /// `10.192.95.89 xy` → `10.192.95.89` (see the module notes).
 fn strip_windows_suffix(host: &[u8]) -> &[u8] {
     if host.len() > 15 {
@@ -164,6 +184,16 @@ mod tests {
             "",
         ] {
             assert_eq!(ip(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn dotted_decimal() {
+        for a in [[0, 0, 0, 0], [1, 22, 103, 255], [10, 100, 9, 99]] {
+            let mut out = Vec::new();
+            super::push_dotted(a, &mut out);
+            let want = format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            assert_eq!(out, want.as_bytes());
         }
     }
 

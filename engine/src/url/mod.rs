@@ -19,21 +19,30 @@
 //!
 //! # The rules
 //!
-//! Input is raw bytes, possibly not UTF-8. In order: the fragment (from the
-//! first `#`) is dropped; surrounding bytes `<= 0x20` are trimmed; every
-//! TAB, CR and LF is removed; a scheme is `[A-Za-z][A-Za-z0-9+.-]*://`,
-//! otherwise `http` is assumed. The rest is split into authority, path (to
-//! the first `?`) and query on the **raw** bytes, so an escaped delimiter
-//! (`host%23.com`, `a%2Fb`) stays inside its component. Host, path and query
-//! are then percent-unescaped until no escape remains (in one linear pass,
-//! see `escape.rs`), and canonicalised:
+//! Input is raw bytes, possibly not UTF-8. In order, as Google's reference
+//! clients do:
+//!
+//! 1. the fragment (from the first raw `#`) is dropped; surrounding bytes
+//!    `<= 0x20` are trimmed; every TAB, CR and LF is removed; a userinfo
+//!    ending in a raw `@` is dropped (see **Userinfo** below);
+//! 2. the **whole URL** is percent-unescaped until no escape remains (in one
+//!    linear pass, see `escape.rs`): `http%3A%2F%2Fa.b%2Fc` is `http://a.b/c`;
+//! 3. the result is split into scheme, authority, path (to the first `?`)
+//!    and query. Escaped delimiters split like raw ones, so
+//!    `http://evil.example%2Fgallery/x.jpg` has host `evil.example` and
+//!    `http://host:80%2F../` a port. A `#` or `%` that unescaping produced
+//!    is an ordinary byte (`http://host%23.com/` keeps host `host%23.com`),
+//!    as in the references, which re-escape them before splitting;
+//! 4. each component is canonicalised:
 //!
 //! * host: lower-cased; leading and trailing dots stripped, runs of dots
 //!   collapsed; IPv4 addresses in any encoding (`0x7f.1`, `3279880203`,
 //!   octal) become dotted decimal; a bracketed IPv6 literal becomes its
-//!   RFC 5952 text in brackets; non-ASCII names become IDNA (UTS 46)
-//!   punycode, and when IDNA refuses the name or it is not UTF-8 the raw
-//!   bytes are kept, escaped (`\x01\x80.com` → `%01%80.com`);
+//!   RFC 5952 text in brackets, except that an IPv4-mapped
+//!   (`[::ffff:10.66.77.88]`) or NAT64 (`[64:ff9b::a42:4d58]`) address
+//!   becomes the IPv4 address it reaches (`10.66.77.88`); non-ASCII names
+//!   become IDNA (UTS 46) punycode, and when IDNA refuses the name or it is
+//!   not UTF-8 the raw bytes are kept, escaped (`\x01\x80.com` → `%01%80.com`);
 //! * path: `.` and `..` segments resolved (never above the root), runs of
 //!   `/` collapsed, a trailing `/` kept;
 //! * query: no normalisation beyond unescaping and escaping.
@@ -45,33 +54,54 @@
 //!
 //! Each is covered by a unit test in this module.
 //!
-//! * **Idempotence.** Canonicalising a canonical URL changes nothing. To
-//!   keep it so, the host also escapes `/ ? @ : [ ] \\` and the path
-//!   escapes `?` and `\\`: unescaped, they would otherwise change the URL's
-//!   structure when it is parsed again (`http://a/b%3Fc` stays
-//!   `http://a/b%3Fc` rather than becoming a query). Google's clients
-//!   differ among themselves on these rare inputs.
-//! * **Backslash**: a raw `\\` ends the authority and separates path
-//!   segments, as browsers do for http(s) (`http://evil.example\\@good.example/`
-//!   is fetched from `evil.example`, so it must be checked as that). An
-//!   escaped `%5C` stays a backslash. The query is left alone.
+//! * **Idempotence.** Canonicalising a canonical URL changes nothing: the
+//!   only bytes left escaped are ones that are not delimiters (`#` and `%`
+//!   among them, which step 3 treats as ordinary bytes). So a host that is
+//!   not a bracketed IPv6 literal must not hold `:`, `[` or `]` (they would
+//!   split differently when parsed again): such a host is `InvalidHost`, as
+//!   browsers refuse it too.
+//! * **Escaped `?`**: `http://a.b/x%3Fy` is `http://a.b/x?y`, a query, as
+//!   for the Go reference client (Chromium's keeps `%3F` in the path).
+//! * **Backslash**: a `\` ends the authority and separates path segments,
+//!   as browsers do for http(s) (`http://evil.example\@good.example/` is
+//!   fetched from `evil.example`, so it must be checked as that). An escaped
+//!   `%5C` is unescaped with the rest of the URL and then acts the same way
+//!   (a browser fetching `/a%5Cb` asks for `/a\b`, which http servers
+//!   commonly treat as `/a/b`). In the query a backslash is left alone.
 //! * **Port**: dropped. A port that is not decimal or exceeds 65535 is
 //!   [`UrlErrorKind::InvalidPort`]; an
 //!   empty one (`host:`) is accepted.
-//! * **Userinfo** (`user:pw@`): dropped; the host follows the last `@`.
-//! * **Scheme**: kept, lower-cased, in [`CanonicalUrl::as_str`], but not part
-//!   of any expression. Any syntactically valid scheme is accepted, not only
-//!   `http` and `https`: a blocked resource is blocked whatever protocol
-//!   fetches it (`ftp://`, `ws://`), and the lists key on host and path.
+//! * **Userinfo** (`user:pw@`): dropped. When the input starts with
+//!   `scheme://` or `//` and its raw authority (up to the first raw
+//!   `/ ? \`) holds a raw `@`, everything up to the last one is dropped
+//!   *before* unescaping, as browsers skip it to find the host they
+//!   connect to: `http://good.example%2F@evil.example/` is `evil.example`,
+//!   not `good.example` with path `/@evil.example/`. After unescaping, the
+//!   host follows the last `@` left in the authority, so
+//!   `http://evil.example%40good.example/` is `good.example` (browsers
+//!   refuse that URL: an `@` decoded from a host is forbidden; the Go
+//!   reference client reads it so).
+//! * **Scheme**: only `http` and `https` (any case) are accepted, kept
+//!   lower-cased in [`CanonicalUrl::as_str`] but not part of any expression.
+//!   Any other scheme is [`UrlErrorKind::UnsupportedScheme`]: `ftp://x/`,
+//!   `myprotocol://site.com/`, and schemes without an authority such as
+//!   `mailto:a@example.com` or `javascript:alert(1)`. Input without a
+//!   scheme is `http`: a leading `name:` counts as a scheme unless digits
+//!   up to the end of the authority follow it, which is a port
+//!   (`example.com:8080/path`, `host:80`, `host:`); so scheme-less input
+//!   with userinfo (`user:pw@host`) or a bad port (`a.b:8o`) is
+//!   `UnsupportedScheme`, and `http:` without `//` is `MissingHost`.
 //! * **Protocol-relative** input (`//host/path`) is taken as `http`.
 //! * **Empty query**: `http://a.b/?` keeps its `?` in the canonical URL
 //!   ([`CanonicalUrl::query`] is `Some("")`), but no query expression is
 //!   generated for it: its expressions are just `a.b/`.
 //! * **Errors**: empty input (or only whitespace and a fragment) is
-//!   `Empty`; input longer than [`MAX_INPUT_LEN`] is `TooLong`; no host
-//!   (`/asdf`, `http:///x`, or a host of dots) is `MissingHost`; a bad IPv6
-//!   literal is `InvalidIpv6`; [`canonical_host`] also rejects a value with
-//!   URL structure in it (`InvalidHost`).
+//!   `Empty`; input longer than [`MAX_INPUT_LEN`] is `TooLong` (checked on
+//!   the raw input, before unescaping); no host (`/asdf`, `http:///x`, or a
+//!   host of dots) is `MissingHost`; a bad IPv6 literal is `InvalidIpv6`;
+//!   a scheme other than http(s) is `UnsupportedScheme`; a host with `:`,
+//!   `[` or `]` outside an IPv6 literal is `InvalidHost`; [`canonical_host`]
+//!   also rejects a value with URL structure in it (`InvalidHost`).
 
 mod canonical;
 mod escape;
@@ -79,12 +109,14 @@ mod exchange;
 mod expressions;
 mod host;
 mod ipv4;
+mod ipv6;
+mod split;
 
 use std::fmt;
-use std::net::Ipv6Addr;
 
 pub use exchange::EngineCanonicalizer;
 pub use expressions::{DomainSuffixes, Expression, Expressions};
+pub(crate) use ipv6::embedded_ipv4;
 
 use crate::{Error, UrlErrorKind};
 
@@ -97,7 +129,6 @@ pub const MAX_INPUT_LEN: usize = 64 * 1024;
 #[derive(Default)]
 struct Scratch {
     cleaned: Vec<u8>,
-    slashed: Vec<u8>,
     unescaped: Vec<u8>,
     host: host::HostScratch,
 }
@@ -333,7 +364,7 @@ pub fn canonical_expression(value: &str) -> Result<String, Error> {
 }
 
 /// The canonical form of a bare host, for `domain` list entries: the same
-/// rules as the host of a URL.
+/// rules as the host of a URL, escapes included.
 ///
 /// ```
 /// use hashwall::url::canonical_host;
@@ -342,15 +373,18 @@ pub fn canonical_expression(value: &str) -> Result<String, Error> {
 /// assert_eq!(canonical_host("bücher.example")?, "xn--bcher-kva.example");
 /// assert_eq!(canonical_host("0x7f.1")?, "127.0.0.1");
 /// assert_eq!(canonical_host("2001:DB8::1")?, "[2001:db8::1]");
+/// assert_eq!(canonical_host("[::ffff:10.66.77.88]")?, "10.66.77.88");
+/// assert_eq!(canonical_host("host%23.com")?, "host%23.com");
 /// # Ok::<(), hashwall::Error>(())
 /// ```
 ///
 /// # Errors
 ///
 /// `Empty` or `TooLong` as for URLs; `InvalidHost` when the value holds a
-/// raw `/ ? # @ \\`, or a `:` that is not part of an IPv6 address (a URL or a
-/// port is not a host); `MissingHost` when only dots remain;
-/// `InvalidIpv6` for a bad bracketed literal.
+/// raw `#`, or after unescaping a `/ ? @ \`, a `:` that is not part of an
+/// IPv6 address (a URL or a port is not a host), or a `[ ]` outside a
+/// bracketed IPv6 literal; `MissingHost` when only
+/// dots remain; `InvalidIpv6` for a bad bracketed literal.
 pub fn canonical_host(value: &str) -> Result<String, Error> {
     if value.len() > MAX_INPUT_LEN {
         return Err(Error::url(UrlErrorKind::TooLong, "host too long"));
@@ -359,27 +393,36 @@ pub fn canonical_host(value: &str) -> Result<String, Error> {
     if value.is_empty() {
         return Err(Error::url(UrlErrorKind::Empty, "empty host"));
     }
-    if value.contains(['/', '?', '#', '@', '\\']) {
+    if value.contains('#') {
         return Err(Error::url(
             UrlErrorKind::InvalidHost,
-            "a host cannot contain / ? # @ or \\",
+            "a host cannot contain a raw # (it starts a fragment)",
         ));
     }
-    if !value.starts_with('[') && value.contains(':') {
-        let addr = value.parse::<Ipv6Addr>().map_err(|_| {
+    // Unescaped first, as a URL is: `a%2Fb` is no more a host than `a/b`.
+    let mut bytes = Vec::with_capacity(value.len());
+    escape::unescape_into(value.as_bytes(), &mut bytes);
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b'/' | b'?' | b'@' | b'\\'))
+    {
+        return Err(Error::url(
+            UrlErrorKind::InvalidHost,
+            "a host cannot contain / ? @ or \\",
+        ));
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    if bytes.first() != Some(&b'[') && bytes.contains(&b':') {
+        let addr = ipv6::parse(&bytes).map_err(|_| {
             Error::url(
                 UrlErrorKind::InvalidHost,
                 "a host cannot contain ':' (ports are not part of a host)",
             )
         })?;
-        return Ok(format!("[{addr}]"));
+        ipv6::push_host(addr, &mut out);
+    } else {
+        host::canonicalize(&bytes, &mut host::HostScratch::default(), &mut out)?;
     }
-    let mut out = Vec::with_capacity(value.len());
-    host::canonicalize(
-        value.as_bytes(),
-        &mut host::HostScratch::default(),
-        &mut out,
-    )?;
     String::from_utf8(out).map_err(|_| Error::url(UrlErrorKind::InvalidHost, "non-ASCII output"))
 }
 

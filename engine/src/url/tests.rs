@@ -69,10 +69,33 @@ fn userinfo_is_dropped() {
 
 #[test]
 fn scheme_kept_but_not_in_expressions() {
-    assert_eq!(canon(b"FTP://a.b/x"), "ftp://a.b/x");
-    assert_eq!(exprs(b"ftp://a.b/x"), exprs(b"http://a.b/x"));
+    assert_eq!(canon(b"HTTP://a.b/x"), "http://a.b/x");
+    assert_eq!(canon(b"HTTPS://a.b/x"), "https://a.b/x");
+    assert_eq!(exprs(b"https://a.b/x"), exprs(b"http://a.b/x"));
     assert_eq!(exprs(b"https://a.b/x"), ["a.b/x", "a.b/"]);
-    assert_eq!(canon(b"svn+ssh://a.b/"), "svn+ssh://a.b/");
+}
+
+#[test]
+fn only_http_and_https() {
+    for raw in [
+        &b"ftp://a.b/x"[..],
+        b"FTP://a.b/x",
+        b"svn+ssh://a.b/",
+        b"myprotocol://site.com/",
+        b"mailto:a@example.com",
+        b"javascript:alert(1)",
+        b"file:///etc/passwd",
+    ] {
+        assert_eq!(err(raw), UrlErrorKind::UnsupportedScheme);
+    }
+    // A leading `name:` followed by digits is a host and a port.
+    assert_eq!(canon(b"example.com:8080/path"), "http://example.com/path");
+    assert_eq!(canon(b"host:80"), "http://host/");
+    assert_eq!(canon(b"host:"), "http://host/");
+    // Otherwise it is a scheme: scheme-less userinfo or a bad port.
+    assert_eq!(err(b"user:pw@host/"), UrlErrorKind::UnsupportedScheme);
+    assert_eq!(err(b"a.b:8o/"), UrlErrorKind::UnsupportedScheme);
+    assert_eq!(err(b"http:a.b/"), UrlErrorKind::MissingHost);
 }
 
 #[test]
@@ -99,29 +122,53 @@ fn query_is_unescaped_and_escaped_but_not_normalised() {
 }
 
 #[test]
-fn escaped_question_mark_stays_in_path() {
+fn escaped_question_mark_starts_the_query() {
     let u = CanonicalUrl::parse(b"http://a.b/x%3Fy?z").expect("valid");
-    assert_eq!(u.as_str(), "http://a.b/x%3Fy?z");
-    assert_eq!(u.path(), "/x%3Fy");
-    assert_eq!(u.query(), Some("z"));
+    assert_eq!(u.as_str(), "http://a.b/x?y?z");
+    assert_eq!(u.path(), "/x");
+    assert_eq!(u.query(), Some("y?z"));
     assert_eq!(canon(u.as_str().as_bytes()), u.as_str());
 }
 
 #[test]
-fn structural_bytes_in_host_are_escaped() {
-    for raw in [
-        &b"http://a%2Fb.c/"[..],
-        b"http://a%3Fb.c/",
-        b"http://a%40b.c/",
-        b"http://a%3A80/",
-        b"http://%5B%3A%3A1%5D/",
-        b"http://host%23.com/",
+fn escaped_delimiters_split_the_url() {
+    for (raw, want) in [
+        (&b"http://a%2Fb.c/"[..], "http://a/b.c/"),
+        (b"http://a%3Fb.c/", "http://a/?b.c/"),
+        (b"http://a%40b.c/", "http://b.c/"),
+        (b"http://a%3A80/", "http://a/"),
+        (b"http://%5B%3A%3A1%5D/", "http://[::1]/"),
+        (b"http://host%23.com/", "http://host%23.com/"),
+        (b"http://a%25zz/", "http://a%25zz/"),
     ] {
         let once = canon(raw);
+        assert_eq!(once, want);
         assert_eq!(canon(once.as_bytes()), once, "{once}");
     }
-    assert_eq!(canon(b"http://a%2Fb.c/"), "http://a%2Fb.c/");
-    assert_eq!(canon(b"http://%5B%3a%3a1%5D/"), "http://%5B%3A%3A1%5D/");
+    // `[ ] :` outside an IPv6 literal would split again when re-parsed.
+    for raw in [&b"http://a%5Bb%5D/"[..], b"http://.[/", b"http://a:b:80/"] {
+        assert_eq!(err(raw), UrlErrorKind::InvalidHost);
+    }
+}
+
+#[test]
+fn userinfo_after_unescaping() {
+    assert_eq!(
+        canon(b"http://evil.example%40good.example/"),
+        "http://good.example/"
+    );
+    // A userinfo written with a raw `@` is dropped before unescaping, as
+    // browsers skip it: they fetch these from evil.example.
+    assert_eq!(
+        canon(b"http://good.example%2F@evil.example/"),
+        "http://evil.example/"
+    );
+    assert_eq!(
+        canon(b"//a%3Fb%5Cc@evil.example/x"),
+        "http://evil.example/x"
+    );
+    // Without a raw `://`, the unescaped authority decides.
+    assert_eq!(canon(b"a%2F@b.c/"), "http://a/@b.c/");
 }
 
 #[test]
@@ -130,6 +177,8 @@ fn ip_hosts() {
     assert_eq!((u.host(), u.host_is_ip()), ("127.0.0.1", true));
     let u = CanonicalUrl::parse(b"http://[2001:DB8:0:0::1]/").expect("valid");
     assert_eq!((u.host(), u.host_is_ip()), ("[2001:db8::1]", true));
+    let u = CanonicalUrl::parse(b"http://[::ffff:10.66.77.88]/").expect("valid");
+    assert_eq!((u.host(), u.host_is_ip()), ("10.66.77.88", true));
     assert_eq!(canon(b"http://10.192.95.89 xy/"), "http://10.192.95.89/");
 }
 
@@ -217,7 +266,23 @@ fn list_entry_helpers() {
     assert!(canonical_expression("/nohost").is_err());
     assert_eq!(canonical_host(" a.b ").ok().as_deref(), Some("a.b"));
     assert_eq!(canonical_host("[::1]").ok().as_deref(), Some("[::1]"));
-    for bad in ["a.b/c", "a.b:80", "u@a.b", "a?b", "a#b", "a\\b"] {
+    for (mapped, want) in [
+        ("[::ffff:10.66.77.88]", "10.66.77.88"),
+        ("::ffff:a42:4d58", "10.66.77.88"),
+        ("[64:FF9B::a42:4d58]", "10.66.77.88"),
+        ("%5B::ffff:10.66.77.88%5D", "10.66.77.88"),
+        ("host%23.com", "host%23.com"),
+    ] {
+        assert_eq!(
+            canonical_host(mapped).ok().as_deref(),
+            Some(want),
+            "{mapped}"
+        );
+    }
+    for bad in [
+        "a.b/c", "a.b:80", "u@a.b", "a?b", "a#b", "a\\b", "a%2Fb", "a%3A80", "u%40a.b", "a%253Fb",
+        "a%5Cb", "a[b", "a%5Db",
+    ] {
         let kind = canonical_host(bad).map_err(|e| e.kind());
         assert_eq!(
             kind,
@@ -251,7 +316,14 @@ fn backslash_is_a_slash_as_in_browsers() {
         "http://evil.example/@good.example/"
     );
     assert_eq!(canon(b"http://a.b\\c\\..\\d"), "http://a.b/d");
-    assert_eq!(canon(b"http://a.b/c%5Cd"), "http://a.b/c%5Cd");
-    assert_eq!(canon(b"http://a%5Cb.c/"), "http://a%5Cb.c/");
+    // Escaped, it is unescaped with the whole URL and acts the same way.
+    assert_eq!(canon(b"http://a.b/c%5Cd"), "http://a.b/c/d");
+    assert_eq!(canon(b"http://a%5Cb.c/"), "http://a/b.c/");
+    // ... except in a userinfo that a raw `@` ends, which browsers skip.
+    assert_eq!(
+        canon(b"http://evil.example%5C@good.example/"),
+        "http://good.example/"
+    );
     assert_eq!(canon(b"http://a.b/?c\\d"), "http://a.b/?c\\d");
+    assert_eq!(canon(b"http://a.b/?c%5Cd"), "http://a.b/?c\\d");
 }
