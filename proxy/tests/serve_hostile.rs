@@ -543,7 +543,15 @@ async fn upstream_faults_give_a_clean_error_and_no_hang() {
         still_serves(proxy.addr, up).await;
         let (got, complete, took) = faulty.await.unwrap();
         eprintln!("fault {fault:?}: status {got}, body complete {complete}, {took:?}");
-        assert_eq!(got, status, "{fault:?}");
+        if cut && got == 0 {
+            // The upstream's close came with its data, and the body error
+            // reached the server before it had flushed the head: the client
+            // gets the connection closed with nothing (seen under load). A
+            // failure either way, never a body passed off as whole.
+            assert!(!complete, "{fault:?}: nothing, yet complete");
+        } else {
+            assert_eq!(got, status, "{fault:?}");
+        }
         if cut {
             // The head was already sent: the body is cut short, the
             // connection closed — never a truncated body passed as whole.
