@@ -93,6 +93,13 @@ fn check(config: &Config) -> ExitCode {
         eprintln!("error\t{e}");
         return ExitCode::from(2);
     }
+    if config.api.enabled
+        && let Some(p) = &config.api.token_file
+        && let Err(e) = serve::api::auth::Tokens::from_file(p)
+    {
+        eprintln!("error\t{e}");
+        return ExitCode::from(2);
+    }
     let sources = match serve::lists::sources_from_config(&config.list, &config.trust) {
         Ok(s) => s,
         Err(e) => {
@@ -104,14 +111,19 @@ fn check(config: &Config) -> ExitCode {
         Ok(checked) => {
             let snapshot = &checked.snapshot;
             println!(
-                "ok\tproxy={} admin={} lists={}",
+                "ok\tproxy={} admin={} lists={} api={}",
                 config.proxy.listen,
                 if config.admin.enabled {
                     config.admin.listen.to_string()
                 } else {
                     "off".to_owned()
                 },
-                snapshot.lists().len()
+                snapshot.lists().len(),
+                if config.api.enabled {
+                    config.api.listen.to_string()
+                } else {
+                    "off".to_owned()
+                },
             );
             for l in snapshot.lists() {
                 println!(

@@ -11,6 +11,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod api;
 pub mod authority;
 pub mod cidr;
 pub mod client_body;
@@ -126,6 +127,8 @@ pub struct Running {
     pub proxy_addr: SocketAddr,
     /// Where the admin API listens, if enabled.
     pub admin_addr: Option<SocketAddr>,
+    /// Where the matching API listens, if enabled.
+    pub api_addr: Option<SocketAddr>,
     /// The lists, to reload from the embedding program.
     pub lists: Arc<Lists>,
     done: JoinHandle<()>,
@@ -189,10 +192,27 @@ where
         .map(TcpListener::local_addr)
         .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
+    let api_listener = if config.api.enabled {
+        Some(
+            TcpListener::bind(config.api.listen)
+                .await
+                .map_err(|e| ServeError(format!("api.listen {}: {e}", config.api.listen)))?,
+        )
+    } else {
+        None
+    };
+    let api_addr = api_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .map_err(|e| ServeError(e.to_string()))?;
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
     // Every listener of the process: the proxy never connects to one (an
-    // API or ICAP listener to come joins this list).
-    let listeners: Vec<SocketAddr> = std::iter::once(proxy_addr).chain(admin_addr).collect();
+    // ICAP listener to come joins this list).
+    let listeners: Vec<SocketAddr> = std::iter::once(proxy_addr)
+        .chain(admin_addr)
+        .chain(api_addr)
+        .collect();
     let shared = Arc::new(Shared {
         client: upstream::client(&config),
         resolver: resolve::Resolver::new(
@@ -218,6 +238,12 @@ where
             "clients outside loopback are allowed and [auth] is off: make sure acl.allow_clients only names your subscribers"
         );
     }
+    // Before any task starts: a token file that cannot be read stops the
+    // start here.
+    let api_state = match api_listener {
+        Some(l) => Some((api::prepare(Arc::clone(&shared)).map_err(ServeError)?, l)),
+        None => None,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -233,11 +259,14 @@ where
             stop_rx.clone(),
         ));
     }
+    let api_task = api_state.map(|(state, l)| api::spawn(state, l, stop_rx.clone()));
     let admin_task =
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
+    let off = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
     tracing::info!(
         proxy = %proxy_addr,
-        admin = %admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        admin = %off(admin_addr),
+        api = %off(api_addr),
         "hashwall serve listening"
     );
     let grace = secs(shared.config.timeouts.shutdown_grace_secs);
@@ -251,11 +280,15 @@ where
         if let Some(t) = admin_task {
             t.abort();
         }
+        if let Some(t) = api_task {
+            t.abort();
+        }
         tracing::info!("hashwall serve stopped");
     });
     Ok(Running {
         proxy_addr,
         admin_addr,
+        api_addr,
         lists,
         done,
     })
