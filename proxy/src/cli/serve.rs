@@ -10,7 +10,9 @@ use hashwall_proxy::serve::{self, config::Config};
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// A TOML configuration file, laid over the embedded default (without
-    /// it: 127.0.0.1:3128, loopback clients only, the built-in demo list).
+    /// it: the proxy on 127.0.0.1:3128, loopback clients only, the built-in
+    /// demo list, the admin API on 127.0.0.1:9128 and the matching API for
+    /// hosting providers on 127.0.0.1:9129).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Check the configuration (and load the lists and the stop page), print
@@ -112,7 +114,11 @@ fn check(config: &Config) -> ExitCode {
             let snapshot = &checked.snapshot;
             println!(
                 "ok\tproxy={} admin={} lists={} api={}",
-                config.proxy.listen,
+                if config.proxy.enabled {
+                    config.proxy.listen.to_string()
+                } else {
+                    "off".to_owned()
+                },
                 if config.admin.enabled {
                     config.admin.listen.to_string()
                 } else {

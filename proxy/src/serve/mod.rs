@@ -1,11 +1,14 @@
-//! `hashwall serve`: the filtering HTTP forward proxy.
+//! `hashwall serve`: the filtering HTTP forward proxy (and the matching
+//! API).
 //!
 //! [`start`] binds the listeners and returns their addresses at once (tests
 //! and embedders use it with port 0); [`run`] is the command: start, reload
 //! on SIGHUP, drain on SIGTERM/SIGINT.
 //!
 //! The request path is in [`phases`]; lists and reloads in [`lists`]; the
-//! admin API in [`admin`]; where requests may go in [`destination`] (with
+//! admin API in [`admin`]; the matching API for hosting providers (native
+//! and HMA-compatible endpoints over the same engine) in [`api`]; where
+//! requests may go in [`destination`] (with
 //! [`resolve`]: the proxy resolves each host once and connects only to an
 //! address it checked).
 
@@ -123,8 +126,9 @@ impl std::error::Error for ServeError {}
 /// A started proxy.
 #[derive(Debug)]
 pub struct Running {
-    /// Where the proxy listens (the real port when the config said 0).
-    pub proxy_addr: SocketAddr,
+    /// Where the proxy listens (the real port when the config said 0);
+    /// `None` when `proxy.enabled` is false (API only).
+    pub proxy_addr: Option<SocketAddr>,
     /// Where the admin API listens, if enabled.
     pub admin_addr: Option<SocketAddr>,
     /// Where the matching API listens, if enabled.
@@ -153,6 +157,13 @@ where
     config
         .admin_exposure()
         .map_err(|e| ServeError(e.to_string()))?;
+    let api = &config.api;
+    if api.enabled && !api.is_loopback() && api.token_file.is_none() {
+        return Err(ServeError(format!(
+            "api.listen {} is not a loopback address and the API has no token_file",
+            api.listen
+        )));
+    }
     if config.admin.enabled && config.admin_token().is_none() {
         tracing::warn!(
             listen = %config.admin.listen,
@@ -172,11 +183,19 @@ where
         .await
         .map_err(|e| ServeError(format!("loading lists: {e}")))?
         .map_err(|e| ServeError(format!("loading lists: {e}")))?;
-    let proxy_listener = TcpListener::bind(config.proxy.listen)
-        .await
-        .map_err(|e| ServeError(format!("proxy.listen {}: {e}", config.proxy.listen)))?;
+    let proxy_listener = if config.proxy.enabled {
+        Some(
+            TcpListener::bind(config.proxy.listen)
+                .await
+                .map_err(|e| ServeError(format!("proxy.listen {}: {e}", config.proxy.listen)))?,
+        )
+    } else {
+        None
+    };
     let proxy_addr = proxy_listener
-        .local_addr()
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
     let admin_listener = if config.admin.enabled {
         Some(
@@ -209,7 +228,8 @@ where
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
     // Every listener of the process: the proxy never connects to one (an
     // ICAP listener to come joins this list).
-    let listeners: Vec<SocketAddr> = std::iter::once(proxy_addr)
+    let listeners: Vec<SocketAddr> = proxy_addr
+        .into_iter()
         .chain(admin_addr)
         .chain(api_addr)
         .collect();
@@ -264,14 +284,18 @@ where
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
     let off = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
     tracing::info!(
-        proxy = %proxy_addr,
+        proxy = %off(proxy_addr),
         admin = %off(admin_addr),
         api = %off(api_addr),
         "hashwall serve listening"
     );
     let grace = secs(shared.config.timeouts.shutdown_grace_secs);
     let done = tokio::spawn(async move {
-        accept_loop(Arc::clone(&shared), proxy_listener, stop_rx).await;
+        match proxy_listener {
+            Some(l) => accept_loop(Arc::clone(&shared), l, stop_rx).await,
+            // API only: serve until told to stop.
+            None => stopped(&mut { stop_rx }).await,
+        }
         // Only connections and tunnels hold senders now.
         drop(shared);
         if tokio::time::timeout(grace, drain_rx.recv()).await.is_err() {

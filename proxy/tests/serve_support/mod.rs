@@ -219,7 +219,10 @@ impl Proxy {
         .await
         .map_err(|e| e.0)?;
         Ok(Proxy {
-            addr: running.proxy_addr,
+            // An API-only test has no proxy address; nothing listens here.
+            addr: running
+                .proxy_addr
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             admin: running.admin_addr,
             api: running.api_addr,
             running: Some(running),

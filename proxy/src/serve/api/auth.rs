@@ -88,7 +88,10 @@ impl Tokens {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Denied::Missing)?;
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         refresh(path, &mut state);
         // Compare against every token (constant time each) so the time
         // taken says nothing about which one nearly matched.
@@ -136,7 +139,10 @@ fn read(path: &Path) -> Result<(Stamp, Vec<(String, String)>), String> {
     let what = |e: String| format!("api token file {}: {e}", path.display());
     let file = std::fs::File::open(path).map_err(|e| what(e.to_string()))?;
     let meta = file.metadata().map_err(|e| what(e.to_string()))?;
-    let stamp = (meta.modified().map_err(|e| what(e.to_string()))?, meta.len());
+    let stamp = (
+        meta.modified().map_err(|e| what(e.to_string()))?,
+        meta.len(),
+    );
     let mut text = String::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_string(&mut text)

@@ -85,7 +85,9 @@ impl ApiError {
             ErrorKind::Image(ImageErrorKind::Empty) => {
                 ApiError::bad_request("empty_image", "the image is empty")
             }
-            ErrorKind::Image(k) => ApiError::unprocessable("undecodable_image", format!("{} ({})", e, k.as_str())),
+            ErrorKind::Image(k) => {
+                ApiError::unprocessable("undecodable_image", format!("{} ({})", e, k.as_str()))
+            }
             _ => ApiError::unprocessable("undecodable_image", e.to_string()),
         }
     }

@@ -31,21 +31,13 @@ use tokio::task::JoinHandle;
 use super::{Shared, stopped};
 use state::ApiState;
 
-/// The API's state over `shared`: refuses a listener beyond loopback
-/// without tokens, and reads the token file.
+/// The API's state over `shared`: reads the token file.
 ///
 /// # Errors
 ///
-/// When the listener is exposed without a token file, or the token file
-/// cannot be read or is invalid (the start is refused).
+/// When the token file cannot be read or is invalid (the start is
+/// refused).
 pub fn prepare(shared: Arc<Shared>) -> Result<Arc<ApiState>, String> {
-    let api = &shared.config.api;
-    if !api.is_loopback() && api.token_file.is_none() {
-        return Err(format!(
-            "api.listen {} is not a loopback address and the API has no token_file",
-            api.listen
-        ));
-    }
     let state = Arc::new(ApiState::new(shared)?);
     if !state.tokens.required() {
         tracing::warn!(

@@ -41,7 +41,13 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
 /// The essence of the `Content-Type` (lowercase, no parameters).
 fn essence(headers: &HeaderMap) -> Option<String> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 /// Whether the request is `multipart/form-data`.

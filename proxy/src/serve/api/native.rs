@@ -66,7 +66,13 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     let typed = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     if let Some(t) = typed
         && t != "application/json"
     {
@@ -74,8 +80,12 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
             "content type {t:?}: send application/json"
         )));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not valid JSON for this endpoint: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_json",
+            format!("the body is not valid JSON for this endpoint: {e}"),
+        )
+    })
 }
 
 /// `POST /v1/check`.
@@ -110,7 +120,10 @@ fn item_error(e: &ApiError) -> Value {
 
 fn check_url(snapshot: &Snapshot, item: &Value) -> Value {
     let Some(url) = item.as_str() else {
-        return item_error(&ApiError::bad_request("bad_item", "a URL item must be a string"));
+        return item_error(&ApiError::bad_request(
+            "bad_item",
+            "a URL item must be a string",
+        ));
     };
     match snapshot.check_url(url) {
         Ok(v) => {
@@ -173,9 +186,9 @@ pub async fn check_image(
     }
     let h = &hashed.hashes;
     let hex = |a| h.get(a).map(|x| x.value.to_string());
-    let pdq = h.get(Algorithm::Pdq).map(|p| {
-        json!({"hash": p.value.to_string(), "quality": p.quality()})
-    });
+    let pdq = h
+        .get(Algorithm::Pdq)
+        .map(|p| json!({"hash": p.value.to_string(), "quality": p.quality()}));
     Ok(Json(json!({
         "hashes": {
             "pdq": pdq,

@@ -121,7 +121,11 @@ mod tests {
             );
         }
         for (path, ops) in &paths {
-            for method in ops.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_else(Vec::new) {
+            for method in ops
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_else(Vec::new)
+            {
                 assert!(
                     ROUTES.contains(&(method.as_str(), path.as_str())),
                     "{method} {path} is documented but not routed"

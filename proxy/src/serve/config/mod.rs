@@ -131,8 +131,8 @@ impl Config {
                 &mut config.lists.state,
                 &mut config.api.token_file,
             ]
-                .into_iter()
-                .flatten()
+            .into_iter()
+            .flatten()
             {
                 if p.is_relative() {
                     *p = dir.join(&*p);

@@ -65,6 +65,10 @@ impl ImagesConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyConfig {
+    /// Run the proxy listener; off for an API-only deployment (a hosting
+    /// provider that runs no proxy).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
     /// Address the proxy listens on.
     pub listen: SocketAddr,
     /// Also accept origin-form requests (`GET /path` with `Host`), as sent to
@@ -79,6 +83,10 @@ pub struct ProxyConfig {
     /// What to do with a URL that cannot be canonicalised: `closed` (400) or
     /// `open` (forward it unchecked).
     pub on_invalid_url: FailMode,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Fail-open or fail-closed (what `closed` answers depends on the key).

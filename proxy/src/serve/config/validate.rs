@@ -80,7 +80,11 @@ impl Config {
                 ));
             }
         }
+        if !self.proxy.enabled && !self.api.enabled {
+            return err("proxy.enabled and api.enabled are both false: nothing to serve".into());
+        }
         if self.admin.enabled
+            && self.proxy.enabled
             && self.admin.listen == self.proxy.listen
             && self.proxy.listen.port() != 0
         {
@@ -157,7 +161,8 @@ impl Config {
         }
         if a.enabled
             && a.listen.port() != 0
-            && (a.listen == self.proxy.listen || (self.admin.enabled && a.listen == self.admin.listen))
+            && ((self.proxy.enabled && a.listen == self.proxy.listen)
+                || (self.admin.enabled && a.listen == self.admin.listen))
         {
             return err("api.listen is the same address as proxy.listen or admin.listen".into());
         }
