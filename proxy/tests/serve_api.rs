@@ -486,6 +486,17 @@ async fn lists_openapi_and_unknown_routes() {
         );
     }
 
+    // Keep-alive: several requests on one connection.
+    let mut conn = ProxyConn::open(api).await;
+    for path in ["/v1/lists", "/m/index/status", "/v1/lists"] {
+        let req = Request::get(path)
+            .header("host", "api.test")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let (status, _, _) = conn.send(req).await.unwrap();
+        assert_eq!(status, 200, "{path}");
+    }
+
     let a = get(api, "/nowhere").await;
     assert_eq!(a.status, 404);
     assert_eq!(a.json["error"]["kind"], "not_found");

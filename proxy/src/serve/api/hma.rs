@@ -158,7 +158,7 @@ pub async fn compare(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = read_body(&headers, body, api.config().max_body_bytes).await?;
+    let bytes = read_body(&api, &headers, body).await?;
     let req: serde_json::Map<String, Value> = parse_json(&headers, &bytes)
         .map_err(|_| ApiError::bad_request("bad_json", "Request input was not a dict"))?;
     let mut out = serde_json::Map::new();
@@ -247,7 +247,7 @@ async fn hash_photo(
     body: Body,
     snapshot: Arc<Snapshot>,
 ) -> Result<HashValue, ApiError> {
-    let bytes = read_body(headers, body, api.config().max_body_bytes).await?;
+    let bytes = read_body(api, headers, body).await?;
     if !super::multipart::is_multipart(headers) {
         return Err(ApiError::bad_request(
             "missing_file",

@@ -24,10 +24,14 @@ pub mod state;
 
 use std::sync::Arc;
 
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use super::config::secs;
 use super::{Shared, stopped};
 use state::ApiState;
 
@@ -48,19 +52,63 @@ pub fn prepare(shared: Arc<Shared>) -> Result<Arc<ApiState>, String> {
     Ok(state)
 }
 
-/// Serves the API on `listener` until `stop`.
+/// Serves the API on `listener` until `stop`: HTTP/1.1 with keep-alive,
+/// at most `limits.max_connections` connections (more wait in the
+/// backlog), a request head within `timeouts.request_header_secs` (also
+/// the bound on an idle keep-alive connection), and on `stop` the
+/// exchanges in progress finish.
 pub fn spawn(
     state: Arc<ApiState>,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    let config = &state.shared.config;
+    let head = secs(config.timeouts.request_header_secs);
+    let limit = Arc::new(Semaphore::new(config.limits.max_connections));
     let app = routes::router(state);
     tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stopped(&mut stop).await })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "api listener ended");
+        loop {
+            let permit = tokio::select! {
+                p = Arc::clone(&limit).acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+                () = stopped(&mut stop) => return,
+            };
+            let stream = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok((s, _)) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "api accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = stopped(&mut stop) => return,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(app.clone());
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let mut builder = http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(head)
+                    .keep_alive(true);
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(error = %e, "api connection ended with an error");
+                        }
+                        return;
+                    }
+                    () = stopped(&mut stop) => conn.as_mut().graceful_shutdown(),
+                }
+                let _ = conn.await;
+            });
         }
     })
 }

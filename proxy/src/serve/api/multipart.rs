@@ -4,17 +4,21 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart};
-use axum::http::{HeaderMap, Request, header};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 
 use super::errors::ApiError;
+use super::state::ApiState;
+use crate::serve::config::secs;
 
 /// The multipart field that carries an image (HMA's content type).
 pub const PHOTO_FIELD: &str = "photo";
 
-/// Reads the whole body, refusing one over `limit` bytes: at once when its
-/// `Content-Length` says so, else as soon as the limit is passed.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the whole body, refusing one over `api.max_body_bytes`: at once
+/// when its `Content-Length` says so, else as soon as the limit is passed.
+/// A body that takes longer than `timeouts.exchange_secs` is a 408.
+pub async fn read_body(api: &ApiState, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let limit = api.config().max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -28,7 +32,15 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
+    let within = secs(api.shared.config.timeouts.exchange_secs);
+    let Ok(read) = tokio::time::timeout(within, Limited::new(body, limit).collect()).await else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body was not received in time",
+        ));
+    };
+    match read {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(ApiError::bad_request(

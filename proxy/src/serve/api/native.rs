@@ -94,7 +94,7 @@ pub async fn check(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = read_body(&headers, body, api.config().max_body_bytes).await?;
+    let bytes = read_body(&api, &headers, body).await?;
     let req: CheckRequest = parse_json(&headers, &bytes)?;
     let items = req.urls.len().saturating_add(req.hashes.len());
     let max = api.config().max_batch;
@@ -176,7 +176,7 @@ pub async fn check_image(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = read_body(&headers, body, api.config().max_body_bytes).await?;
+    let bytes = read_body(&api, &headers, body).await?;
     let image = image_upload(&headers, bytes).await?;
     let hashed = hash_and_check(&api, api.snapshot(), image).await?;
     if let Some(e) = &hashed.decode_error
