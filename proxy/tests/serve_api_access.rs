@@ -52,6 +52,36 @@ async fn tokens_are_required_accepted_and_revoked_by_editing_the_file() {
     std::fs::remove_file(&tokens).unwrap();
     let a = call(api, "GET", "/v1/lists", Some("tok-bob-2"), None, vec![]).await;
     assert_eq!(a.status, 401);
+
+    // Counted by endpoint, client (the token's name) and status.
+    let (_, m) = admin_request(proxy.admin.unwrap(), "GET", "/metrics", Some("adm")).await;
+    for (line, n) in [
+        (
+            "method=\"get\",path=\"/v1/lists\",client=\"alice\",status=\"200\"",
+            1,
+        ),
+        (
+            "method=\"get\",path=\"/v1/lists\",client=\"bob\",status=\"200\"",
+            2,
+        ),
+        (
+            "method=\"get\",path=\"/v1/lists\",client=\"-\",status=\"401\"",
+            4,
+        ),
+        (
+            "method=\"get\",path=\"/openapi.json\",client=\"-\",status=\"200\"",
+            1,
+        ),
+    ] {
+        let needle = format!("hashwall_api_requests_total{{{line}}} {n}\n");
+        assert!(m.contains(&needle), "{needle} not in\n{m}");
+    }
+    assert!(
+        m.contains(
+            "hashwall_api_request_duration_seconds_count{method=\"get\",path=\"/v1/lists\"} 7\n"
+        ),
+        "{m}"
+    );
     proxy.stop().await;
 }
 
@@ -206,6 +236,15 @@ async fn limits_are_json_errors() {
     assert_eq!(a.status, 413, "{}", a.json);
     let a = upload(api, "/m/lookup", None, &bomb).await;
     assert_eq!(a.status, 413, "{}", a.json);
+    let (_, m) = admin_request(proxy.admin.unwrap(), "GET", "/metrics", Some("adm")).await;
+    assert!(
+        m.contains("hashwall_api_images_total{outcome=\"too_large\"} 3\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("hashwall_api_requests_total{method=\"post\",path=\"/v1/check\",client=\"-\",status=\"413\"} 2\n"),
+        "{m}"
+    );
     proxy.stop().await;
 }
 

@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use hashwall::image::{Algorithm, HashOptions, ImageHashes, hash_image};
-use hashwall::{Snapshot, Verdict};
+use hashwall::{ErrorKind, ImageErrorKind, Snapshot, Verdict};
 
 use super::errors::ApiError;
+use super::metrics::ImageResult;
 use super::state::ApiState;
 use crate::serve::config::secs;
+use crate::serve::scan_pool::PoolError;
 
 /// What an image gave.
 #[derive(Debug)]
@@ -79,7 +81,21 @@ pub async fn hash_and_check(
             }
         }
     };
-    match images.pool().run(timeout, job).await {
+    let result = images.pool().run(timeout, job).await;
+    let counted = match &result {
+        Ok(Ok(h)) => match &h.decode_error {
+            None => ImageResult::Decoded,
+            Some(e) if e.kind() == ErrorKind::Image(ImageErrorKind::TooLarge) => {
+                ImageResult::TooLarge
+            }
+            Some(_) => ImageResult::Undecodable,
+        },
+        Ok(Err(_)) | Err(PoolError::Failed) => ImageResult::Undecodable,
+        Err(PoolError::Saturated) => ImageResult::Busy,
+        Err(PoolError::Timeout) => ImageResult::Timeout,
+    };
+    api.shared.metrics.api.image(counted);
+    match result {
         Ok(Ok(h)) => Ok(h),
         Ok(Err(e)) => Err(ApiError::image(&e)),
         Err(e) => Err(ApiError::pool(e)),

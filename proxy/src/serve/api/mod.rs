@@ -11,12 +11,14 @@
 //! | [`multipart`] | bounded bodies, raw or multipart `photo` uploads |
 //! | [`imaging`] | hashing uploads on the bounded `[images]` pool |
 //! | [`errors`] | JSON errors `{"error": {"kind", "message"}}` |
+//! | [`metrics`] | requests, latency and images, on the admin `/metrics` |
 //! | [`state`] | what every request shares |
 
 pub mod auth;
 pub mod errors;
 pub mod hma;
 pub mod imaging;
+pub mod metrics;
 pub mod multipart;
 pub mod native;
 pub mod routes;

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -73,11 +75,46 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// The route a request was routed to, as in [`ROUTES`]; `other` for
+/// unknown paths and methods.
+fn endpoint(req: &Request) -> (&'static str, &'static str) {
+    let method = req.method().as_str().to_ascii_lowercase();
+    req.extensions()
+        .get::<MatchedPath>()
+        .and_then(|p| {
+            ROUTES
+                .iter()
+                .find(|(m, r)| *m == method && *r == p.as_str())
+        })
+        .copied()
+        .unwrap_or(("other", "other"))
+}
+
 /// Token and rate limit, before any endpoint (the OpenAPI document is
-/// public).
+/// public); counts every request.
 async fn guard(State(api): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let endpoint = endpoint(&req);
+    let (client, resp) = admit_and_run(&api, req, next).await;
+    let status = resp.status().as_u16();
+    let name = client.as_deref().unwrap_or("-");
+    api.shared
+        .metrics
+        .api
+        .request(endpoint, name, status, started.elapsed());
+    tracing::debug!(
+        client = name,
+        method = endpoint.0,
+        path = endpoint.1,
+        status,
+        "api request"
+    );
+    resp
+}
+
+async fn admit_and_run(api: &ApiState, req: Request, next: Next) -> (Option<String>, Response) {
     if req.uri().path() == "/openapi.json" {
-        return next.run(req).await;
+        return (None, next.run(req).await);
     }
     let authorization = req
         .headers()
@@ -86,23 +123,18 @@ async fn guard(State(api): State<Arc<ApiState>>, req: Request, next: Next) -> Re
     let client = match api.tokens.check(authorization) {
         Ok(c) => c,
         Err(Denied::Missing) => {
-            return ApiError::unauthorized("a bearer token is required (Authorization: Bearer …)")
-                .into_response();
+            let e = ApiError::unauthorized("a bearer token is required (Authorization: Bearer …)");
+            return (None, e.into_response());
         }
         Err(Denied::Invalid) => {
-            return ApiError::unauthorized("this bearer token is not valid").into_response();
+            let e = ApiError::unauthorized("this bearer token is not valid");
+            return (None, e.into_response());
         }
     };
-    let name = client.as_deref().unwrap_or("-");
-    if let Err(wait) = api.rate.take(name) {
-        tracing::debug!(client = name, "api rate limit");
-        return ApiError::rate_limited(wait).into_response();
+    if let Err(wait) = api.rate.take(client.as_deref().unwrap_or("-")) {
+        return (client, ApiError::rate_limited(wait).into_response());
     }
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
-    let resp = next.run(req).await;
-    tracing::debug!(client = name, %method, path, status = resp.status().as_u16(), "api request");
-    resp
+    (client, next.run(req).await)
 }
 
 #[cfg(test)]
