@@ -49,6 +49,9 @@ impl ImageResult {
     }
 }
 
+/// (method, path, client, status).
+type RequestKey = (&'static str, &'static str, String, u16);
+
 #[derive(Debug, Default, Clone)]
 struct Histogram {
     buckets: [u64; BUCKETS.len()],
@@ -60,7 +63,7 @@ struct Histogram {
 #[derive(Debug, Default)]
 pub struct ApiMetrics {
     /// (method, path, client, status) → requests.
-    requests: Mutex<BTreeMap<(&'static str, &'static str, String, u16), u64>>,
+    requests: Mutex<BTreeMap<RequestKey, u64>>,
     /// (method, path) → latency.
     latency: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     images: [AtomicU64; ImageResult::ALL.len()],
