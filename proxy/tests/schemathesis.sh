@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-venv="${HASHWALL_ST_VENV:-target/schemathesis-venv}"
+venv="${HASHWALL_ST_VENV:-$PWD/target/schemathesis-venv}"
 if [ ! -x "$venv/bin/st" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==4.32.5"
@@ -40,6 +40,9 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/openapi.json" >/dev/null && break
   sleep 0.2
 done
+# Run from the scratch directory: schemathesis keeps a cache in the working
+# directory, which must not land in the repository.
+cd "$dir"
 "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer schemathesis-token" \
   --checks all \
