@@ -36,7 +36,7 @@ const CASES: &[(&str, bool)] = &[
 
 fn config_text(admin: &str) -> String {
     format!(
-        "[proxy]\nlisten = \"127.0.0.1:0\"\n[admin]\n{admin}\ntoken_env = \"HASHWALL_TEST_UNSET_TOKEN_VAR\"\n"
+        "[proxy]\nlisten = \"127.0.0.1:0\"\n[api]\nlisten = \"127.0.0.1:0\"\n[admin]\n{admin}\ntoken_env = \"HASHWALL_TEST_UNSET_TOKEN_VAR\"\n"
     )
     // A second token_env would be a duplicate key.
     .replace(

@@ -283,18 +283,21 @@ fn reloads(metrics: &str) -> u64 {
 }
 
 /// A whole configuration: listeners as given (fixed ports are free in a
-/// namespace of our own), polling off, the address list.
+/// namespace of our own; the matching API on the admin port + 2), polling
+/// off, the address list.
 fn listening(dir: &TempDir, proxy: &str, admin: &str, acl: &str, more: &str) -> String {
+    let admin_addr: std::net::SocketAddr = admin.parse().unwrap();
+    let api = format!("127.0.0.1:{}", admin_addr.port() + 2);
     format!(
         "[proxy]\nlisten = \"{proxy}\"\n{more}\n[admin]\nlisten = \"{admin}\"\ntoken = \"t\"\n\
-         [lists]\npoll_secs = 0\n{}",
+         [api]\nlisten = \"{api}\"\n[lists]\npoll_secs = 0\n{}",
         with_list(dir, acl, "")
     )
 }
 
-/// Class 3: the admin API (and the proxy itself) is never reached through
-/// the proxy, by any spelling of its address, even with loopback allowed
-/// as a destination; a listener on the wildcard address is itself at
+/// Class 3: the admin API, the matching API and the proxy itself are never
+/// reached through the proxy, by any spelling of their addresses, even with
+/// loopback allowed as a destination; a listener on the wildcard address is itself at
 /// every address of the host.
 #[test]
 fn the_admin_api_is_not_reachable_through_the_proxy() {
@@ -309,7 +312,7 @@ fn the_admin_api_is_not_reachable_through_the_proxy() {
             // refuse. CONNECT may go to the listeners' ports.
             let acl = "allow_destinations = [\"127.0.0.0/8\", \"::1/128\", \"0.0.0.0/8\", \"::/128\", \
                        \"192.0.2.0/24\", \"2001:db8::/32\", \"64:ff9b::/96\"]\n\
-                       connect_ports = [443, 3128, 9128, 3129, 9129]";
+                       connect_ports = [443, 3128, 9128, 3129, 9129, 9130, 9131]";
             let forward = Proxy::start(&listening(
                 &dir,
                 "127.0.0.1:3128",
@@ -331,6 +334,7 @@ fn the_admin_api_is_not_reachable_through_the_proxy() {
             let reloads_before = reloads(&m);
             let mut rows = self_rows(9128, 9129, "admin");
             rows.extend(self_rows(3128, 3129, "proxy"));
+            rows.extend(self_rows(9130, 9131, "api"));
             run_rows(&rows, &forward, &transparent, &origin).await;
             let (_, m) = admin_request(admin, "GET", "/metrics", Some("t")).await;
             assert_eq!(

@@ -10,7 +10,9 @@ use hashwall_proxy::serve::{self, config::Config};
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// A TOML configuration file, laid over the embedded default (without
-    /// it: 127.0.0.1:3128, loopback clients only, the built-in demo list).
+    /// it: the proxy on 127.0.0.1:3128, loopback clients only, the built-in
+    /// demo list, the admin API on 127.0.0.1:9128 and the matching API for
+    /// hosting providers on 127.0.0.1:9129).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Check the configuration (and load the lists and the stop page), print
@@ -93,6 +95,13 @@ fn check(config: &Config) -> ExitCode {
         eprintln!("error\t{e}");
         return ExitCode::from(2);
     }
+    if config.api.enabled
+        && let Some(p) = &config.api.token_file
+        && let Err(e) = serve::api::auth::Tokens::from_file(p)
+    {
+        eprintln!("error\t{e}");
+        return ExitCode::from(2);
+    }
     let sources = match serve::lists::sources_from_config(&config.list, &config.trust) {
         Ok(s) => s,
         Err(e) => {
@@ -104,14 +113,23 @@ fn check(config: &Config) -> ExitCode {
         Ok(checked) => {
             let snapshot = &checked.snapshot;
             println!(
-                "ok\tproxy={} admin={} lists={}",
-                config.proxy.listen,
+                "ok\tproxy={} admin={} lists={} api={}",
+                if config.proxy.enabled {
+                    config.proxy.listen.to_string()
+                } else {
+                    "off".to_owned()
+                },
                 if config.admin.enabled {
                     config.admin.listen.to_string()
                 } else {
                     "off".to_owned()
                 },
-                snapshot.lists().len()
+                snapshot.lists().len(),
+                if config.api.enabled {
+                    config.api.listen.to_string()
+                } else {
+                    "off".to_owned()
+                },
             );
             for l in snapshot.lists() {
                 println!(

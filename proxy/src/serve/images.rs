@@ -74,6 +74,16 @@ impl Scanner {
     pub fn config(&self) -> &ImagesConfig {
         &self.config
     }
+
+    /// The bounded hashing pool (shared with the matching API).
+    pub fn pool(&self) -> &ScanPool {
+        &self.pool
+    }
+
+    /// The decoding limits from `[images]`.
+    pub fn limits(&self) -> DecodeLimits {
+        self.limits
+    }
 }
 
 /// What the content type says about a body.

@@ -202,6 +202,8 @@ pub struct Metrics {
     subscriptions: Mutex<BTreeMap<String, SubscriptionMetrics>>,
     /// Refused destinations and malformed authorities, by reason.
     pub destinations: super::destination::Counters,
+    /// The matching API's counters.
+    pub api: super::api::metrics::ApiMetrics,
 }
 
 /// The metrics of one subscription.
@@ -441,6 +443,7 @@ impl Metrics {
         );
         self.render_subscriptions(&mut o);
         self.destinations.render(&mut o);
+        self.api.render(&mut o);
         o
     }
 }

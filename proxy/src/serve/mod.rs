@@ -1,16 +1,20 @@
-//! `hashwall serve`: the filtering HTTP forward proxy.
+//! `hashwall serve`: the filtering HTTP forward proxy (and the matching
+//! API).
 //!
 //! [`start`] binds the listeners and returns their addresses at once (tests
 //! and embedders use it with port 0); [`run`] is the command: start, reload
 //! on SIGHUP, drain on SIGTERM/SIGINT.
 //!
 //! The request path is in [`phases`]; lists and reloads in [`lists`]; the
-//! admin API in [`admin`]; where requests may go in [`destination`] (with
+//! admin API in [`admin`]; the matching API for hosting providers (native
+//! and HMA-compatible endpoints over the same engine) in [`api`]; where
+//! requests may go in [`destination`] (with
 //! [`resolve`]: the proxy resolves each host once and connects only to an
 //! address it checked).
 
 mod acl;
 mod admin;
+pub mod api;
 pub mod authority;
 mod cidr;
 mod client_body;
@@ -122,10 +126,13 @@ impl std::error::Error for ServeError {}
 /// A started proxy.
 #[derive(Debug)]
 pub struct Running {
-    /// Where the proxy listens (the real port when the config said 0).
-    pub proxy_addr: SocketAddr,
+    /// Where the proxy listens (the real port when the config said 0);
+    /// `None` when `proxy.enabled` is false (API only).
+    pub proxy_addr: Option<SocketAddr>,
     /// Where the admin API listens, if enabled.
     pub admin_addr: Option<SocketAddr>,
+    /// Where the matching API listens, if enabled.
+    pub api_addr: Option<SocketAddr>,
     /// The lists, to reload from the embedding program.
     pub lists: Arc<Lists>,
     done: JoinHandle<()>,
@@ -150,6 +157,13 @@ where
     config
         .admin_exposure()
         .map_err(|e| ServeError(e.to_string()))?;
+    let api = &config.api;
+    if api.enabled && !api.is_loopback() && api.token_file.is_none() {
+        return Err(ServeError(format!(
+            "api.listen {} is not a loopback address and the API has no token_file",
+            api.listen
+        )));
+    }
     if config.admin.enabled && config.admin_token().is_none() {
         tracing::warn!(
             listen = %config.admin.listen,
@@ -169,11 +183,19 @@ where
         .await
         .map_err(|e| ServeError(format!("loading lists: {e}")))?
         .map_err(|e| ServeError(format!("loading lists: {e}")))?;
-    let proxy_listener = TcpListener::bind(config.proxy.listen)
-        .await
-        .map_err(|e| ServeError(format!("proxy.listen {}: {e}", config.proxy.listen)))?;
+    let proxy_listener = if config.proxy.enabled {
+        Some(
+            TcpListener::bind(config.proxy.listen)
+                .await
+                .map_err(|e| ServeError(format!("proxy.listen {}: {e}", config.proxy.listen)))?,
+        )
+    } else {
+        None
+    };
     let proxy_addr = proxy_listener
-        .local_addr()
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
     let admin_listener = if config.admin.enabled {
         Some(
@@ -189,10 +211,28 @@ where
         .map(TcpListener::local_addr)
         .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
+    let api_listener = if config.api.enabled {
+        Some(
+            TcpListener::bind(config.api.listen)
+                .await
+                .map_err(|e| ServeError(format!("api.listen {}: {e}", config.api.listen)))?,
+        )
+    } else {
+        None
+    };
+    let api_addr = api_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .map_err(|e| ServeError(e.to_string()))?;
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
     // Every listener of the process: the proxy never connects to one (an
-    // API or ICAP listener to come joins this list).
-    let listeners: Vec<SocketAddr> = std::iter::once(proxy_addr).chain(admin_addr).collect();
+    // ICAP listener to come joins this list).
+    let listeners: Vec<SocketAddr> = proxy_addr
+        .into_iter()
+        .chain(admin_addr)
+        .chain(api_addr)
+        .collect();
     let shared = Arc::new(Shared {
         client: upstream::client(&config),
         resolver: resolve::Resolver::new(
@@ -218,6 +258,12 @@ where
             "clients outside loopback are allowed and [auth] is off: make sure acl.allow_clients only names your subscribers"
         );
     }
+    // Before any task starts: a token file that cannot be read stops the
+    // start here.
+    let api_state = match api_listener {
+        Some(l) => Some((api::prepare(Arc::clone(&shared)).map_err(ServeError)?, l)),
+        None => None,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -233,16 +279,23 @@ where
             stop_rx.clone(),
         ));
     }
+    let api_task = api_state.map(|(state, l)| api::spawn(state, l, stop_rx.clone()));
     let admin_task =
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
+    let off = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
     tracing::info!(
-        proxy = %proxy_addr,
-        admin = %admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        proxy = %off(proxy_addr),
+        admin = %off(admin_addr),
+        api = %off(api_addr),
         "hashwall serve listening"
     );
     let grace = secs(shared.config.timeouts.shutdown_grace_secs);
     let done = tokio::spawn(async move {
-        accept_loop(Arc::clone(&shared), proxy_listener, stop_rx).await;
+        match proxy_listener {
+            Some(l) => accept_loop(Arc::clone(&shared), l, stop_rx).await,
+            // API only: serve until told to stop.
+            None => stopped(&mut { stop_rx }).await,
+        }
         // Only connections and tunnels hold senders now.
         drop(shared);
         if tokio::time::timeout(grace, drain_rx.recv()).await.is_err() {
@@ -251,11 +304,15 @@ where
         if let Some(t) = admin_task {
             t.abort();
         }
+        if let Some(t) = api_task {
+            t.abort();
+        }
         tracing::info!("hashwall serve stopped");
     });
     Ok(Running {
         proxy_addr,
         admin_addr,
+        api_addr,
         lists,
         done,
     })

@@ -151,6 +151,7 @@ pub struct Proxy {
     pub running: Option<Running>,
     pub addr: SocketAddr,
     pub admin: Option<SocketAddr>,
+    pub api: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -160,6 +161,15 @@ pub struct Proxy {
 /// itself (the destination tests do, to test the default). The proxy's own
 /// listeners stay refused whatever this says.
 pub const TEST_ALLOW_DESTINATIONS: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
+/// The matching API's default port (9129) is fixed: a test proxy whose
+/// configuration does not name an `[api]` listener gets an ephemeral one,
+/// so tests running at once do not collide.
+fn ephemeral_api(config: &mut Config) {
+    if config.api.listen.port() == 9129 {
+        config.api.listen.set_port(0);
+    }
+}
 
 fn allow_test_destinations(config: &mut Config) {
     if config.acl.allow_destinations.is_empty() {
@@ -178,6 +188,9 @@ impl Proxy {
         if !config_toml.contains("allow_destinations") {
             allow_test_destinations(&mut config);
         }
+        if !config_toml.contains("[api]") {
+            ephemeral_api(&mut config);
+        }
         Proxy::try_start_exact(config)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
@@ -193,6 +206,7 @@ impl Proxy {
     /// allows none), or returns why it would not start.
     pub async fn try_start_config(mut config: Config) -> Result<Proxy, String> {
         allow_test_destinations(&mut config);
+        ephemeral_api(&mut config);
         Proxy::try_start_exact(config).await
     }
 
@@ -205,8 +219,12 @@ impl Proxy {
         .await
         .map_err(|e| e.0)?;
         Ok(Proxy {
-            addr: running.proxy_addr,
+            // An API-only test has no proxy address; nothing listens here.
+            addr: running
+                .proxy_addr
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             admin: running.admin_addr,
+            api: running.api_addr,
             running: Some(running),
             stop: Some(tx),
         })
@@ -232,6 +250,7 @@ pub fn base_config(dir: &TempDir, extra: &str) -> String {
     for (table, keys) in [
         ("proxy", "listen = \"127.0.0.1:0\"\n"),
         ("admin", "listen = \"127.0.0.1:0\"\n"),
+        ("api", "listen = \"127.0.0.1:0\"\n"),
         ("lists", "poll_secs = 0\n"),
     ] {
         let header = format!("[{table}]\n");

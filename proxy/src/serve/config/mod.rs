@@ -17,7 +17,7 @@ pub use list_source::{
     Builtin, ListSource, ListSourceConfig, ListsConfig, PathCase, SubscriptionConfig, TrustConfig,
 };
 pub use sections::{
-    AclConfig, AdminConfig, AuthConfig, FailMode, ImagesConfig, LimitConfig, LogConfig,
+    AclConfig, AdminConfig, ApiConfig, AuthConfig, FailMode, ImagesConfig, LimitConfig, LogConfig,
     ProxyConfig, Sniff, StatsConfig, StopPageConfig, TimeoutConfig, UserConfig,
 };
 
@@ -60,6 +60,8 @@ pub struct Config {
     pub stats: StatsConfig,
     /// Image scanning in plain-HTTP responses.
     pub images: ImagesConfig,
+    /// The matching API.
+    pub api: ApiConfig,
 }
 
 /// A configuration that could not be read or is invalid.
@@ -124,9 +126,13 @@ impl Config {
             {
                 *p = dir.join(&*p);
             }
-            for p in [&mut config.trust.store, &mut config.lists.state]
-                .into_iter()
-                .flatten()
+            for p in [
+                &mut config.trust.store,
+                &mut config.lists.state,
+                &mut config.api.token_file,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if p.is_relative() {
                     *p = dir.join(&*p);

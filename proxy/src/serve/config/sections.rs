@@ -65,6 +65,10 @@ impl ImagesConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyConfig {
+    /// Run the proxy listener; off for an API-only deployment (a hosting
+    /// provider that runs no proxy).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
     /// Address the proxy listens on.
     pub listen: SocketAddr,
     /// Also accept origin-form requests (`GET /path` with `Host`), as sent to
@@ -79,6 +83,10 @@ pub struct ProxyConfig {
     /// What to do with a URL that cannot be canonicalised: `closed` (400) or
     /// `open` (forward it unchecked).
     pub on_invalid_url: FailMode,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Fail-open or fail-closed (what `closed` answers depends on the key).
@@ -241,4 +249,40 @@ pub struct LogConfig {
 pub struct StatsConfig {
     /// Keep hourly match counts this many days.
     pub retention_days: u32,
+}
+
+/// `[api]`: the matching API for hosting providers (native and
+/// HMA-compatible endpoints, see `serve::api`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Run the API listener.
+    pub enabled: bool,
+    /// Address of the API listener.
+    pub listen: SocketAddr,
+    /// Bearer tokens, one `NAME TOKEN` per line (`#` comments). Re-read
+    /// when its modification time changes. None: no token needed (loopback
+    /// only).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Largest request body, in bytes; larger gets 413.
+    pub max_body_bytes: usize,
+    /// Most items (URLs plus hashes) in one `POST /v1/check`.
+    pub max_batch: usize,
+    /// Requests per second per token (a token bucket, burst of one second's
+    /// worth); 0 = no limit.
+    #[serde(default)]
+    pub rate_per_sec: u32,
+}
+
+impl ApiConfig {
+    /// Whether the listen address is loopback (IPv4-mapped included).
+    pub fn is_loopback(&self) -> bool {
+        match self.listen.ip() {
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+            v4 => v4.is_loopback(),
+        }
+    }
 }

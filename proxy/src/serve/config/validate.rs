@@ -80,7 +80,11 @@ impl Config {
                 ));
             }
         }
+        if !self.proxy.enabled && !self.api.enabled {
+            return err("proxy.enabled and api.enabled are both false: nothing to serve".into());
+        }
         if self.admin.enabled
+            && self.proxy.enabled
             && self.admin.listen == self.proxy.listen
             && self.proxy.listen.port() != 0
         {
@@ -134,6 +138,33 @@ impl Config {
         }
         if l.dns_cache_entries > 1 << 20 {
             return err("limits.dns_cache_entries must be at most 1048576".into());
+        }
+        let a = &self.api;
+        if a.enabled && !a.is_loopback() && a.token_file.is_none() {
+            return err(format!(
+                "api.listen {} is not a loopback address and the API has no token_file: \
+                 set api.token_file, or listen on 127.0.0.1 / [::1]",
+                a.listen
+            ));
+        }
+        if !(1024..=1 << 30).contains(&a.max_body_bytes) {
+            return err(format!(
+                "api.max_body_bytes must be in 1024..=1073741824, got {}",
+                a.max_body_bytes
+            ));
+        }
+        if !(1..=1_000_000).contains(&a.max_batch) {
+            return err(format!(
+                "api.max_batch must be in 1..=1000000, got {}",
+                a.max_batch
+            ));
+        }
+        if a.enabled
+            && a.listen.port() != 0
+            && ((self.proxy.enabled && a.listen == self.proxy.listen)
+                || (self.admin.enabled && a.listen == self.admin.listen))
+        {
+            return err("api.listen is the same address as proxy.listen or admin.listen".into());
         }
         if let Err(e) = self.admin_exposure() {
             return err(e.to_string());
