@@ -188,6 +188,12 @@ fn http_authority(s: &str, userinfo: UserInfo) -> Result<Authority<'_>, Refusal>
 /// Transparent mode: `GET /path` with `Host: name[:port]` (already
 /// checked by [`host_field`]).
 fn origin_form_target(uri: &Uri, host: &str) -> Result<Target, &'static str> {
+    // Authority-form (`host:port`) belongs to CONNECT alone (RFC 9112
+    // §3.2.3): with another method it names a host that `Host` would
+    // silently replace.
+    if uri.authority().is_some() {
+        return Err("Unsupported request target.");
+    }
     let pq = uri.path_and_query().map_or("/", |p| p.as_str());
     if !pq.starts_with('/') {
         return Err("Unsupported request target.");
