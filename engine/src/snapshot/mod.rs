@@ -429,13 +429,18 @@ impl Snapshot {
     /// parameters removed; letter case folded for lists that ask for it).
     pub fn check_canonical(&self, url: &CanonicalUrl) -> Verdict {
         let mut verdict = Verdict::default();
-        let mut matched: Vec<u32> = Vec::new();
-        self.collect(url, None, &mut matched, &mut verdict);
         let p = self.urls.present;
-        if p.exact || p.prefix || p.hashed {
-            for (reading, applies) in path_readings::readings(url, p.folded) {
-                self.collect(&reading, Some(applies), &mut matched, &mut verdict);
-            }
+        let readings = if p.exact || p.prefix || p.hashed {
+            path_readings::readings(url, p.folded)
+        } else {
+            Vec::new()
+        };
+        // Entries matched so far, kept only when a reading follows (so the
+        // common URL allocates nothing more).
+        let mut matched: Option<Vec<u32>> = (!readings.is_empty()).then(Vec::new);
+        self.collect(url, None, &mut matched, &mut verdict);
+        for (reading, applies) in &readings {
+            self.collect(reading, Some(*applies), &mut matched, &mut verdict);
         }
         verdict.finish();
         verdict
@@ -443,12 +448,13 @@ impl Snapshot {
 
     /// Adds the matches of `url` to `verdict`. For a reading (`applies` is
     /// set), only path entries of the lists it applies to count, and an
-    /// entry already in `matched` is not reported twice.
+    /// entry already in `matched` (kept when readings follow) is not
+    /// reported twice.
     fn collect(
         &self,
         url: &CanonicalUrl,
         applies: Option<Applies>,
-        matched: &mut Vec<u32>,
+        matched: &mut Option<Vec<u32>>,
         verdict: &mut Verdict,
     ) {
         self.urls.lookup(url, &self.entries, |hit| {
@@ -471,10 +477,12 @@ impl Snapshot {
             if applies == Some(Applies::CaseInsensitiveLists) && !list.case_insensitive_paths {
                 return;
             }
-            if applies.is_some() && matched.contains(&entry) {
-                return;
+            if let Some(matched) = matched.as_mut() {
+                if applies.is_some() && matched.contains(&entry) {
+                    return;
+                }
+                matched.push(entry);
             }
-            matched.push(entry);
             verdict.push(Match {
                 list: Arc::clone(list),
                 kind: self.entries.kind(entry),
