@@ -7,13 +7,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::serve::exposition::{BUCKETS, label};
+
 use hashwall::Snapshot;
 use hyper::Method;
-
-/// Latency histogram bucket bounds, seconds.
-const BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
 
 /// What happened to a request (the `outcome` label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -446,13 +443,6 @@ impl Metrics {
         self.api.render(&mut o);
         o
     }
-}
-
-/// A label value escaped as the exposition format requires.
-fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod cidr;
 mod client_body;
 pub mod config;
 mod destination;
+mod exposition;
 pub mod framing;
 mod headers;
 mod host_addrs;

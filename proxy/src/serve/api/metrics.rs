@@ -9,10 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Latency histogram bounds, seconds.
-const BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+use crate::serve::exposition::{BUCKETS, label};
 
 /// What became of an uploaded image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,12 +143,6 @@ impl ApiMetrics {
             );
         }
     }
-}
-
-fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
