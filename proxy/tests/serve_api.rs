@@ -252,7 +252,9 @@ async fn hma_endpoints_answer_with_hma_shapes() {
     let a = get(api, "/m/index/status").await;
     assert_eq!(a.status, 200);
     assert_eq!(a.json["pdq"]["present"], true, "{}", a.json);
-    assert_eq!(a.json["pdq"]["size"], 2);
+    // Per signal type: one PDQ and one MD5 entry in the hotline list.
+    assert_eq!(a.json["pdq"]["size"], 1);
+    assert_eq!(a.json["md5"]["size"], 1);
     assert_eq!(
         a.json["phash"],
         json!({"present": false, "built_to": -1, "size": 0})
@@ -264,7 +266,8 @@ async fn hma_endpoints_answer_with_hma_shapes() {
     let a = upload(api, "/h/hash", None, &img.listed_png).await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(a.json, json!({"pdq": img.listed_pdq}));
-    // Fetching by URL is off: a JSON error, never a fetch.
+    // Fetching by URL is off without api.fetch_hosts: a JSON error, never
+    // a fetch (serve_api_fetch.rs covers fetching).
     let a = get(api, "/h/hash?url=http://127.0.0.1:1/x.png").await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json["error"]["kind"], "url_fetch_disabled");

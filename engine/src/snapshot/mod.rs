@@ -134,6 +134,40 @@ pub struct BuildStats {
     pub image_index_bytes: usize,
     /// Heap bytes of the entries' values, references and bookkeeping.
     pub entry_bytes: usize,
+    /// Image-hash entries by kind, in [`IMAGE_KINDS`] order.
+    image_entries_by_kind: [usize; IMAGE_KINDS.len()],
+}
+
+/// The image entry kinds, in the order [`BuildStats`] counts them.
+const IMAGE_KINDS: [EntryKind; 6] = [
+    EntryKind::Pdq,
+    EntryKind::Phash,
+    EntryKind::Dhash,
+    EntryKind::Md5,
+    EntryKind::Sha1,
+    EntryKind::Sha256,
+];
+
+impl BuildStats {
+    /// Image-hash entries of `kind` (0 for a URL kind).
+    ///
+    /// ```
+    /// use hashwall::Snapshot;
+    /// use hashwall::lists::{EntryKind, List};
+    ///
+    /// let pdq = "f".repeat(64);
+    /// let list = List::from_text(format!("pdq {pdq}\nsha1 {}\n", "a".repeat(40)).as_bytes(), "l")?;
+    /// let snap = Snapshot::builder().add_list(&list, &Default::default())?.build();
+    /// assert_eq!(snap.stats().image_entries_of(EntryKind::Pdq), 1);
+    /// assert_eq!(snap.stats().image_entries_of(EntryKind::Md5), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn image_entries_of(&self, kind: EntryKind) -> usize {
+        IMAGE_KINDS
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0, |i| self.image_entries_by_kind[i])
+    }
 }
 
 /// Collects lists, then compiles them into a [`Snapshot`].
@@ -176,6 +210,9 @@ impl SnapshotBuilder {
                 Ok(true) => url_entries += 1,
                 Ok(false) => {
                     image_entries += 1;
+                    if let Some(i) = IMAGE_KINDS.iter().position(|k| *k == entry.kind) {
+                        self.stats.image_entries_by_kind[i] += 1;
+                    }
                     has_pdq |= entry.kind == EntryKind::Pdq;
                 }
                 Err(e) if config.skip_invalid && e.kind() != ErrorKind::List => {

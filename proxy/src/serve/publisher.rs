@@ -208,9 +208,52 @@ pub async fn fetch(
     cap: u64,
 ) -> Result<Fetched, Failure> {
     let uri = url.join(file).map_err(|e| fail("invalid", e))?;
+    get(
+        client,
+        Get {
+            uri,
+            token,
+            etag,
+            cap,
+            timeout,
+            agent: "hashwall-subscribe",
+        },
+    )
+    .await
+}
+
+/// One bounded GET: where, with what, and within which limits.
+#[derive(Debug)]
+pub struct Get<'a> {
+    /// The URL (`http://` or `https://`, as the client allows).
+    pub uri: Uri,
+    /// Sent as `Authorization: Bearer …`.
+    pub token: Option<&'a Token>,
+    /// Sent as `If-None-Match`; a 304 is then [`Fetched::NotModified`].
+    pub etag: Option<&'a str>,
+    /// The largest body accepted, checked against `Content-Length` and
+    /// while the body arrives.
+    pub cap: u64,
+    /// For the whole exchange, connect included.
+    pub timeout: Duration,
+    /// The `User-Agent`.
+    pub agent: &'static str,
+}
+
+/// Performs `req`: only a `200` (or a `304` to a conditional request) is
+/// a success; redirects are not followed.
+pub async fn get(client: &HttpClient, req: Get<'_>) -> Result<Fetched, Failure> {
+    let Get {
+        uri,
+        token,
+        etag,
+        cap,
+        timeout,
+        agent,
+    } = req;
     let what = uri.to_string();
     let work = async {
-        let mut req = Request::get(uri).header(header::USER_AGENT, "hashwall-subscribe");
+        let mut req = Request::get(uri).header(header::USER_AGENT, agent);
         if let Some(e) = etag {
             req = req.header(header::IF_NONE_MATCH, e);
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use hashwall::image::Algorithm;
@@ -49,7 +49,7 @@ fn signal(params: &Params) -> Result<(String, HashValue), ApiError> {
     let (Some(st), Some(sig)) = (params.get("signal_type"), params.get("signal")) else {
         return Err(ApiError::bad_request(
             "missing_parameter",
-            "both signal and signal_type are required (fetching a url is off)",
+            "both signal and signal_type are required (or a url)",
         ));
     };
     let kind = signal_kind(st)?;
@@ -86,12 +86,29 @@ fn by_bank(v: &Verdict, banks: Option<&HashSet<String>>) -> BTreeMap<String, Vec
     out
 }
 
-fn url_fetch_off() -> ApiError {
-    ApiError::bad_request(
-        "url_fetch_disabled",
-        "fetching media by url is off in hashwall (it would be a server-side request \
-         forgery vector): upload the file with POST instead",
-    )
+/// The `url` of a fetch-by-URL request, when given (`content_type`, if
+/// present, must be `photo`).
+fn media_url(p: &Params) -> Result<Option<&str>, ApiError> {
+    let Some(url) = p.get("url") else {
+        return Ok(None);
+    };
+    match p.get("content_type").map(String::as_str) {
+        None | Some("photo") => Ok(Some(url)),
+        Some(other) => Err(ApiError::bad_request(
+            "unsupported_content_type",
+            format!("content_type {other:?}: hashwall hashes photos only"),
+        )),
+    }
+}
+
+/// The PDQ hash of the media at `url` (fetched from an allowed host).
+async fn hash_url(
+    api: &ApiState,
+    url: &str,
+    snapshot: Arc<Snapshot>,
+) -> Result<HashValue, ApiError> {
+    let bytes = api.fetcher.fetch(url).await?;
+    pdq_of(api, bytes, snapshot).await
 }
 
 /// `GET /m/lookup?signal_type=&signal=[&banks=]`: matches by bank.
@@ -100,8 +117,11 @@ pub async fn lookup_get(
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     let p = params(&uri)?;
-    if p.contains_key("url") {
-        return Err(url_fetch_off());
+    if let Some(url) = media_url(&p)? {
+        let snapshot = api.snapshot();
+        let pdq = hash_url(&api, url, Arc::clone(&snapshot)).await?;
+        let v = snapshot.check_hash(&pdq);
+        return Ok(Json(json!({"pdq": by_bank(&v, banks(&p).as_ref())})));
     }
     let (_, value) = signal(&p)?;
     let v = api.snapshot().check_hash(&value);
@@ -212,19 +232,17 @@ pub async fn index_status(
         }
         None => names.to_vec(),
     };
-    let requested = snapshot.image_options();
     let mut out = serde_json::Map::new();
     for name in selected {
-        let present = hash_kind(name)
-            .and_then(Algorithm::for_entry_kind)
-            .is_some_and(|a| requested.requested().contains(&a));
-        out.insert(name.to_owned(), status(&snapshot, present));
+        let size = hash_kind(name).map_or(0, |k| snapshot.stats().image_entries_of(k));
+        out.insert(name.to_owned(), status(&snapshot, size));
     }
     Ok(Json(Value::Object(out)))
 }
 
-fn status(snapshot: &Snapshot, present: bool) -> Value {
-    if !present {
+/// HMA's index status of one signal type holding `size` entries.
+fn status(snapshot: &Snapshot, size: usize) -> Value {
+    if size == 0 {
         return json!({"present": false, "built_to": -1, "size": 0});
     }
     let built_to = snapshot
@@ -233,11 +251,7 @@ fn status(snapshot: &Snapshot, present: bool) -> Value {
         .map(|l| l.created().unix_seconds())
         .max()
         .unwrap_or(-1);
-    json!({
-        "present": true,
-        "built_to": built_to,
-        "size": snapshot.stats().image_entries,
-    })
+    json!({"present": true, "built_to": built_to, "size": size})
 }
 
 /// The PDQ hash (with its quality) of the `photo` in a multipart body.
@@ -255,7 +269,16 @@ async fn hash_photo(
         ));
     }
     let photo = photo_field(headers, bytes).await?;
-    let hashed = hash_and_check(api, snapshot, photo).await?;
+    pdq_of(api, photo, snapshot).await
+}
+
+/// The PDQ hash (with its quality) of an image's bytes.
+async fn pdq_of(
+    api: &ApiState,
+    bytes: Bytes,
+    snapshot: Arc<Snapshot>,
+) -> Result<HashValue, ApiError> {
+    let hashed = hash_and_check(api, snapshot, bytes).await?;
     if let Some(e) = &hashed.decode_error {
         return Err(ApiError::image(e));
     }
@@ -276,8 +299,16 @@ pub async fn hash_post(
     Ok(Json(json!({"pdq": pdq.to_string()})))
 }
 
-/// `GET /h/hash?url=`: off (a fetcher the API's clients could point
-/// anywhere); answered with a JSON error.
-pub async fn hash_get() -> ApiError {
-    url_fetch_off()
+/// `GET /h/hash?url=[&content_type=photo]`: `{"pdq": "<hex>"}` of the
+/// media at `url`, fetched only from `api.fetch_hosts` ([`super::fetch`]).
+pub async fn hash_get(State(api): State<Arc<ApiState>>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let p = params(&uri)?;
+    let Some(url) = media_url(&p)? else {
+        return Err(ApiError::bad_request(
+            "missing_parameter",
+            "url is required",
+        ));
+    };
+    let pdq = hash_url(&api, url, api.snapshot()).await?;
+    Ok(Json(json!({"pdq": pdq.to_string()})))
 }

@@ -8,6 +8,7 @@
 //! | [`native`] | `POST /v1/check`, `POST /v1/check/image`, `GET /v1/lists` |
 //! | [`hma`] | HMA 2.0 compatible `/m/…` and `/h/hash` |
 //! | [`auth`] | bearer tokens from a file (re-read on change), per-token rate limits |
+//! | [`fetch`] | media by URL, only from the operator's `fetch_hosts` |
 //! | [`multipart`] | bounded bodies, raw or multipart `photo` uploads |
 //! | [`imaging`] | hashing uploads on the bounded `[images]` pool |
 //! | [`errors`] | JSON errors `{"error": {"kind", "message"}}` |
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod fetch;
 pub mod hma;
 pub mod imaging;
 pub mod metrics;

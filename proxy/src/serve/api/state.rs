@@ -7,6 +7,7 @@ use std::sync::Arc;
 use hashwall::Snapshot;
 
 use super::auth::{RateLimiter, Tokens};
+use super::fetch::MediaFetcher;
 use crate::serve::Shared;
 use crate::serve::config::ApiConfig;
 
@@ -20,6 +21,8 @@ pub struct ApiState {
     pub tokens: Tokens,
     /// Per-client rate limits.
     pub rate: RateLimiter,
+    /// Media by URL, from the operator's hosts only.
+    pub fetcher: MediaFetcher,
 }
 
 impl ApiState {
@@ -27,13 +30,15 @@ impl ApiState {
     ///
     /// # Errors
     ///
-    /// When the token file cannot be read or is invalid.
+    /// When the token file cannot be read or is invalid, or the fetcher's
+    /// TLS configuration cannot be built.
     pub fn new(shared: Arc<Shared>) -> Result<ApiState, String> {
         let tokens = match &shared.config.api.token_file {
             Some(p) => Tokens::from_file(p)?,
             None => Tokens::open(),
         };
         Ok(ApiState {
+            fetcher: MediaFetcher::new(&shared.config.api)?,
             rate: RateLimiter::new(shared.config.api.rate_per_sec),
             tokens,
             shared,

@@ -273,6 +273,19 @@ pub struct ApiConfig {
     /// worth); 0 = no limit.
     #[serde(default)]
     pub rate_per_sec: u32,
+    /// Hosts whose media `GET /h/hash?url=` and `GET /m/lookup?url=` may
+    /// fetch: a name or an IP literal matches itself, `.example.org`
+    /// matches every name under it. Empty (the default): fetching by URL
+    /// is off, never an open fetcher.
+    #[serde(default)]
+    pub fetch_hosts: Vec<String>,
+    /// Seconds a fetch by URL may take, connect included.
+    #[serde(default = "default_fetch_timeout")]
+    pub fetch_timeout_secs: f64,
+}
+
+fn default_fetch_timeout() -> f64 {
+    10.0
 }
 
 impl ApiConfig {

@@ -159,6 +159,17 @@ impl Config {
                 a.max_batch
             ));
         }
+        if !(a.fetch_timeout_secs > 0.0 && a.fetch_timeout_secs <= 300.0) {
+            return err(format!(
+                "api.fetch_timeout_secs must be in (0, 300], got {}",
+                a.fetch_timeout_secs
+            ));
+        }
+        if let Some(bad) = a.fetch_hosts.iter().find(|h| !is_fetch_host(h)) {
+            return err(format!(
+                "api.fetch_hosts: {bad:?} is not a host name, an IP address or `.domain`"
+            ));
+        }
         if a.enabled
             && a.listen.port() != 0
             && ((self.proxy.enabled && a.listen == self.proxy.listen)
@@ -174,4 +185,22 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A `fetch_hosts` entry: a lower-case host name (optionally `.`-prefixed
+/// for every name under it) or an IP literal (IPv6 in brackets).
+fn is_fetch_host(h: &str) -> bool {
+    if let Some(v6) = h.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    let name = h.strip_prefix('.').unwrap_or(h);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
