@@ -482,6 +482,14 @@ const char *hashwall_error_message(const hashwall_error *err);
 void hashwall_error_free(hashwall_error *err);
 
 /*
+ The short token naming a status code (`"ok"`, `"url-missing-host"`,
+ `"untrusted-key"`, …), or `"unknown"` for a code this library does not
+ define. The string is static: never free it. Any integer may be
+ passed.
+ */
+const char *hashwall_status_name(int32_t status);
+
+/*
  Loads the list files `list_paths[0..n_paths]` into a new snapshot.
 
  Each file must verify against the trust store at `trust_store_path`
@@ -600,14 +608,6 @@ hashwall_status hashwall_snapshot_check_hash_bytes(const hashwall_snapshot *snap
                                                    size_t len,
                                                    hashwall_verdict **out,
                                                    hashwall_error **err);
-
-/*
- The short token naming a status code (`"ok"`, `"url-missing-host"`,
- `"untrusted-key"`, …), or `"unknown"` for a code this library does not
- define. The string is static: never free it.
- Any integer may be passed.
- */
-const char *hashwall_status_name(int32_t status);
 
 /*
  The verdict's action; `HASHWALL_ACTION_INVALID` for NULL.
@@ -757,16 +757,15 @@ hashwall_variant hashwall_match_variant(const hashwall_match *m);
 
 /*
  The token of an action (`"no-match"`, `"monitor"`, `"block"`,
- `"allow"`; `"invalid"` for any other value). Static: never free it.
- Any integer may be passed.
+ `"allow"`; `"invalid"` for any other value: any integer may be passed).
+ Static: never free it.
  */
 const char *hashwall_action_name(int32_t action);
 
 /*
  The token of a variant (`"orig"`, `"rot90"`, `"rot180"`, `"rot270"`,
  `"flipx"`, `"flipy"`, `"flipplus1"`, `"flipminus1"`; `"none"` for any
- other value). Static: never free it.
- Any integer may be passed.
+ other value: any integer may be passed). Static: never free it.
  */
 const char *hashwall_variant_name(int32_t variant);
 

@@ -6,7 +6,7 @@
 //! several requests on one thread, so an error that travels with the call
 //! is the one that cannot be read by the wrong caller.
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CStr, CString};
 
 use crate::status::HwStatus;
 
@@ -43,8 +43,7 @@ impl HwError {
     }
 
     /// The message.
-    #[cfg(test)]
-    pub(crate) fn message(&self) -> &std::ffi::CStr {
+    pub(crate) fn message(&self) -> &CStr {
         &self.message
     }
 }
@@ -57,48 +56,6 @@ pub(crate) fn c_string(s: String) -> CString {
         // No NUL is left after the replacement.
         CString::new(escaped).unwrap_or_default()
     })
-}
-
-/// The status code of `err` (`HASHWALL_STATUS_NULL_POINTER` for NULL).
-///
-/// # Safety
-///
-/// `err` is NULL or an error returned by this library and not yet freed.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn hashwall_error_code(err: *const HwError) -> HwStatus {
-    crate::guard::or(HwStatus::Panic, || {
-        // SAFETY: the caller passes NULL or a live error.
-        match unsafe { err.as_ref() } {
-            Some(e) => e.status,
-            None => HwStatus::NullPointer,
-        }
-    })
-}
-
-/// The message of `err`: UTF-8, NUL-terminated, naming the file and line
-/// for list errors. Valid until `err` is freed; NULL for a NULL `err`.
-///
-/// # Safety
-///
-/// `err` is NULL or an error returned by this library and not yet freed.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn hashwall_error_message(err: *const HwError) -> *const c_char {
-    crate::guard::or(std::ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live error.
-        unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
-    })
-}
-
-/// Frees an error. NULL is ignored.
-///
-/// # Safety
-///
-/// `err` is NULL or an error returned by this library, not freed before;
-/// it must not be used afterwards.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn hashwall_error_free(err: *mut HwError) {
-    // SAFETY: the caller hands back ownership of a live error (or NULL).
-    crate::guard::or((), || drop(unsafe { crate::guard::take(err) }));
 }
 
 #[cfg(test)]

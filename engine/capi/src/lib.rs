@@ -40,6 +40,7 @@
 //! |---|---|
 //! | `status` | `hashwall_status`, the result codes, and their names |
 //! | `error` | `hashwall_error`: status and message of a failed call |
+//! | `report` | reading an error from C; naming status codes |
 //! | `guard` | the boundary: panics caught, arguments checked |
 //! | `snapshot` | loading lists through the trust store; checking a snapshot |
 //! | `engine` | the engine: a snapshot swapped atomically under readers |
@@ -51,6 +52,7 @@ mod engine;
 mod error;
 mod guard;
 mod query;
+mod report;
 mod snapshot;
 mod status;
 mod verdict;

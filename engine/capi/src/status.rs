@@ -3,7 +3,7 @@
 //! [`hashwall::lists::ErrorKind`](hashwall_engine::lists::ErrorKind), plus the
 //! boundary's own failures (null pointer, invalid UTF-8, a caught panic).
 
-use std::ffi::{CStr, c_char};
+use std::ffi::CStr;
 
 use hashwall_engine::lists::ErrorKind as ListErrorKind;
 use hashwall_engine::{ErrorKind, ImageErrorKind, UrlErrorKind};
@@ -228,19 +228,6 @@ impl HwStatus {
     pub(crate) fn from_code(code: i32) -> Option<HwStatus> {
         HwStatus::ALL.into_iter().find(|s| *s as i32 == code)
     }
-}
-
-/// The short token naming a status code (`"ok"`, `"url-missing-host"`,
-/// `"untrusted-key"`, …), or `"unknown"` for a code this library does not
-/// define. The string is static: never free it.
-/// Any integer may be passed.
-#[unsafe(no_mangle)]
-pub extern "C" fn hashwall_status_name(status: i32) -> *const c_char {
-    crate::guard::or(c"unknown".as_ptr(), || {
-        HwStatus::from_code(status)
-            .map_or(c"unknown", HwStatus::name)
-            .as_ptr()
-    })
 }
 
 #[cfg(test)]

@@ -343,8 +343,8 @@ pub unsafe extern "C" fn hashwall_match_variant(m: *const HwMatch) -> HwVariant 
 }
 
 /// The token of an action (`"no-match"`, `"monitor"`, `"block"`,
-/// `"allow"`; `"invalid"` for any other value). Static: never free it.
-/// Any integer may be passed.
+/// `"allow"`; `"invalid"` for any other value: any integer may be passed).
+/// Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn hashwall_action_name(action: i32) -> *const c_char {
     crate::guard::or(c"invalid".as_ptr(), || {
@@ -361,8 +361,7 @@ pub extern "C" fn hashwall_action_name(action: i32) -> *const c_char {
 
 /// The token of a variant (`"orig"`, `"rot90"`, `"rot180"`, `"rot270"`,
 /// `"flipx"`, `"flipy"`, `"flipplus1"`, `"flipminus1"`; `"none"` for any
-/// other value). Static: never free it.
-/// Any integer may be passed.
+/// other value: any integer may be passed). Static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn hashwall_variant_name(variant: i32) -> *const c_char {
     crate::guard::or(c"none".as_ptr(), || variant_name(variant).as_ptr())
