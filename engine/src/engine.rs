@@ -40,10 +40,11 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine serving `snapshot`.
-    pub fn new(snapshot: Snapshot) -> Engine {
+    /// An engine serving `snapshot` (a [`Snapshot`], or an
+    /// `Arc<Snapshot>` the caller keeps sharing).
+    pub fn new(snapshot: impl Into<Arc<Snapshot>>) -> Engine {
         Engine {
-            current: ArcSwap::from_pointee(snapshot),
+            current: ArcSwap::new(snapshot.into()),
         }
     }
 
@@ -52,9 +53,10 @@ impl Engine {
         self.current.load_full()
     }
 
-    /// Makes `snapshot` current; returns the one it replaces.
-    pub fn swap(&self, snapshot: Snapshot) -> Arc<Snapshot> {
-        self.current.swap(Arc::new(snapshot))
+    /// Makes `snapshot` (a [`Snapshot`] or a shared `Arc<Snapshot>`)
+    /// current; returns the one it replaces.
+    pub fn swap(&self, snapshot: impl Into<Arc<Snapshot>>) -> Arc<Snapshot> {
+        self.current.swap(snapshot.into())
     }
 
     /// Checks a URL against the current snapshot.
@@ -103,5 +105,19 @@ mod tests {
         assert_send_sync::<Engine>();
         assert_send_sync::<Snapshot>();
         assert_send_sync::<Verdict>();
+    }
+
+    #[test]
+    fn a_shared_snapshot_is_served_without_a_copy() {
+        let first = Arc::new(Snapshot::empty());
+        let engine = Engine::new(Arc::clone(&first));
+        assert!(Arc::ptr_eq(&engine.snapshot(), &first));
+        let second = Arc::new(Snapshot::empty());
+        let old = engine.swap(Arc::clone(&second));
+        assert!(Arc::ptr_eq(&old, &first));
+        assert!(Arc::ptr_eq(&engine.snapshot(), &second));
+        // A snapshot by value still works.
+        let _ = engine.swap(Snapshot::empty());
+        assert!(!Arc::ptr_eq(&engine.snapshot(), &second));
     }
 }

@@ -94,6 +94,58 @@ impl HashValue {
         })
     }
 
+    /// The hash of `kind` from its raw bytes, in the order its hex form
+    /// spells them: PDQ 32 bytes (word 15 first), pHash/dHash 8 (big-endian),
+    /// MD5 16, SHA-1 20, SHA-256 32. For callers that hold binary hashes
+    /// (a database column, a foreign function interface).
+    ///
+    /// ```
+    /// use hashwall::HashValue;
+    /// use hashwall::lists::EntryKind;
+    ///
+    /// let v = HashValue::from_bytes(EntryKind::Dhash, &[0, 0, 0, 0, 0, 0, 1, 0xff])?;
+    /// assert_eq!(v, HashValue::parse(EntryKind::Dhash, "00000000000001ff")?);
+    /// # Ok::<(), hashwall::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidEntry`] when `kind` is not an image kind or
+    /// `bytes` has the wrong length for it.
+    pub fn from_bytes(kind: EntryKind, bytes: &[u8]) -> Result<HashValue, Error> {
+        let bad = || {
+            Error::new(
+                ErrorKind::InvalidEntry,
+                format!(
+                    "{} bytes are not a valid {} hash",
+                    bytes.len(),
+                    kind.as_str()
+                ),
+            )
+        };
+        Ok(match kind {
+            EntryKind::Pdq => HashValue::Pdq {
+                hash: PdqHash::from_bytes(&bytes.try_into().map_err(|_| bad())?),
+                quality: None,
+            },
+            EntryKind::Phash => {
+                HashValue::Phash(u64::from_be_bytes(bytes.try_into().map_err(|_| bad())?))
+            }
+            EntryKind::Dhash => {
+                HashValue::Dhash(u64::from_be_bytes(bytes.try_into().map_err(|_| bad())?))
+            }
+            EntryKind::Md5 => HashValue::Md5(bytes.try_into().map_err(|_| bad())?),
+            EntryKind::Sha1 => HashValue::Sha1(bytes.try_into().map_err(|_| bad())?),
+            EntryKind::Sha256 => HashValue::Sha256(bytes.try_into().map_err(|_| bad())?),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidEntry,
+                    format!("`{}` is not an image hash kind", kind.as_str()),
+                ));
+            }
+        })
+    }
+
     /// The entry kind this hash is matched against.
     pub fn kind(&self) -> EntryKind {
         match self {
@@ -164,5 +216,32 @@ mod tests {
             Some(HashValue::Phash(0x8000_0000_0000_0001))
         );
         assert!(HashValue::parse(EntryKind::Domain, "ab").is_err());
+    }
+
+    #[test]
+    fn from_bytes_reads_what_the_hex_form_spells() {
+        let cases = [
+            (EntryKind::Pdq, "0123456789abcdef".repeat(4)),
+            (EntryKind::Phash, "8000000000000001".to_owned()),
+            (EntryKind::Dhash, "0123456789abcdef".to_owned()),
+            (
+                EntryKind::Md5,
+                "d41d8cd98f00b204e9800998ecf8427e".to_owned(),
+            ),
+            (
+                EntryKind::Sha1,
+                "a9993e364706816aba3e25717850c26c9cd0d89d".to_owned(),
+            ),
+            (EntryKind::Sha256, "0f".repeat(32)),
+        ];
+        for (kind, hex) in cases {
+            let bytes = hashwall_lists::hex::decode(&hex).expect("test hex");
+            let v = HashValue::from_bytes(kind, &bytes).expect(&hex);
+            assert_eq!(v, HashValue::parse(kind, &hex).expect(&hex), "{kind}");
+            assert_eq!(v.to_string(), hex);
+            let err = HashValue::from_bytes(kind, &bytes[1..]).expect_err("too short");
+            assert_eq!(err.kind(), ErrorKind::InvalidEntry, "{kind}");
+        }
+        assert!(HashValue::from_bytes(EntryKind::Url, &[0; 32]).is_err());
     }
 }

@@ -66,11 +66,17 @@ impl PdqHash {
     /// Parse 64 hex digits (either case), word 15 first; `None` otherwise.
     pub fn from_hex(s: &str) -> Option<PdqHash> {
         let bytes: [u8; 32] = hashwall_lists::hex::decode_array(s).ok()?;
+        Some(PdqHash::from_bytes(&bytes))
+    }
+
+    /// The hash from the 32 bytes its hex form spells (word 15 first, each
+    /// word big-endian).
+    pub fn from_bytes(bytes: &[u8; 32]) -> PdqHash {
         let mut words = [0u16; 16];
         for (i, pair) in bytes.chunks_exact(2).enumerate() {
             words[15 - i] = u16::from_be_bytes([pair[0], pair[1]]);
         }
-        Some(PdqHash(words))
+        PdqHash(words)
     }
 }
 
