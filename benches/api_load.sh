@@ -93,14 +93,21 @@ request = function()
   return wrk.format("GET", queries[(i * 7919) % #queries + 1])
 end
 LUA
+# The server's CPU time (user + system, clock ticks) from /proc: CPU per
+# lookup does not depend on what else the machine runs.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+HZ=$(getconf CLK_TCK)
 for r in $(seq 1 "$ROUNDS"); do
+  before=$(cpu_ticks)
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/lookup.lua" \
       "http://127.0.0.1:$API_PORT" -- "$WORK/queries.txt" > "$WORK/wrk-$r.txt"
   rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk-$r.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk-$r.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk-$r.txt")
   errs=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk-$r.txt" | tr '\n' ' ' || true)
-  echo "   round $r: $rps req/s, p50 $p50, p99 $p99 ${errs}"
+  total=$(awk '/requests in/ {print $1}' "$WORK/wrk-$r.txt")
+  cpu_us=$(echo "($(cpu_ticks) - $before) * 1000000 / $HZ / $total" | bc -l)
+  echo "   round $r: $rps req/s, p50 $p50, p99 $p99, server CPU $(printf '%.0f' "$cpu_us") µs per lookup ${errs}"
 done
 
 echo "== 2. memory across a reload"
