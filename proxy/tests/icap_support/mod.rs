@@ -49,11 +49,11 @@ pub async fn start(dir: &TempDir, extra: &str) -> (Proxy, SocketAddr) {
     (proxy, icap)
 }
 
-/// What `c-icap-client` printed.
+/// What `c-icap-client` printed (it prints everything on stderr).
 pub struct ClientRun {
     pub ok: bool,
-    pub stdout: String,
-    pub stderr: String,
+    /// Standard output and error, in that order.
+    pub output: String,
 }
 
 /// Runs `c-icap-client` against `icap` with `args` (bounded by `timeout`).
@@ -76,8 +76,11 @@ pub async fn c_icap_client(icap: SocketAddr, args: &[&str]) -> ClientRun {
         .unwrap();
     ClientRun {
         ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     }
 }
 
