@@ -69,16 +69,32 @@ async fn c_icap_client_options_reqmod_and_respmod() {
     }
 
     // REQMOD: allowed → 204; listed → the 451 page.
-    let r = c_icap_client(icap, &["-s", "reqmod", "-req", "http://fine.example/", "-v"]).await;
+    let r = c_icap_client(
+        icap,
+        &["-s", "reqmod", "-req", "http://fine.example/", "-v"],
+    )
+    .await;
     assert!(r.output.contains("ICAP/1.0 204"), "{}", r.output);
     let _ = std::fs::remove_file(&out);
     let r = c_icap_client(
         icap,
-        &["-s", "reqmod", "-req", "http://blocked.example/x", "-v", "-o", &out_s],
+        &[
+            "-s",
+            "reqmod",
+            "-req",
+            "http://blocked.example/x",
+            "-v",
+            "-o",
+            &out_s,
+        ],
     )
     .await;
     assert!(r.output.contains("HTTP/1.1 451"), "{}", r.output);
-    assert!(r.output.to_ascii_lowercase().contains("rel=\"blocked-by\""), "{}", r.output);
+    assert!(
+        r.output.to_ascii_lowercase().contains("rel=\"blocked-by\""),
+        "{}",
+        r.output
+    );
     let page = std::fs::read_to_string(&out).unwrap();
     assert!(page.contains("Example Police"), "{page}");
 
@@ -98,14 +114,30 @@ async fn c_icap_client_options_reqmod_and_respmod() {
         args.extend(["-f", f.as_str()]);
         args.extend(preview);
         let r = c_icap_client(icap, &args).await;
-        assert!(r.output.contains("HTTP/1.1 451"), "{preview:?}: {}", r.output);
-        assert!(std::fs::read_to_string(&out).unwrap().contains("Image Hotline"));
+        assert!(
+            r.output.contains("HTTP/1.1 451"),
+            "{preview:?}: {}",
+            r.output
+        );
+        assert!(
+            std::fs::read_to_string(&out)
+                .unwrap()
+                .contains("Image Hotline")
+        );
     }
     // A clean image: 204 (preview, or Allow: 204); echoed unchanged with
     // neither.
     for extra in [&[][..], &["-nopreview"][..]] {
         let f = path(&clean_file);
-        let mut args = vec!["-s", "respmod", "-resp", "http://img.example/c.png", "-v", "-f", f.as_str()];
+        let mut args = vec![
+            "-s",
+            "respmod",
+            "-resp",
+            "http://img.example/c.png",
+            "-v",
+            "-f",
+            f.as_str(),
+        ];
         args.extend(extra);
         let r = c_icap_client(icap, &args).await;
         assert!(r.output.contains("ICAP/1.0 204"), "{extra:?}: {}", r.output);
@@ -114,16 +146,40 @@ async fn c_icap_client_options_reqmod_and_respmod() {
     let f = path(&clean_file);
     let r = c_icap_client(
         icap,
-        &["-s", "respmod", "-resp", "http://img.example/c.png", "-v", "-f", &f, "-nopreview", "-no204", "-o", &out_s],
+        &[
+            "-s",
+            "respmod",
+            "-resp",
+            "http://img.example/c.png",
+            "-v",
+            "-f",
+            &f,
+            "-nopreview",
+            "-no204",
+            "-o",
+            &out_s,
+        ],
     )
     .await;
     assert!(r.output.contains("ICAP/1.0 200"), "{}", r.output);
-    assert!(std::fs::read(&out).unwrap() == clean, "the echoed image differs");
+    assert!(
+        std::fs::read(&out).unwrap() == clean,
+        "the echoed image differs"
+    );
     // Not an image: 204 after the preview.
     let f = path(&html_file);
     let r = c_icap_client(
         icap,
-        &["-s", "respmod", "-resp", "http://fine.example/", "-v", "-f", &f, "-no204"],
+        &[
+            "-s",
+            "respmod",
+            "-resp",
+            "http://fine.example/",
+            "-v",
+            "-f",
+            &f,
+            "-no204",
+        ],
     )
     .await;
     assert!(r.output.contains("ICAP/1.0 204"), "{}", r.output);
