@@ -164,9 +164,11 @@ mod tests {
     fn decodes_in_any_split() {
         let body = b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n3\r\nabc\r\n0; ieof\r\n\r\n";
         for step in 1..body.len() {
-            let (data, ends) = decode_all(body, step).unwrap();
-            assert_eq!(data, b"hello worldabc");
-            assert_eq!(ends, vec![false, true]);
+            assert_eq!(
+                decode_all(body, step),
+                Ok((b"hello worldabc".to_vec(), vec![false, true])),
+                "step {step}"
+            );
         }
     }
 

@@ -157,18 +157,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_rfc_examples() {
-        let e = Encapsulated::parse("req-hdr=0, res-hdr=137, res-body=296").unwrap();
+    fn parses_the_rfc_examples() -> Result<(), BadEncapsulated> {
+        let e = Encapsulated::parse("req-hdr=0, res-hdr=137, res-body=296")?;
         assert_eq!(e.req_hdr, Some(0));
         assert_eq!(e.res_hdr, Some(137));
         assert_eq!((e.body, e.body_at), (BodyKind::Response, 296));
         assert_eq!(e.lengths(), (137, 159));
-        let e = Encapsulated::parse("req-hdr=0, null-body=170").unwrap();
+        let e = Encapsulated::parse("req-hdr=0, null-body=170")?;
         assert_eq!((e.body, e.lengths()), (BodyKind::Null, (170, 0)));
-        assert_eq!(
-            Encapsulated::parse("null-body=0").unwrap(),
-            Encapsulated::NONE
-        );
+        assert_eq!(Encapsulated::parse("null-body=0")?, Encapsulated::NONE);
+        Ok(())
     }
 
     #[test]

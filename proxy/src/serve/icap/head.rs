@@ -6,8 +6,8 @@ use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 
+use super::bounds::{Limits, ParseError};
 use super::encapsulated::{BodyKind, Encapsulated};
-use super::parser::{Limits, ParseError};
 
 /// The ICAP methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

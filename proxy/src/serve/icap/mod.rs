@@ -18,6 +18,7 @@
 //! `400` (`501`, `505` for an unknown method or version) and the
 //! connection closes.
 
+mod bounds;
 pub mod chunked;
 mod conn;
 pub mod encapsulated;

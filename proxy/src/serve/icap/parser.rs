@@ -14,46 +14,12 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+pub use super::bounds::{Limits, ParseError};
 use super::chunked::{Chunk, Chunked};
 use super::encapsulated::BodyKind;
 use super::head::{
     IcapRequest, head_end, parse_http_request, parse_http_response, parse_icap_head,
 };
-
-/// Size and count limits of a request head.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// The ICAP head and the encapsulated HTTP heads together, in bytes.
-    pub max_head_bytes: usize,
-    /// Header fields in each head.
-    pub max_headers: usize,
-}
-
-/// Why a request does not parse; every case ends the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParseError {
-    /// Not ICAP as RFC 3507 writes it (400).
-    Malformed(&'static str),
-    /// A head over the limits (400).
-    TooLarge,
-    /// A method this server does not know (501).
-    Method,
-    /// An ICAP version other than 1.0 (505).
-    Version,
-}
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParseError::Malformed(m) => write!(f, "malformed ICAP request: {m}"),
-            ParseError::TooLarge => f.write_str("ICAP request head too large"),
-            ParseError::Method => f.write_str("unknown ICAP method"),
-            ParseError::Version => f.write_str("unsupported ICAP version"),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// What the parser found next.
 #[derive(Clone, Debug)]
@@ -276,9 +242,10 @@ mod tests {
         };
         assert_eq!(r.method, IcapMethod::Respmod);
         assert!(r.allow_204);
-        let http = r.http_request.as_ref().unwrap();
+        let (Some(http), Some(res)) = (r.http_request.as_ref(), r.http_response.as_ref()) else {
+            panic!("the encapsulated heads are missing");
+        };
         assert_eq!(http.target, "http://example.com/a.png");
-        let res = r.http_response.as_ref().unwrap();
         assert_eq!(res.status, 200);
         assert_eq!(res.headers["content-type"], "image/png");
         assert!(matches!(

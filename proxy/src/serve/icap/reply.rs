@@ -144,20 +144,21 @@ mod tests {
     use hyper::StatusCode;
 
     #[tokio::test]
-    async fn an_http_response_has_consistent_offsets() {
+    async fn an_http_response_has_consistent_offsets() -> Result<(), Box<dyn std::error::Error>> {
         let out = http_response("\"t1\"", error_page(StatusCode::FORBIDDEN, "no")).await;
-        let text = String::from_utf8(out).unwrap();
-        let (icap, rest) = text.split_once("\r\n\r\n").unwrap();
+        let text = String::from_utf8(out)?;
+        let (icap, rest) = text.split_once("\r\n\r\n").ok_or("no ICAP head")?;
         let enc = icap
             .lines()
             .find_map(|l| l.strip_prefix("Encapsulated: "))
-            .unwrap();
-        let e = Encapsulated::parse(enc).unwrap();
+            .ok_or("no Encapsulated")?;
+        let e = Encapsulated::parse(enc).map_err(|e| e.0)?;
         assert_eq!(e.res_hdr, Some(0));
         let http_head = &rest[..e.body_at];
         assert!(http_head.starts_with("HTTP/1.1 403 Forbidden\r\n"));
         assert!(http_head.ends_with("\r\n\r\n"));
         assert!(rest.ends_with("\r\n0\r\n\r\n"));
+        Ok(())
     }
 
     #[test]

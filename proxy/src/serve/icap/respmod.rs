@@ -58,12 +58,13 @@ pub(super) async fn respmod(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if !declared.is_some_and(|n| n > cap as u64) {
+    let declared_too_large = declared.is_some_and(|n| n > cap as u64);
+    if !declared_too_large {
         // `cap + 1` so "exactly the cap" is still scanned.
         ex.read_until(cap.saturating_add(1)).await?;
     }
     let count = |o: ImageOutcome| shared.metrics.image(o);
-    let filtered = if declared.is_some_and(|n| n > cap as u64) || !ex.body.ended {
+    let filtered = if declared_too_large || !ex.body.ended {
         images::unscannable(
             scanner,
             ImageOutcome::TooLarge,
