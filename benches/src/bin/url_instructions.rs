@@ -30,9 +30,7 @@ fn canonicalise_stream(stream: &[String]) -> usize {
 fn check_stream(snap: &Snapshot, stream: &[String]) -> usize {
     stream
         .iter()
-        .filter(|u| {
-            std::hint::black_box(snap.check_url(u.as_str())).is_ok_and(|v| v.is_blocked())
-        })
+        .filter(|u| std::hint::black_box(snap.check_url(u.as_str())).is_ok_and(|v| v.is_blocked()))
         .count()
 }
 

@@ -314,6 +314,47 @@ fn streams() -> Vec<Vec<u8>> {
         .collect()
 }
 
+fn icap_streams() -> Vec<Vec<u8>> {
+    let req = "GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n";
+    let res = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n";
+    let (rl, rs) = (req.len(), req.len() + res.len());
+    let streams: Vec<(u8, String)> = vec![
+        (0, "OPTIONS icap://127.0.0.1:1344/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n".to_owned()),
+        (
+            5,
+            format!("REQMOD icap://h/reqmod ICAP/1.0\r\nAllow: 204\r\nEncapsulated: req-hdr=0, null-body={rl}\r\n\r\n{req}OPTIONS icap://h/respmod ICAP/1.0\r\n\r\n"),
+        ),
+        (
+            9,
+            format!("RESPMOD icap://h/respmod ICAP/1.0\r\nPreview: 4\r\nEncapsulated: req-hdr=0, res-hdr={rl}, res-body={rs}\r\n\r\n{req}{res}4\r\nabcd\r\n0\r\n\r\n6;x=1\r\nabcdef\r\n0\r\n\r\n"),
+        ),
+        (
+            77,
+            format!("RESPMOD icap://h/respmod ICAP/1.0\r\nPreview: 1024\r\nEncapsulated: res-hdr=0, res-body={}\r\n\r\n{res}3\r\nabc\r\n0; ieof\r\n\r\n", res.len()),
+        ),
+        (
+            13,
+            format!("REQMOD icap://h/reqmod ICAP/1.0\r\nEncapsulated: req-hdr=0, req-body={rl}\r\n\r\n{req}5\r\nhello\r\n0\r\n\r\n"),
+        ),
+        (
+            21,
+            "REQMOD icap://h/reqmod ICAP/1.0\r\nEncapsulated: req-hdr=0, null-body=30\r\n\r\nCONNECT a:443 HTTP/1.1\r\n\r\n".to_owned(),
+        ),
+        (3, "REQMOD icap://h/reqmod ICAP/1.0\r\nEncapsulated: res-hdr=0, req-hdr=9, null-body=2\r\n\r\n".to_owned()),
+        (200, format!("RESPMOD icap://h/respmod ICAP/1.0\r\nEncapsulated: res-hdr=0, res-body={}\r\n\r\n{res}ffffffffffffffff\r\n", res.len())),
+        (1, "BREW icap://h/x ICAP/1.0\r\n\r\n".to_owned()),
+        (2, format!("OPTIONS icap://h/x ICAP/1.0\r\nX: {}\r\n\r\n", "a".repeat(1100))),
+    ];
+    streams
+        .into_iter()
+        .map(|(seed, s)| {
+            let mut v = vec![seed];
+            v.extend_from_slice(s.as_bytes());
+            v
+        })
+        .collect()
+}
+
 fn pdq_programs() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     // radius, substrings, bucket target, seed (5 bytes), then (op, a, b)*.
@@ -363,6 +404,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             hashwall_fuzz_checks::bloom_import,
         ),
         ("pdq_index", pdq_programs(), hashwall_fuzz_checks::pdq_index),
+        (
+            "icap_request",
+            icap_streams(),
+            hashwall_fuzz_checks::icap_request,
+        ),
     ];
     for (target, inputs, check) in sets {
         for input in &inputs {

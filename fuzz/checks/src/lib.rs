@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod bloom_import;
+pub mod icap_request;
 pub mod image_hash;
 pub mod list_parse;
 pub mod pdq_index;
@@ -23,6 +24,7 @@ pub mod request_stream;
 pub mod url_canon;
 
 pub use bloom_import::bloom_import;
+pub use icap_request::icap_request;
 pub use image_hash::image_hash;
 pub use list_parse::list_parse;
 pub use pdq_index::pdq_index;
@@ -35,7 +37,7 @@ pub type Check = fn(&[u8]);
 
 /// Every target: its name (the corpus directory and the fuzz binary) and
 /// its check.
-pub const TARGETS: [(&str, Check); 7] = [
+pub const TARGETS: [(&str, Check); 8] = [
     ("url_canon", url_canon),
     ("list_parse", list_parse),
     ("image_hash", image_hash),
@@ -43,4 +45,5 @@ pub const TARGETS: [(&str, Check); 7] = [
     ("request_stream", request_stream),
     ("bloom_import", bloom_import),
     ("pdq_index", pdq_index),
+    ("icap_request", icap_request),
 ];

@@ -92,3 +92,8 @@ fn every_target_is_replayed_and_built() {
         );
     }
 }
+
+#[test]
+fn icap_request() {
+    replay("icap_request");
+}

@@ -201,6 +201,8 @@ pub struct Metrics {
     pub destinations: super::destination::Counters,
     /// The matching API's counters.
     pub api: super::api::metrics::ApiMetrics,
+    /// The ICAP service's counters.
+    pub icap: super::icap::metrics::IcapMetrics,
 }
 
 /// The metrics of one subscription.
@@ -441,6 +443,7 @@ impl Metrics {
         self.render_subscriptions(&mut o);
         self.destinations.render(&mut o);
         self.api.render(&mut o);
+        self.icap.render(&mut o);
         o
     }
 }

@@ -1,5 +1,5 @@
 //! `hashwall serve`: the filtering HTTP forward proxy (and the matching
-//! API).
+//! API, and the ICAP service).
 //!
 //! [`start`] binds the listeners and returns their addresses at once (tests
 //! and embedders use it with port 0); [`run`] is the command: start, reload
@@ -24,6 +24,7 @@ mod exposition;
 pub mod framing;
 mod headers;
 mod host_addrs;
+pub mod icap;
 mod images;
 pub mod lists;
 mod memory;
@@ -42,6 +43,7 @@ pub mod stop_page;
 mod subscribe;
 pub mod transport;
 pub mod upstream;
+mod verdicts;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -134,6 +136,8 @@ pub struct Running {
     pub admin_addr: Option<SocketAddr>,
     /// Where the matching API listens, if enabled.
     pub api_addr: Option<SocketAddr>,
+    /// Where the ICAP service listens, if enabled.
+    pub icap_addr: Option<SocketAddr>,
     /// The lists, to reload from the embedding program.
     pub lists: Arc<Lists>,
     done: JoinHandle<()>,
@@ -226,13 +230,27 @@ where
         .map(TcpListener::local_addr)
         .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
+    let icap_listener = if config.icap.enabled {
+        Some(
+            TcpListener::bind(config.icap.listen)
+                .await
+                .map_err(|e| ServeError(format!("icap.listen {}: {e}", config.icap.listen)))?,
+        )
+    } else {
+        None
+    };
+    let icap_addr = icap_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .map_err(|e| ServeError(e.to_string()))?;
     let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
-    // Every listener of the process: the proxy never connects to one (an
-    // ICAP listener to come joins this list).
+    // Every listener of the process: the proxy never connects to one.
     let listeners: Vec<SocketAddr> = proxy_addr
         .into_iter()
         .chain(admin_addr)
         .chain(api_addr)
+        .chain(icap_addr)
         .collect();
     let shared = Arc::new(Shared {
         client: upstream::client(&config),
@@ -281,6 +299,7 @@ where
         ));
     }
     let api_task = api_state.map(|(state, l)| api::spawn(state, l, stop_rx.clone()));
+    let icap_task = icap_listener.map(|l| icap::spawn(Arc::clone(&shared), l, stop_rx.clone()));
     let admin_task =
         admin_listener.map(|l| tokio::spawn(admin::serve(Arc::clone(&shared), l, stop_rx.clone())));
     let off = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_owned(), |a| a.to_string());
@@ -288,13 +307,14 @@ where
         proxy = %off(proxy_addr),
         admin = %off(admin_addr),
         api = %off(api_addr),
+        icap = %off(icap_addr),
         "hashwall serve listening"
     );
     let grace = secs(shared.config.timeouts.shutdown_grace_secs);
     let done = tokio::spawn(async move {
         match proxy_listener {
             Some(l) => accept_loop(Arc::clone(&shared), l, stop_rx).await,
-            // API only: serve until told to stop.
+            // API or ICAP only: serve until told to stop.
             None => stopped(&mut { stop_rx }).await,
         }
         // Only connections and tunnels hold senders now.
@@ -308,12 +328,16 @@ where
         if let Some(t) = api_task {
             t.abort();
         }
+        if let Some(t) = icap_task {
+            t.abort();
+        }
         tracing::info!("hashwall serve stopped");
     });
     Ok(Running {
         proxy_addr,
         admin_addr,
         api_addr,
+        icap_addr,
         lists,
         done,
     })

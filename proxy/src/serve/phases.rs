@@ -29,8 +29,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
+use hashwall::Snapshot;
 use hashwall::url::CanonicalUrl;
-use hashwall::{Action, Snapshot, Verdict};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -49,6 +49,7 @@ use super::resolve::ResolveError;
 use super::route::{Decision, Refusal, Target, decide_url, route, upstream_head, verdict_blocks};
 use super::stop_page::{error_page, full};
 use super::upstream::{Activity, DeadlineBody, TrackedIo, is_timeout};
+use super::verdicts::{block_page, record};
 use super::{ProxyBody, Shared};
 
 /// What the proxy knows about one client connection.
@@ -175,12 +176,12 @@ fn decide(shared: &Shared, conn: &ConnInfo, snapshot: &Snapshot, url: &str) -> R
         )),
         Decision::Pass(verdict) => {
             if !verdict.is_empty() {
-                record(shared, conn, &verdict, "url", None);
+                record(shared, conn.peer.ip(), &verdict, "url", None);
             }
             Ok(false)
         }
         Decision::Block(verdict) => {
-            record(shared, conn, &verdict, "url", None);
+            record(shared, conn.peer.ip(), &verdict, "url", None);
             match block_page(shared, &verdict) {
                 Some(page) => Err((Outcome::Blocked, page)),
                 None => Ok(false),
@@ -240,7 +241,7 @@ async fn destination(
         if verdict.is_empty() {
             continue;
         }
-        record(shared, conn, &verdict, "address", Some(ip));
+        record(shared, conn.peer.ip(), &verdict, "address", Some(ip));
         if verdict_blocks(&verdict) {
             shared
                 .metrics
@@ -316,58 +317,6 @@ fn unresolved(e: &ResolveError) -> Early {
     )
 }
 
-/// The 451 stop page when `verdict` blocks (named after its first blocking
-/// match), else `None`.
-fn block_page(shared: &Shared, verdict: &Verdict) -> Option<Response<ProxyBody>> {
-    if verdict.action() != Action::Block {
-        return None;
-    }
-    let m = verdict
-        .matches()
-        .iter()
-        .find(|m| m.action() == Action::Block)?;
-    Some(shared.stop_page.response(m))
-}
-
-/// Counts and logs every match of a verdict; `subject` says what was
-/// checked (`url`, `address`: the URL at a resolved `address`, `image`).
-fn record(
-    shared: &Shared,
-    conn: &ConnInfo,
-    verdict: &Verdict,
-    subject: &'static str,
-    address: Option<IpAddr>,
-) {
-    let action = verdict.action();
-    let client = shared
-        .config
-        .log
-        .client_address
-        .then(|| conn.peer.ip().to_string());
-    for m in verdict.matches() {
-        let l = m.list();
-        let category = l.category().to_string();
-        let asked = m.action().as_str();
-        shared.metrics.decision(l.id(), &category, asked);
-        shared.stats.record(l.id(), &category, asked);
-        // The reference goes to the operator's log (never to the page).
-        tracing::info!(
-            target: "hashwall::decision",
-            decision = action.as_str(),
-            list = l.id(),
-            issuer = l.issuer(),
-            category = %category,
-            list_action = asked,
-            subject,
-            address = address.map(|a| a.to_string()),
-            kind = m.kind().as_str(),
-            reference = m.reference(),
-            client = client.as_deref(),
-            "list match"
-        );
-    }
-}
-
 /// Phase 4a: an HTTP exchange through the pooled client.
 async fn forward(
     shared: &Arc<Shared>,
@@ -430,7 +379,7 @@ async fn forward(
             .decide(
                 &mut parts,
                 body.boxed_unsync(),
-                |verdict| record(shared, conn, verdict, "image", None),
+                |verdict| record(shared, conn.peer.ip(), verdict, "image", None),
                 |o| shared.metrics.image(o),
             )
             .await
@@ -450,7 +399,7 @@ async fn forward(
             options,
             &parts.headers,
             body,
-            |verdict| record(shared, conn, verdict, "image", None),
+            |verdict| record(shared, conn.peer.ip(), verdict, "image", None),
             |o| shared.metrics.image(o),
         )
         .await

@@ -187,7 +187,7 @@ fn http_authority(s: &str, userinfo: UserInfo) -> Result<Authority<'_>, Refusal>
 
 /// Transparent mode: `GET /path` with `Host: name[:port]` (already
 /// checked by [`host_field`]).
-fn origin_form_target(uri: &Uri, host: &str) -> Result<Target, &'static str> {
+pub(crate) fn origin_form_target(uri: &Uri, host: &str) -> Result<Target, &'static str> {
     // Authority-form (`host:port`) belongs to CONNECT alone (RFC 9112
     // §3.2.3): with another method it names a host that `Host` would
     // silently replace.

@@ -17,8 +17,8 @@ pub use list_source::{
     Builtin, ListSource, ListSourceConfig, ListsConfig, PathCase, SubscriptionConfig, TrustConfig,
 };
 pub use sections::{
-    AclConfig, AdminConfig, ApiConfig, AuthConfig, FailMode, ImagesConfig, LimitConfig, LogConfig,
-    ProxyConfig, Sniff, StatsConfig, StopPageConfig, TimeoutConfig, UserConfig,
+    AclConfig, AdminConfig, ApiConfig, AuthConfig, FailMode, IcapConfig, ImagesConfig, LimitConfig,
+    LogConfig, ProxyConfig, Sniff, StatsConfig, StopPageConfig, TimeoutConfig, UserConfig,
 };
 
 /// The embedded default configuration (documented TOML).
@@ -62,6 +62,8 @@ pub struct Config {
     pub images: ImagesConfig,
     /// The matching API.
     pub api: ApiConfig,
+    /// The ICAP service.
+    pub icap: IcapConfig,
 }
 
 /// A configuration that could not be read or is invalid.

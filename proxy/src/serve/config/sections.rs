@@ -299,3 +299,23 @@ impl ApiConfig {
         }
     }
 }
+
+/// `[icap]`: the ICAP service (RFC 3507) for Squid and other ICAP clients
+/// (see `serve::icap`): `REQMOD` on `/reqmod`, `RESPMOD` on `/respmod`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcapConfig {
+    /// Run the ICAP listener.
+    pub enabled: bool,
+    /// Address of the ICAP listener.
+    pub listen: SocketAddr,
+    /// Most ICAP connections at once (announced as `Max-Connections`);
+    /// more wait in the accept queue.
+    pub max_connections: usize,
+    /// How long a client may reuse an `OPTIONS` answer (`Options-TTL`),
+    /// seconds.
+    pub options_ttl_secs: u32,
+    /// The preview asked of clients (`Preview`), bytes: enough to tell an
+    /// image from anything else.
+    pub preview_bytes: usize,
+}

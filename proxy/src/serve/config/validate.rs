@@ -80,9 +80,13 @@ impl Config {
                 ));
             }
         }
-        if !self.proxy.enabled && !self.api.enabled {
-            return err("proxy.enabled and api.enabled are both false: nothing to serve".into());
+        if !self.proxy.enabled && !self.api.enabled && !self.icap.enabled {
+            return err(
+                "proxy.enabled, api.enabled and icap.enabled are all false: nothing to serve"
+                    .into(),
+            );
         }
+        self.validate_icap()?;
         if self.admin.enabled
             && self.proxy.enabled
             && self.admin.listen == self.proxy.listen
@@ -203,4 +207,42 @@ fn is_fetch_host(h: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
+}
+
+impl Config {
+    /// `[icap]`: ranges, and an address of its own.
+    fn validate_icap(&self) -> Result<(), ConfigError> {
+        let i = &self.icap;
+        let err = |m: String| Err(ConfigError(m));
+        if !(1..=100_000).contains(&i.max_connections) {
+            return err(format!(
+                "icap.max_connections must be in 1..=100000, got {}",
+                i.max_connections
+            ));
+        }
+        if !(1..=86_400 * 7).contains(&i.options_ttl_secs) {
+            return err(format!(
+                "icap.options_ttl_secs must be in 1..=604800, got {}",
+                i.options_ttl_secs
+            ));
+        }
+        if !(12..=65_536).contains(&i.preview_bytes) {
+            return err(format!(
+                "icap.preview_bytes must be in 12..=65536 (an image is told by its first 12 bytes), got {}",
+                i.preview_bytes
+            ));
+        }
+        let taken = [
+            (self.proxy.enabled, self.proxy.listen),
+            (self.admin.enabled, self.admin.listen),
+            (self.api.enabled, self.api.listen),
+        ];
+        if i.enabled && i.listen.port() != 0 && taken.iter().any(|(on, a)| *on && *a == i.listen) {
+            return err(
+                "icap.listen is the same address as proxy.listen, admin.listen or api.listen"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
