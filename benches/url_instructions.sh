@@ -29,7 +29,7 @@ count() { # COMMIT
   out="$SCRATCH/callgrind-$rev.out"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$SCRATCH/url_instructions-$rev" "$ENTRIES" "$STREAM" 2>/dev/null
   for f in canonicalise_stream check_stream; do
-    ir=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null | awk -v f="url_instructions::$f" 'index($0, f) !done {gsub(",", "", $1); print $1; done = 1}')
+    ir=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null | awk -v f="url_instructions::$f" 'index($0, f) && !done {gsub(",", "", $1); print $1; done = 1}')
     printf '%s\t%s\t%s\t%.1f\n' "$rev" "$f" "$ir" "$(echo "$ir / $STREAM" | bc -l)"
   done
 }
