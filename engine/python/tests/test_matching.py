@@ -74,6 +74,13 @@ def test_image_and_hash_matching():
     assert v.matches[0].distance == 0 and v.matches[0].variant == "orig"
     assert snap.check_hash(md5).matches[0].reference == "file-1"
     assert snap.check_hash(pdq).action == "no-match" or snap.check_hash(pdq).matches[0].kind == "pdq"
+    # What hash_image returned, checked as one image: PDQ variants as one
+    # query (the rotated match found), and the MD5.
+    v = snap.check_hashes(hashwall.hash_image(data, ("pdq", "md5"), dihedral=True))
+    assert sorted(m.kind for m in v.matches) == ["md5", "pdq"]
+    assert [m.variant for m in v.matches if m.kind == "pdq"] == [kinds["pdq"].variant]
+    with pytest.raises(TypeError):
+        snap.check_hashes(["not a hash"])
     assert snap.check_image(photo(8)).action == "no-match"
     with pytest.raises(hashwall.InvalidEntryError):
         snap.check_hash("pdq", "abc")
