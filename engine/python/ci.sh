@@ -17,7 +17,9 @@ rm -rf "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 
 # The `hashwall` binary signs the tests' list fixtures (keygen, sign, trust).
-cargo build -p hashwall-proxy --bin hashwall --locked
+# The same command as .ci/run's test step, so that after it this builds
+# nothing (a `cargo build -p` would unify features differently and rebuild).
+cargo test --workspace --locked --no-run
 export HASHWALL_BIN="$root/target/debug/hashwall"
 
 # A dev-profile build reuses what `cargo test` already compiled; the
