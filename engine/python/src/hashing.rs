@@ -177,12 +177,10 @@ fn to_list(hashes: Vec<ImageHash>) -> Vec<PyImageHash> {
     hashes.into_iter().map(PyImageHash::from).collect()
 }
 
-/// hash_image(data, algorithms=("pdq",), dihedral=False)
-/// --
-///
 /// Hashes one image. `data` is the bytes of an image file (JPEG, PNG, GIF,
 /// WebP, BMP, TIFF), a NumPy uint8 array of shape (height, width, 3) in RGB,
-/// or a PIL image. Returns a list of `ImageHash`, in the order of
+/// or a PIL image. `algorithms` is a token or a sequence of them (default
+/// `("pdq",)`; see `ALGORITHMS`). Returns a list of `ImageHash`, in the order of
 /// `algorithms`; with `dihedral=True` each PDQ hash is followed by its seven
 /// rotations and mirror images. Decoded pixels give `pdq` and `pdq-512`
 /// only. The GIL is released while decoding and hashing.
@@ -213,9 +211,6 @@ pub(crate) fn options(algs: Option<&Bound<'_, PyAny>>, dihedral: bool) -> PyResu
     Ok(HashOptions::new().algorithms(algs).dihedral(dihedral))
 }
 
-/// hash_file(path, algorithms=("pdq",), dihedral=False)
-/// --
-///
 /// `hash_image` of the file at `path` (read with the GIL released).
 /// Raises `OSError` when the file cannot be read.
 #[pyfunction]
@@ -233,9 +228,6 @@ pub(crate) fn hash_file(
         .map_err(|e| e.into_py(py))
 }
 
-/// hash_images(items, algorithms=("pdq",), dihedral=False, workers=None)
-/// --
-///
 /// `hash_image` of every item, on `workers` threads (default: every core)
 /// with the GIL released. Returns a list in input order; each element is
 /// the list of `ImageHash` for that item, or, for an item that could not be
@@ -301,9 +293,6 @@ fn hash_arg(obj: &Bound<'_, PyAny>) -> PyResult<(HashValue, bool)> {
     Ok((v, false))
 }
 
-/// distance(a, b)
-/// --
-///
 /// The Hamming distance between two perceptual hashes: `ImageHash` objects
 /// or hex strings (64 digits for PDQ, 16 for pHash and dHash). Raises
 /// `InvalidEntryError` for malformed hex and `ValueError` for hashes of

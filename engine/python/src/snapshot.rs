@@ -63,9 +63,6 @@ pub(crate) struct PySnapshot(Arc<Shared>);
 
 #[pymethods]
 impl PySnapshot {
-    /// Snapshot.load(paths, trust=None, allow_unsigned=False, allow_expired=False)
-    /// --
-    ///
     /// Reads list files (one path or a sequence) and compiles them. Each
     /// signed list must verify against the trust store file `trust` (the
     /// keys each issuer may sign with); unsigned lists load only with
@@ -88,9 +85,6 @@ impl PySnapshot {
         build(py, sources)
     }
 
-    /// Snapshot.from_text(texts, trust=None, allow_unsigned=False)
-    /// --
-    ///
     /// Compiles lists given as text (`str` or `bytes`, one or a sequence),
     /// with the same checks as `load`.
     #[staticmethod]
@@ -131,9 +125,6 @@ impl PySnapshot {
         build(py, sources)
     }
 
-    /// Snapshot.empty()
-    /// --
-    ///
     /// A snapshot with no lists (every check is `no-match`).
     #[staticmethod]
     fn empty() -> PySnapshot {
@@ -154,17 +145,11 @@ impl PySnapshot {
             .collect()
     }
 
-    /// check_url(url) -> Verdict
-    /// --
-    ///
     /// Checks a URL (canonicalised as Safe Browsing does). Raises `UrlError`.
     fn check_url(&self, py: Python<'_>, url: &str) -> PyResult<PyVerdict> {
         check_url(py, &self.0.snapshot, url)
     }
 
-    /// check_image(data) -> Verdict
-    /// --
-    ///
     /// Checks an image file's bytes: its exact digests and its perceptual
     /// hashes (PDQ with every rotation and mirror image). Raises
     /// `ImageError` when it cannot be decoded and no exact digest matched.
@@ -172,9 +157,6 @@ impl PySnapshot {
         check_image(py, &self.0.snapshot, data)
     }
 
-    /// check_hash(kind, hex=None) -> Verdict
-    /// --
-    ///
     /// Checks a hash computed elsewhere: `kind` (`pdq`, `phash`, `dhash`,
     /// `md5`, `sha1`, `sha256`) and its hex, or an `ImageHash` alone.
     /// Raises `InvalidEntryError` for a malformed hash.
@@ -188,9 +170,6 @@ impl PySnapshot {
         check_hash(py, &self.0.snapshot, kind, hex)
     }
 
-    /// check_hashes(hashes) -> Verdict
-    /// --
-    ///
     /// Checks what `hash_image` returned for one image (hash it with
     /// `dihedral=True` to match rotated and mirrored copies): the PDQ
     /// variants as one query, reporting the variant that matched, and every
@@ -200,9 +179,6 @@ impl PySnapshot {
         check_hashes(py, &self.0.snapshot, hashes)
     }
 
-    /// check_urls(urls, workers=None) -> list
-    /// --
-    ///
     /// `check_url` of every URL on every core with the GIL released; in
     /// input order, each a `Verdict` or the exception instance for that URL.
     #[pyo3(signature = (urls, workers = None))]
@@ -215,9 +191,6 @@ impl PySnapshot {
         check_urls(py, &self.0.snapshot, urls, workers)
     }
 
-    /// check_images(items, workers=None) -> list
-    /// --
-    ///
     /// `check_image` of every item on every core with the GIL released; in
     /// input order, each a `Verdict` or the exception instance for that item.
     #[pyo3(signature = (items, workers = None))]
