@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::serve::exposition::{BUCKETS, label};
+use crate::serve::exposition::{Histogram, label};
 
 /// What became of an uploaded image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,13 +49,6 @@ impl ImageResult {
 /// (method, path, client, status).
 type RequestKey = (&'static str, &'static str, String, u16);
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
 /// The API's counters.
 #[derive(Debug, Default)]
 pub struct ApiMetrics {
@@ -81,15 +74,7 @@ impl ApiMetrics {
                 .or_default() += 1;
         }
         if let Ok(mut m) = self.latency.lock() {
-            let h = m.entry(endpoint).or_default();
-            let secs = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if secs <= *bound {
-                    h.buckets[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum += secs;
+            m.entry(endpoint).or_default().observe(elapsed);
         }
     }
 
@@ -116,21 +101,7 @@ impl ApiMetrics {
         if let Ok(m) = self.latency.lock() {
             for ((method, path), h) in m.iter() {
                 let l = format!("method=\"{method}\",path=\"{path}\"");
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        o,
-                        "hashwall_api_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {}",
-                        h.buckets[i]
-                    );
-                }
-                let _ = writeln!(
-                    o,
-                    "hashwall_api_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {c}\n\
-                     hashwall_api_request_duration_seconds_sum{{{l}}} {}\n\
-                     hashwall_api_request_duration_seconds_count{{{l}}} {c}",
-                    h.sum,
-                    c = h.count
-                );
+                h.render(o, "hashwall_api_request_duration_seconds", &l);
             }
         }
         o.push_str("# HELP hashwall_api_images_total Images uploaded to the matching API, by outcome.\n# TYPE hashwall_api_images_total counter\n");

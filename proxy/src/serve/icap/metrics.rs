@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::serve::exposition::BUCKETS;
+use crate::serve::exposition::Histogram;
 
 /// What became of one ICAP request (the `outcome` label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,13 +50,6 @@ impl IcapOutcome {
     }
 }
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
 /// The ICAP service's counters.
 #[derive(Debug, Default)]
 pub struct IcapMetrics {
@@ -76,15 +69,7 @@ impl IcapMetrics {
             *m.entry((method, outcome)).or_default() += 1;
         }
         if let Ok(mut m) = self.latency.lock() {
-            let h = m.entry(method).or_default();
-            let secs = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if secs <= *bound {
-                    h.buckets[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum += secs;
+            m.entry(method).or_default().observe(elapsed);
         }
     }
 
@@ -114,21 +99,7 @@ impl IcapMetrics {
         if let Ok(m) = self.latency.lock() {
             for (method, h) in m.iter() {
                 let l = format!("method=\"{method}\"");
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        o,
-                        "hashwall_icap_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {}",
-                        h.buckets[i]
-                    );
-                }
-                let _ = writeln!(
-                    o,
-                    "hashwall_icap_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {c}\n\
-                     hashwall_icap_request_duration_seconds_sum{{{l}}} {}\n\
-                     hashwall_icap_request_duration_seconds_count{{{l}}} {c}",
-                    h.sum,
-                    c = h.count
-                );
+                h.render(o, "hashwall_icap_request_duration_seconds", &l);
             }
         }
         let _ = writeln!(
