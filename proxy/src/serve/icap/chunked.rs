@@ -56,6 +56,18 @@ impl Chunked {
     /// Decodes the next item from the front of `buf`, consuming what it
     /// used; `Ok(None)` when `buf` holds too little.
     pub fn next(&mut self, buf: &mut BytesMut) -> Result<Option<Chunk>, BadChunk> {
+        self.next_within(buf, None)
+    }
+
+    /// As [`Chunked::next`], with at most `limit` more data bytes allowed:
+    /// a chunk announcing more is refused at its size line, before any of
+    /// it is consumed (so where the error falls does not depend on how
+    /// the bytes were split into reads).
+    pub fn next_within(
+        &mut self,
+        buf: &mut BytesMut,
+        limit: Option<u64>,
+    ) -> Result<Option<Chunk>, BadChunk> {
         loop {
             match self.state {
                 State::Size => {
@@ -63,6 +75,9 @@ impl Chunked {
                         return Ok(None);
                     };
                     let (size, ieof) = size_line(&buf[..line])?;
+                    if limit.is_some_and(|l| size > l) {
+                        return Err(BadChunk("a preview longer than announced"));
+                    }
                     buf.advance(line + 2);
                     self.state = if size == 0 {
                         State::Last { ieof }

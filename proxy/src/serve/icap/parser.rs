@@ -94,7 +94,10 @@ impl Parser {
                 chunks,
                 preview_left,
             } => {
-                let item = chunks.next(buf).map_err(|e| ParseError::Malformed(e.0))?;
+                let limit = preview_left.map(|l| l as u64);
+                let item = chunks
+                    .next_within(buf, limit)
+                    .map_err(|e| ParseError::Malformed(e.0))?;
                 match item {
                     None => Ok(None),
                     Some(Chunk::Data(d)) => {
