@@ -14,6 +14,7 @@
 //! * every encapsulated head handed out lies within the stream, and the
 //!   body bytes handed out are at most the stream's length.
 
+use crate::cuts::cuts;
 use bytes::BytesMut;
 use hashwall_proxy::serve::icap::parser::{Event, Limits, ParseError, Parser};
 
@@ -95,17 +96,6 @@ fn push(items: &mut Vec<Item>, parser: &mut Parser, event: Event) {
             parser.resume();
         }
     }
-}
-
-/// Read sizes from a seed: 1 to 64 bytes, a small xorshift sequence.
-fn cuts(seed: u8) -> impl Iterator<Item = usize> {
-    let mut x = u32::from(seed) | 0x9e37_0000;
-    std::iter::from_fn(move || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        Some((x % 64) as usize + 1)
-    })
 }
 
 /// The check (see the module documentation).

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod bloom_import;
+mod cuts;
 pub mod icap_request;
 pub mod image_hash;
 pub mod list_parse;

@@ -21,6 +21,7 @@
 //!   with `Content-Length` too) is refused: never forwarded with a coding
 //!   the proxy would drop.
 
+use crate::cuts::cuts;
 use std::sync::Arc;
 
 use hashwall_proxy::serve::framing::{FramingGuard, POISON};
@@ -42,17 +43,6 @@ fn feed(stream: &[u8], cuts: impl Iterator<Item = usize>) -> (Vec<u8>, u64, bool
         rest = later;
     }
     (out, guard.refused(), clock.head_pending())
-}
-
-/// Read sizes from a seed: 1 to 64 bytes, a small xorshift sequence.
-fn cuts(seed: u8) -> impl Iterator<Item = usize> {
-    let mut x = u32::from(seed) | 0x9e37_0000;
-    std::iter::from_fn(move || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        Some((x % 64) as usize + 1)
-    })
 }
 
 /// The check (see the module documentation).
