@@ -1,0 +1,1 @@
+//! The desk's vocabulary: references, categories, sources, roles, decisions.
