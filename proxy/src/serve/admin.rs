@@ -17,25 +17,17 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::accept::Acceptor;
 use super::acl::ct_eq;
 use super::config::secs;
 use super::stop_page::full;
-use super::{ProxyBody, Shared, stopped};
+use super::{ProxyBody, Shared};
 
 /// Serves the admin API until `stop`.
 pub async fn serve(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    loop {
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "admin accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = stopped(&mut stop) => return,
-        };
+    let acceptor = Acceptor::new(listener, None, "admin");
+    while let Some(conn) = acceptor.next(&mut stop).await {
+        let (stream, peer) = (conn.stream, conn.peer);
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let svc_shared = Arc::clone(&shared);

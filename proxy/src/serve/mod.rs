@@ -12,6 +12,7 @@
 //! [`resolve`]: the proxy resolves each host once and connects only to an
 //! address it checked).
 
+mod accept;
 mod acl;
 mod admin;
 pub mod api;
@@ -56,7 +57,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use config::{Config, secs};
@@ -352,34 +353,17 @@ fn all_loopback(config: &Config) -> bool {
 }
 
 async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
-    loop {
-        // Wait for a free slot before accepting: over the limit, clients
-        // wait in the kernel's backlog instead of being dropped.
-        let permit = tokio::select! {
-            p = Arc::clone(&limit).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            () = stopped(&mut stop) => return,
-        };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = stopped(&mut stop) => return,
-        };
+    let acceptor = accept::Acceptor::new(
+        listener,
+        Some(shared.config.limits.max_connections),
+        "proxy",
+    );
+    while let Some(conn) = acceptor.next(&mut stop).await {
         let shared = Arc::clone(&shared);
         let stop = stop.clone();
         tokio::spawn(async move {
-            let _permit = permit;
-            serve_connection(shared, stream, peer, stop).await;
+            let _permit = conn.permit;
+            serve_connection(shared, conn.stream, conn.peer, stop).await;
         });
     }
 }

@@ -32,9 +32,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::accept::Acceptor;
 use super::config::secs;
 use super::{Shared, stopped};
 use state::ApiState;
@@ -68,28 +69,11 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     let config = &state.shared.config;
     let head = secs(config.timeouts.request_header_secs);
-    let limit = Arc::new(Semaphore::new(config.limits.max_connections));
+    let acceptor = Acceptor::new(listener, Some(config.limits.max_connections), "api");
     let app = routes::router(state);
     tokio::spawn(async move {
-        loop {
-            let permit = tokio::select! {
-                p = Arc::clone(&limit).acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                () = stopped(&mut stop) => return,
-            };
-            let stream = tokio::select! {
-                r = listener.accept() => match r {
-                    Ok((s, _)) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "api accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = stopped(&mut stop) => return,
-            };
+        while let Some(conn) = acceptor.next(&mut stop).await {
+            let (permit, stream) = (conn.permit, conn.stream);
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(app.clone());
             let mut stop = stop.clone();

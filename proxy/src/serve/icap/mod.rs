@@ -40,9 +40,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant as StdInstant;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::accept::Acceptor;
 use super::config::secs;
 use super::{Shared, stopped};
 use conn::{Conn, ReadError};
@@ -67,26 +68,9 @@ async fn accept_loop(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) {
-    let limit = Arc::new(Semaphore::new(shared.config.icap.max_connections));
-    loop {
-        let permit = tokio::select! {
-            p = Arc::clone(&limit).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            () = stopped(&mut stop) => return,
-        };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ICAP accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = stopped(&mut stop) => return,
-        };
+    let acceptor = Acceptor::new(listener, Some(shared.config.icap.max_connections), "icap");
+    while let Some(conn) = acceptor.next(&mut stop).await {
+        let (permit, stream, peer) = (conn.permit, conn.stream, conn.peer);
         let shared = Arc::clone(&shared);
         let istag = Arc::clone(&istag);
         let stop = stop.clone();
