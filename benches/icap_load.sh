@@ -94,27 +94,6 @@ c-icap -N -f "$WORK/c-icap.conf" > "$WORK/c-icap.out" 2>&1 &
 PIDS+=($!)
 wait_port "$ECHO_PORT"
 
-# Squid on PORT with the ICAP lines given (none: plain forwarding).
-squid_conf() {
-  local port="$1" name="$2"; shift 2
-  cat <<CONF
-http_port 127.0.0.1:$port
-acl localnet src 127.0.0.1/32
-http_access allow localnet
-http_access deny all
-cache deny all
-cache_mem 8 MB
-access_log none
-cache_log $WORK/squid-$name.log
-pid_filename $WORK/squid-$name.pid
-coredump_dir $WORK
-workers 1
-shutdown_lifetime 1 seconds
-dns_nameservers 127.0.0.1
-pinger_enable off
-CONF
-  printf '%s\n' "$@"
-}
 ICAP_COMMON=("icap_enable on" "icap_preview_enable on" "icap_preview_size 1024")
 REQ="icap_service req reqmod_precache icap://127.0.0.1:$ICAP_PORT/reqmod bypass=off"
 RESP="icap_service resp respmod_precache icap://127.0.0.1:$ICAP_PORT/respmod bypass=off"
@@ -142,7 +121,7 @@ through_squid() {
   local name="$1"; shift
   local port pid
   port="$(free_port)"
-  squid_conf "$port" "$(echo "$name" | tr -c 'a-z0-9' '_')" "$@" > "$WORK/squid.conf"
+  squid_conf "$WORK" "$port" "$(echo "$name" | tr -c 'a-z0-9' '_')" "$@" > "$WORK/squid.conf"
   "$SQUID" -N -f "$WORK/squid.conf" 2>> "$WORK/squid.err" &
   pid=$!
   wait_port "$port"

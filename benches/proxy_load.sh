@@ -82,26 +82,9 @@ wait_port "$HW_PORT"
 hw_load=$(( ($(date +%s%N) - start) / 1000000 ))
 
 SQ_PORT="$(free_port)"
-cat > "$WORK/squid.conf" <<CONF
-http_port 127.0.0.1:$SQ_PORT
 # -n: never resolve an IP destination to match the ACL (no DNS at all).
-acl blocked dstdomain -n "$WORK/domains.txt"
-acl localnet src 127.0.0.1/32
-http_access deny blocked
-http_access allow localnet
-http_access deny all
-cache deny all
-cache_mem 8 MB
-access_log none
-cache_log $WORK/squid-cache.log
-pid_filename $WORK/squid.pid
-coredump_dir $WORK
-workers 1
-shutdown_lifetime 1 seconds
-# Loopback only: no DNS server off this machine, no ICMP pinger.
-dns_nameservers 127.0.0.1
-pinger_enable off
-CONF
+squid_conf "$WORK" "$SQ_PORT" dstdomain \
+  "acl blocked dstdomain -n \"$WORK/domains.txt\"" "http_access deny blocked" > "$WORK/squid.conf"
 start=$(date +%s%N)
 "$SQUID" -N -f "$WORK/squid.conf" 2> "$WORK/squid.log" &
 PIDS+=($!)
