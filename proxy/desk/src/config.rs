@@ -2,7 +2,7 @@
 //!
 //! `hashwall desk` reads it from a TOML file (`[desk]` keys below); with no
 //! file, [`DeskConfig::default`] serves on `127.0.0.1:8090` with everything
-//! under `./hashwall-desk/`.
+//! under `./desk-data/`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,7 +76,7 @@ impl Default for DeskConfig {
         DeskConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
             database: String::new(),
-            data_dir: PathBuf::from("hashwall-desk"),
+            data_dir: PathBuf::from("desk-data"),
             issuer: "desk".into(),
             list_id: "desk".into(),
             jurisdiction: "INT".into(),

@@ -582,6 +582,15 @@ impl Desk {
         result
     }
 
+    /// How many staff accounts exist (none: the desk says how to create one).
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn user_count(&self) -> Result<u64> {
+        store::count_users(self.inner.store.pool()).await
+    }
+
     /// The staff member an API token belongs to.
     ///
     /// # Errors

@@ -27,7 +27,8 @@ pub use reports::{
 };
 pub use schema::Backend;
 pub use users::{
-    StoredUser, add_user, login_failed, login_succeeded, user_by_name, user_by_token_hash,
+    StoredUser, add_user, count_users, login_failed, login_succeeded, user_by_name,
+    user_by_token_hash,
 };
 
 use crate::error::{Error, ErrorKind, Result};

@@ -136,3 +136,16 @@ pub async fn login_succeeded(conn: &mut AnyConnection, name: &str) -> Result<()>
         .await?;
     Ok(())
 }
+
+/// How many accounts there are.
+///
+/// # Errors
+///
+/// The database failed.
+pub async fn count_users(pool: &AnyPool) -> Result<u64> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
