@@ -45,7 +45,10 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
 
 /// Reads a JSON request body within the limits: 415 without a JSON
 /// content type, 413 over the cap, 408 when it is not sent in time.
-pub async fn json_body(app: &Shared, request: Request) -> Result<(axum::http::request::Parts, axum::body::Bytes), Response> {
+pub async fn json_body(
+    app: &Shared,
+    request: Request,
+) -> Result<(axum::http::request::Parts, axum::body::Bytes), Response> {
     let (parts, body) = request.into_parts();
     if !body::content_type_is(&parts.headers, "application/json") {
         return Err(ApiError::new(
@@ -57,11 +60,20 @@ pub async fn json_body(app: &Shared, request: Request) -> Result<(axum::http::re
     }
     match body::read(body, app.options.max_body, app.options.read_timeout).await {
         Ok(bytes) => Ok((parts, bytes)),
-        Err(BodyError::TooLarge) => Err(too_large(parts.uri.path(), &parts.headers, app.options.max_body)),
-        Err(BodyError::Timeout) => {
-            Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "the body did not arrive in time").into_response())
+        Err(BodyError::TooLarge) => Err(too_large(
+            parts.uri.path(),
+            &parts.headers,
+            app.options.max_body,
+        )),
+        Err(BodyError::Timeout) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the body did not arrive in time",
+        )
+        .into_response()),
+        Err(BodyError::Broken) => {
+            Err(ApiError::malformed("the body could not be read").into_response())
         }
-        Err(BodyError::Broken) => Err(ApiError::malformed("the body could not be read").into_response()),
     }
 }
 
@@ -75,7 +87,11 @@ pub async fn submit(State(app): State<Shared>, request: Request) -> Response {
 async fn submit_inner(app: &Shared, request: Request) -> Result<Response, Response> {
     let has_token = guard::bearer_token(request.headers()).is_some();
     let user = if has_token {
-        Some(guard::bearer(app, request.headers()).await.map_err(IntoResponse::into_response)?)
+        Some(
+            guard::bearer(app, request.headers())
+                .await
+                .map_err(IntoResponse::into_response)?,
+        )
     } else {
         None
     };
@@ -89,7 +105,8 @@ async fn submit_inner(app: &Shared, request: Request) -> Result<Response, Respon
             "too many reports from this client; wait a minute",
         )
         .into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
         return Err(r);
     }
     let (_, bytes) = json_body(app, request).await?;
@@ -114,6 +131,7 @@ async fn submit_inner(app: &Shared, request: Request) -> Result<Response, Respon
         })
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    app.metrics.report_received(category.as_str(), source.as_str());
+    app.metrics
+        .report_received(category.as_str(), source.as_str());
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
 }

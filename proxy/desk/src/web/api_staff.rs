@@ -27,41 +27,68 @@ fn respond<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
 
 /// `GET /api/v1/queue`: open reports, oldest first.
 pub async fn queue(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    respond(async {
-        guard::bearer(&app, &headers).await?;
-        Ok(app.desk.queue().await?)
-    }.await)
+    respond(
+        async {
+            guard::bearer(&app, &headers).await?;
+            Ok(app.desk.queue().await?)
+        }
+        .await,
+    )
 }
 
 /// `GET /api/v1/reports/{reference}`: the report and its audit trail.
-pub async fn report(State(app): State<Shared>, Path(r): Path<String>, headers: HeaderMap) -> Response {
-    respond(async {
-        guard::bearer(&app, &headers).await?;
-        let r = reference(&r)?;
-        let report = app.desk.report(&r).await?;
-        let audit = app.desk.audit(Some(&r), 200).await?;
-        Ok(serde_json::json!({"report": report, "audit": audit}))
-    }.await)
+pub async fn report(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            guard::bearer(&app, &headers).await?;
+            let r = reference(&r)?;
+            let report = app.desk.report(&r).await?;
+            let audit = app.desk.audit(Some(&r), 200).await?;
+            Ok(serde_json::json!({"report": report, "audit": audit}))
+        }
+        .await,
+    )
 }
 
 /// `POST /api/v1/reports/{reference}/open`: lock it for the caller.
-pub async fn open(State(app): State<Shared>, Path(r): Path<String>, headers: HeaderMap) -> Response {
-    respond(async {
-        let user = guard::bearer(&app, &headers).await?;
-        Ok(app.desk.open_for(&reference(&r)?, &user).await?)
-    }.await)
+pub async fn open(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            let user = guard::bearer(&app, &headers).await?;
+            Ok(app.desk.open_for(&reference(&r)?, &user).await?)
+        }
+        .await,
+    )
 }
 
 /// Authenticates, reads and parses the JSON body of a workflow step.
-async fn step_input<T: serde::de::DeserializeOwned>(app: &Shared, r: &str, request: Request) -> Result<(User, Reference, T), Response> {
-    let user = guard::bearer(app, request.headers()).await.map_err(IntoResponse::into_response)?;
+async fn step_input<T: serde::de::DeserializeOwned>(
+    app: &Shared,
+    r: &str,
+    request: Request,
+) -> Result<(User, Reference, T), Response> {
+    let user = guard::bearer(app, request.headers())
+        .await
+        .map_err(IntoResponse::into_response)?;
     let r = reference(r).map_err(IntoResponse::into_response)?;
     let (_, bytes) = json_body(app, request).await?;
     let input = parse_json(&bytes).map_err(IntoResponse::into_response)?;
     Ok((user, r, input))
 }
 
-fn done(app: &Shared, result: crate::Result<crate::model::Report>, count_decision: bool) -> Response {
+fn done(
+    app: &Shared,
+    result: crate::Result<crate::model::Report>,
+    count_decision: bool,
+) -> Response {
     match result {
         Ok(report) => {
             if count_decision && let Some(o) = report.outcome {
@@ -77,7 +104,11 @@ fn done(app: &Shared, result: crate::Result<crate::model::Report>, count_decisio
 /// `{"outcome":"illegal","category":"csam","kind":"url","value":"…"}`,
 /// `{"outcome":"not_illegal"}`, `{"outcome":"duplicate","of":"R-…"}`,
 /// `{"outcome":"police_only"}`.
-pub async fn assess(State(app): State<Shared>, Path(r): Path<String>, request: Request) -> Response {
+pub async fn assess(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    request: Request,
+) -> Response {
     match step_input::<Decision>(&app, &r, request).await {
         Ok((user, r, decision)) => {
             let result = app.desk.assess(&r, &user, decision).await;
@@ -95,7 +126,11 @@ struct ConfirmIn {
 }
 
 /// `POST /api/v1/reports/{reference}/confirm` `{"agree": true|false}`.
-pub async fn confirm(State(app): State<Shared>, Path(r): Path<String>, request: Request) -> Response {
+pub async fn confirm(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    request: Request,
+) -> Response {
     match step_input::<ConfirmIn>(&app, &r, request).await {
         Ok((user, r, input)) => {
             let result = app.desk.confirm(&r, &user, input.agree).await;
@@ -106,7 +141,11 @@ pub async fn confirm(State(app): State<Shared>, Path(r): Path<String>, request: 
 }
 
 /// `POST /api/v1/reports/{reference}/resolve` with a decision (supervisors).
-pub async fn resolve(State(app): State<Shared>, Path(r): Path<String>, request: Request) -> Response {
+pub async fn resolve(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    request: Request,
+) -> Response {
     match step_input::<Decision>(&app, &r, request).await {
         Ok((user, r, decision)) => {
             let result = app.desk.resolve(&r, &user, decision).await;
@@ -124,7 +163,11 @@ struct TakedownIn {
 }
 
 /// `POST /api/v1/reports/{reference}/takedown` `{"event":"notified|removed|still_online"}`.
-pub async fn takedown(State(app): State<Shared>, Path(r): Path<String>, request: Request) -> Response {
+pub async fn takedown(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    request: Request,
+) -> Response {
     match step_input::<TakedownIn>(&app, &r, request).await {
         Ok((user, r, input)) => {
             let result = app.desk.takedown(&r, &user, input.event).await;
@@ -145,7 +188,11 @@ struct CountryIn {
 
 /// `POST /api/v1/reports/{reference}/country` `{"url_index":0,"country":"NL"}`
 /// (`null` clears it).
-pub async fn country(State(app): State<Shared>, Path(r): Path<String>, request: Request) -> Response {
+pub async fn country(
+    State(app): State<Shared>,
+    Path(r): Path<String>,
+    request: Request,
+) -> Response {
     match step_input::<CountryIn>(&app, &r, request).await {
         Ok((user, r, input)) => {
             let result = app

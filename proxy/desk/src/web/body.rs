@@ -61,15 +61,26 @@ mod tests {
     #[tokio::test]
     async fn the_cap_is_reported_as_too_large() {
         let body = Body::from(vec![b'x'; 100]);
-        assert_eq!(read(body, 99, Duration::from_secs(1)).await, Err(BodyError::TooLarge));
+        assert_eq!(
+            read(body, 99, Duration::from_secs(1)).await,
+            Err(BodyError::TooLarge)
+        );
         let body = Body::from(vec![b'x'; 100]);
-        assert_eq!(read(body, 100, Duration::from_secs(1)).await.map(|b| b.len()), Ok(100));
+        assert_eq!(
+            read(body, 100, Duration::from_secs(1))
+                .await
+                .map(|b| b.len()),
+            Ok(100)
+        );
     }
 
     #[test]
     fn media_type_ignores_parameters_and_case() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("Application/JSON; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("Application/JSON; charset=utf-8"),
+        );
         assert!(content_type_is(&h, "application/json"));
         assert!(!content_type_is(&h, "text/plain"));
         assert!(!content_type_is(&HeaderMap::new(), "application/json"));

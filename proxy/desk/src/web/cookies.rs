@@ -51,6 +51,9 @@ mod tests {
             Some("hw_s=tok; HttpOnly; SameSite=Strict; Path=/; Max-Age=60; Secure")
         );
         let v = set("hw_lang", "nl", None, false);
-        assert_eq!(v.to_str().ok(), Some("hw_lang=nl; HttpOnly; SameSite=Strict; Path=/"));
+        assert_eq!(
+            v.to_str().ok(),
+            Some("hw_lang=nl; HttpOnly; SameSite=Strict; Path=/")
+        );
     }
 }

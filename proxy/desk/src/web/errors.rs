@@ -93,11 +93,20 @@ mod tests {
     #[test]
     fn desk_kinds_map_to_statuses() {
         let e = ApiError::from(Error::new(ErrorKind::Forbidden, "four eyes"));
-        assert_eq!((e.status, e.kind, e.message.as_str()), (StatusCode::FORBIDDEN, "forbidden", "four eyes"));
+        assert_eq!(
+            (e.status, e.kind, e.message.as_str()),
+            (StatusCode::FORBIDDEN, "forbidden", "four eyes")
+        );
         let e = ApiError::from(Error::new(ErrorKind::Storage, "secret path /x"));
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!e.message.contains("/x"), "internal details stay in the log");
+        assert!(
+            !e.message.contains("/x"),
+            "internal details stay in the log"
+        );
         assert_eq!(status_for(ErrorKind::Conflict).0, StatusCode::CONFLICT);
-        assert_eq!(status_for(ErrorKind::Invalid).0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            status_for(ErrorKind::Invalid).0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }

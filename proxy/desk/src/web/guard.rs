@@ -26,7 +26,11 @@ pub fn require_session(app: &App, headers: &HeaderMap) -> Result<Session<User>, 
 /// The staff session whose CSRF token `given` carries; a 403 page when
 /// the token is missing or wrong, the login page without a session.
 #[allow(clippy::result_large_err)]
-pub fn require_csrf(app: &App, headers: &HeaderMap, given: Option<&str>) -> Result<Session<User>, Response> {
+pub fn require_csrf(
+    app: &App,
+    headers: &HeaderMap,
+    given: Option<&str>,
+) -> Result<Session<User>, Response> {
     let s = require_session(app, headers)?;
     if tokens_match(&s.csrf, given.unwrap_or("")) {
         Ok(s)
@@ -50,7 +54,9 @@ pub fn nav(s: &Session<User>) -> maud::Markup {
 /// 403 for an unknown token.
 pub async fn bearer(app: &App, headers: &HeaderMap) -> Result<User, ApiError> {
     let token = bearer_token(headers).ok_or_else(|| {
-        ApiError::unauthorized("send Authorization: Bearer <API token> (hashwall desk user add prints one)")
+        ApiError::unauthorized(
+            "send Authorization: Bearer <API token> (hashwall desk user add prints one)",
+        )
     })?;
     Ok(app.desk.user_by_token(token).await?)
 }

@@ -74,7 +74,13 @@ pub fn staff_nav(name: &str, role: &str, csrf: &str) -> Markup {
 }
 
 /// A page saying what went wrong, with the status it goes with.
-pub fn error_page(status: StatusCode, lang: &str, title: &str, message: &str, nav: Markup) -> Response {
+pub fn error_page(
+    status: StatusCode,
+    lang: &str,
+    title: &str,
+    message: &str,
+    nav: Markup,
+) -> Response {
     let body = html! {
         h1 { (title) }
         p.error role="alert" { (message) }
@@ -114,7 +120,12 @@ mod tests {
 
     #[test]
     fn text_is_escaped_in_pages() {
-        let page = document("en", "<t>", html! {}, html! { p { ("<script>alert(1)</script>") } });
+        let page = document(
+            "en",
+            "<t>",
+            html! {},
+            html! { p { ("<script>alert(1)</script>") } },
+        );
         let s = page.into_string();
         assert!(!s.contains("<script>"));
         assert!(s.contains("&lt;script&gt;"));
@@ -127,6 +138,9 @@ mod tests {
         assert_eq!(duration(Some(600)), "10 min");
         assert_eq!(duration(Some(3 * 86_400)), "3.0 d");
         assert_eq!(duration(None), "–");
-        assert_eq!(when(Timestamp::from_unix_seconds(86_400 + 3600)), "1970-01-02 01:00 UTC");
+        assert_eq!(
+            when(Timestamp::from_unix_seconds(86_400 + 3600)),
+            "1970-01-02 01:00 UTC"
+        );
     }
 }

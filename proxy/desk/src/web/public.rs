@@ -36,7 +36,11 @@ struct ReportForm {
 }
 
 /// The language of this request, and a `Set-Cookie` when `?lang=` chose it.
-fn language(query: &LangQuery, headers: &HeaderMap, secure: bool) -> (Lang, Option<header::HeaderValue>) {
+fn language(
+    query: &LangQuery,
+    headers: &HeaderMap,
+    secure: bool,
+) -> (Lang, Option<header::HeaderValue>) {
     let lang = i18n::choose(query.lang.as_deref(), headers);
     let cookie = query
         .lang
@@ -54,8 +58,18 @@ fn nav(lang: Lang, path: &str) -> Markup {
     }
 }
 
-fn public_page(status: StatusCode, lang: Lang, title: &str, path: &str, body: Markup, cookie: Option<header::HeaderValue>) -> Response {
-    let mut response = layout::respond(status, layout::document(lang.tag(), title, nav(lang, path), body));
+fn public_page(
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: Markup,
+    cookie: Option<header::HeaderValue>,
+) -> Response {
+    let mut response = layout::respond(
+        status,
+        layout::document(lang.tag(), title, nav(lang, path), body),
+    );
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -98,7 +112,11 @@ fn form(t: &Texts, lang: Lang, values: &ReportForm, error: Option<&str>) -> Mark
 }
 
 /// `GET /`: the report form.
-pub async fn form_page(State(app): State<Shared>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn form_page(
+    State(app): State<Shared>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, cookie) = language(&q, &headers, app.options.secure_cookies);
     let t = lang.texts();
     let body = form(t, lang, &ReportForm::default(), None);
@@ -113,12 +131,20 @@ pub async fn submit(State(app): State<Shared>, request: Request) -> Response {
         && !app.limiter.allow(ip)
     {
         let t = lang.texts();
-        let mut r = public_page(StatusCode::TOO_MANY_REQUESTS, lang, t.error_title, "/", html! {
-            h1 { (t.error_title) }
-            p.error role="alert" { (t.too_many) }
-            p { a href="/" { (t.back) } }
-        }, None);
-        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+        let mut r = public_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            t.error_title,
+            "/",
+            html! {
+                h1 { (t.error_title) }
+                p.error role="alert" { (t.too_many) }
+                p { a href="/" { (t.back) } }
+            },
+            None,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
         return r;
     }
     let bytes = match body::read(body, app.options.max_body, app.options.read_timeout).await {
@@ -141,7 +167,14 @@ pub async fn submit(State(app): State<Shared>, request: Request) -> Response {
     }
     let t = lang.texts();
     let refuse = |message: String, values: &ReportForm| {
-        public_page(StatusCode::UNPROCESSABLE_ENTITY, lang, t.title, "/", form(t, lang, values, Some(&message)), None)
+        public_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            t.title,
+            "/",
+            form(t, lang, values, Some(&message)),
+            None,
+        )
     };
     let category: Category = match values.category.parse() {
         Ok(c) => c,
@@ -164,7 +197,8 @@ pub async fn submit(State(app): State<Shared>, request: Request) -> Response {
     };
     match app.desk.submit(report).await {
         Ok(outcome) => {
-            app.metrics.report_received(category.as_str(), Source::Public.as_str());
+            app.metrics
+                .report_received(category.as_str(), Source::Public.as_str());
             let reference = outcome.reference.to_string();
             let body = html! {
                 h1 { (t.thanks_title) }
@@ -212,17 +246,35 @@ pub async fn status_page(
             };
             public_page(StatusCode::OK, lang, t.status_title, &path, body, cookie)
         }
-        Err(e) if matches!(e.kind(), crate::ErrorKind::NotFound | crate::ErrorKind::Invalid) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                crate::ErrorKind::NotFound | crate::ErrorKind::Invalid
+            ) =>
+        {
             let body = html! {
                 h1 { (t.status_title) }
                 p.error role="alert" { (t.not_found) }
                 p { a href="/" { (t.back) } }
             };
-            public_page(StatusCode::NOT_FOUND, lang, t.status_title, &path, body, cookie)
+            public_page(
+                StatusCode::NOT_FOUND,
+                lang,
+                t.status_title,
+                &path,
+                body,
+                cookie,
+            )
         }
         Err(e) => {
             let (status, _) = errors::status_for(e.kind());
-            layout::error_page(status, lang.tag(), t.error_title, &errors::public_message(&e), nav(lang, &path))
+            layout::error_page(
+                status,
+                lang.tag(),
+                t.error_title,
+                &errors::public_message(&e),
+                nav(lang, &path),
+            )
         }
     }
 }

@@ -16,11 +16,21 @@ use super::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, random_token, tokens_mat
 use super::state::Shared;
 
 /// Reads a form body within the limits; an error page otherwise.
-pub async fn form_body<T: serde::de::DeserializeOwned + Default>(app: &Shared, request: Request) -> Result<(HeaderMap, T), Response> {
+pub async fn form_body<T: serde::de::DeserializeOwned + Default>(
+    app: &Shared,
+    request: Request,
+) -> Result<(HeaderMap, T), Response> {
     let (parts, body) = request.into_parts();
     match body::read(body, app.options.max_body, app.options.read_timeout).await {
-        Ok(bytes) => Ok((parts.headers, serde_urlencoded::from_bytes(&bytes).unwrap_or_default())),
-        Err(BodyError::TooLarge) => Err(too_large(parts.uri.path(), &parts.headers, app.options.max_body)),
+        Ok(bytes) => Ok((
+            parts.headers,
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+        )),
+        Err(BodyError::TooLarge) => Err(too_large(
+            parts.uri.path(),
+            &parts.headers,
+            app.options.max_body,
+        )),
         Err(BodyError::Timeout) => Err(StatusCode::REQUEST_TIMEOUT.into_response()),
         Err(BodyError::Broken) => Err(StatusCode::BAD_REQUEST.into_response()),
     }
@@ -42,8 +52,14 @@ fn login_page(status: StatusCode, secure: bool, name: &str, error: Option<&str>)
             div { button type="submit" id="login" { "Log in" } }
         }
     };
-    let mut r = layout::respond(status, layout::document("en", "Staff login", html! {}, body));
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_CSRF_COOKIE, &token, Some(3600), secure));
+    let mut r = layout::respond(
+        status,
+        layout::document("en", "Staff login", html! {}, body),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(LOGIN_CSRF_COOKIE, &token, Some(3600), secure),
+    );
     r
 }
 
@@ -76,7 +92,12 @@ pub async fn login(State(app): State<Shared>, request: Request) -> Response {
     };
     let expected = cookies::get(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if !tokens_match(&expected, &form.csrf) {
-        return login_page(StatusCode::FORBIDDEN, secure, &form.name, Some("The form's security token is missing or out of date; try again."));
+        return login_page(
+            StatusCode::FORBIDDEN,
+            secure,
+            &form.name,
+            Some("The form's security token is missing or out of date; try again."),
+        );
     }
     match app.desk.login(&form.name, &form.password).await {
         Ok(user) => {
@@ -85,13 +106,29 @@ pub async fn login(State(app): State<Shared>, request: Request) -> Response {
             };
             let mut r = Redirect::to("/queue").into_response();
             let h = r.headers_mut();
-            h.append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &token, Some(app.sessions.lifetime_secs()), secure));
-            h.append(header::SET_COOKIE, cookies::set(LOGIN_CSRF_COOKIE, "", Some(0), secure));
+            h.append(
+                header::SET_COOKIE,
+                cookies::set(
+                    SESSION_COOKIE,
+                    &token,
+                    Some(app.sessions.lifetime_secs()),
+                    secure,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                cookies::set(LOGIN_CSRF_COOKIE, "", Some(0), secure),
+            );
             r
         }
         Err(e) => {
             let (status, _) = errors::status_for(e.kind());
-            login_page(status, secure, &form.name, Some(&errors::public_message(&e)))
+            login_page(
+                status,
+                secure,
+                &form.name,
+                Some(&errors::public_message(&e)),
+            )
         }
     }
 }
@@ -116,7 +153,10 @@ pub async fn logout(State(app): State<Shared>, request: Request) -> Response {
         app.sessions.remove(&token);
     }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, "", Some(0), app.options.secure_cookies));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(SESSION_COOKIE, "", Some(0), app.options.secure_cookies),
+    );
     r
 }
 
@@ -154,13 +194,23 @@ pub async fn queue(State(app): State<Shared>, headers: HeaderMap) -> Response {
     match app.desk.queue().await {
         Ok(items) => {
             let body = html! { h1 { "Queue" } p.hint { (items.len()) " open report(s), oldest first." } (queue_table(&items)) };
-            let mut r = layout::respond(StatusCode::OK, layout::document("en", "Queue", guard::nav(&s), body));
-            r.headers_mut().insert(header::REFRESH, HeaderValue::from_static("60"));
+            let mut r = layout::respond(
+                StatusCode::OK,
+                layout::document("en", "Queue", guard::nav(&s), body),
+            );
+            r.headers_mut()
+                .insert(header::REFRESH, HeaderValue::from_static("60"));
             r
         }
         Err(e) => {
             let (status, _) = errors::status_for(e.kind());
-            layout::error_page(status, "en", "Queue", &errors::public_message(&e), guard::nav(&s))
+            layout::error_page(
+                status,
+                "en",
+                "Queue",
+                &errors::public_message(&e),
+                guard::nav(&s),
+            )
         }
     }
 }

@@ -58,7 +58,12 @@ fn nice_max(max: u64) -> u64 {
 /// `title` is the chart's accessible name (`<title>`).
 pub fn bar_chart(title: &str, labels: &[String], series: &[Series]) -> String {
     let totals: Vec<u64> = (0..labels.len())
-        .map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0)).sum())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
         .collect();
     let top = nice_max(totals.iter().copied().max().unwrap_or(0));
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -175,10 +180,14 @@ mod tests {
         ];
         let svg = bar_chart("t", &labels, &series);
         // Axis top is 5, plot height 200: 2 → 80 px, 3 → 120 px, 5 → 200 px.
-        assert!(svg.contains(r#"height="80" fill="#1f5fa8""#), "{svg}");
-        assert!(svg.contains(r#"height="120" fill="#d9822b""#), "{svg}");
-        assert!(svg.contains(r#"height="200" fill="#d9822b""#), "{svg}");
-        assert_eq!(svg.matches("<rect").count(), 3 + 2, "three bars, two legend keys");
+        assert!(svg.contains(r##"height="80" fill="#1f5fa8""##), "{svg}");
+        assert!(svg.contains(r##"height="120" fill="#d9822b""##), "{svg}");
+        assert!(svg.contains(r##"height="200" fill="#d9822b""##), "{svg}");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3 + 2,
+            "three bars, two legend keys"
+        );
     }
 
     #[test]
