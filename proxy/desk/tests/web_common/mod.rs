@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use hashwall_desk::web::{self, WebOptions};
 use hashwall_desk::{Desk, DeskConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -134,9 +135,47 @@ pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Response {
     stream.write_all(head.as_bytes()).await.expect("write head");
     // The server may answer (413) before reading the body; ignore a reset.
     let _ = stream.write_all(body).await;
+    // Read until the answer is complete by its own framing: some peers
+    // (chromedriver) keep the connection open despite `Connection: close`.
     let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf).await;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if complete(&buf) {
+            break;
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut chunk))
+            .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!(
+                "no complete answer within 60 s: {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
+        }
+    }
     parse(&buf)
+}
+
+/// Whether `buf` holds a whole response (by Content-Length or chunked end).
+fn complete(buf: &[u8]) -> bool {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    let body = &buf[end + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        Some(n) => body.len() >= n,
+        // 1xx/204/304 have no body; otherwise read to the end.
+        None => head.starts_with("http/1.1 204") || head.starts_with("http/1.1 304"),
+    }
 }
 
 fn parse(buf: &[u8]) -> Response {
