@@ -28,6 +28,10 @@ async fn the_form_reports_in_dutch_and_english_and_the_state_page_says_only_the_
     assert!(nl.body.contains("<label for=\"urls\">"));
     assert!(nl.body.contains("<label for=\"category\">"));
     assert!(!nl.body.contains("<script"), "no JavaScript at all");
+    assert!(
+        nl.body.contains("hreflang=\"en\">English</a>"),
+        "the switch names the other language"
+    );
 
     // ?lang=en switches and is remembered in a cookie.
     let en = c
@@ -376,5 +380,37 @@ async fn the_reporters_address_is_never_stored() {
             || wal.windows(14).any(|w| w == b"privacy.exampl"),
         "the check reads the right file"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_by_the_header_and_read_timeouts() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start(|_, o| {
+        o.header_timeout = Duration::from_millis(500);
+        o.read_timeout = Duration::from_millis(500);
+    })
+    .await;
+    // A request head that never ends: the connection is closed.
+    let mut s = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server kept a silent client");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // A body that never arrives: 408 after the read timeout, nothing stored.
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+        server.addr
+    );
+    let r = raw(server.addr, &head, b"urls=http").await;
+    assert_eq!(r.status, 408);
+    assert!(server.desk.queue().await.expect("queue").is_empty());
     server.stop().await;
 }

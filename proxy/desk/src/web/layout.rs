@@ -18,7 +18,9 @@ input[type=text],input[type=email],input[type=password],textarea,select{font:inh
 textarea{min-height:6rem}
 button{font:inherit;padding:.45rem 1rem;margin-top:1rem;background:#1f5fa8;color:#fff;border:0;border-radius:3px;cursor:pointer}
 button.secondary{background:#555}
-button.link{background:none;color:#1f5fa8;padding:0;margin:0;text-decoration:underline}
+button.link{background:none;color:#1f5fa8;padding:0;margin:0 0 0 .8rem;text-decoration:underline}
+input.short{width:5rem;margin-right:.5rem}
+td form button{margin-top:.3rem}
 :focus-visible{outline:3px solid #d9822b;outline-offset:2px}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border-bottom:1px solid #ddd;padding:.35rem;text-align:left;vertical-align:top}

@@ -53,7 +53,7 @@ fn language(
 fn nav(lang: Lang, path: &str) -> Markup {
     let other = lang.other();
     html! {
-        a href={ (path) "?lang=" (other.tag()) } lang=(other.tag()) hreflang=(other.tag()) { (other.texts().switch_to) }
+        a href={ (path) "?lang=" (other.tag()) } lang=(other.tag()) hreflang=(other.tag()) { (lang.texts().switch_to) }
         a href="/login" { "Staff" }
     }
 }

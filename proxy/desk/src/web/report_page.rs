@@ -109,7 +109,7 @@ fn urls_table(r: &Report, csrf: &str) -> Markup {
                                 input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="url_index" value=(i);
                                 label for={ "country-" (i) } { (u.country.as_deref().unwrap_or("unknown")) }
-                                input type="text" id={ "country-" (i) } name="country" size="3" maxlength="2" value=(u.country.as_deref().unwrap_or("")) pattern="[A-Za-z]{2}" title="two letters, empty for unknown";
+                                input type="text" id={ "country-" (i) } name="country" class="short" size="3" maxlength="2" value=(u.country.as_deref().unwrap_or("")) pattern="[A-Za-z]{2}" title="two letters, empty for unknown";
                                 button.secondary type="submit" { "Correct" }
                             }
                         }

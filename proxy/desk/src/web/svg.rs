@@ -96,7 +96,7 @@ pub fn bar_chart(title: &str, labels: &[String], series: &[Series]) -> String {
         );
     }
     let slot = plot_w / (labels.len().max(1) as u32);
-    let bar_w = (slot * 7 / 10).max(1);
+    let bar_w = (slot * 7 / 10).clamp(1, 56);
     // Show at most ~16 x labels; rotate them when they are crowded.
     let every = labels.len().div_ceil(16).max(1);
     for (i, label) in labels.iter().enumerate() {
