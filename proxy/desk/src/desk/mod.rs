@@ -5,6 +5,7 @@
 //! one transaction.
 
 mod assessment;
+mod feedback;
 mod staff;
 mod submit;
 

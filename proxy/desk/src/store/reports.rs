@@ -430,3 +430,35 @@ pub async fn stats_rows(pool: &AnyPool, from: Timestamp, to: Timestamp) -> Resul
         })
         .collect()
 }
+
+/// The reporter's e-mail address of `reference`, if still held.
+///
+/// # Errors
+///
+/// The database failed.
+pub async fn email_of(conn: &mut AnyConnection, reference: &Reference) -> Result<Option<String>> {
+    Ok(
+        sqlx::query("SELECT email FROM reports WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get::<Option<String>, _>("email"))
+            .transpose()?
+            .flatten(),
+    )
+}
+
+/// Delete the reporter's e-mail address of `reference`; whether one was held.
+///
+/// # Errors
+///
+/// The database failed.
+pub async fn delete_email(conn: &mut AnyConnection, reference: &Reference) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE reports SET email = NULL, email_until = NULL WHERE reference = $1 AND email IS NOT NULL",
+    )
+    .bind(reference.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
