@@ -32,15 +32,12 @@ impl Desk {
         }
         let reference = Reference::random()?;
         let mut w = self.inner.store.write().await?;
-        let mut duplicates = Vec::new();
-        for (_, c, _, _) in &urls {
-            if let Some(open) = store::find_open_with_url(w.conn(), &c.url).await? {
-                duplicates.push(Duplicate {
-                    url: c.url.clone(),
-                    reference: open,
-                });
-            }
-        }
+        let canonical: Vec<&str> = urls.iter().map(|(_, c, _, _)| c.url.as_str()).collect();
+        let duplicates: Vec<Duplicate> = store::find_open_with_urls(w.conn(), &canonical)
+            .await?
+            .into_iter()
+            .map(|(url, reference)| Duplicate { url, reference })
+            .collect();
         let all_known = duplicates.len() == urls.len();
         let status = if all_known {
             Status::Closed
