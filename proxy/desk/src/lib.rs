@@ -37,6 +37,7 @@ pub mod model;
 pub mod publish;
 pub mod stats;
 pub mod store;
+pub mod web;
 pub mod workflow;
 
 pub use config::DeskConfig;
