@@ -275,6 +275,26 @@ async fn four_eyes_then_listed_signed_and_published_for_subscribers() {
                 "{want:?} in {trail:?}"
             );
         }
+        // Feedback: the address is given out for a decided report, then deleted.
+        assert_eq!(
+            desk.feedback_address(&r, &bob).await.unwrap(),
+            "reporter@example.org"
+        );
+        desk.feedback_sent(&r, &bob).await.unwrap();
+        assert!(!desk.report(&r).await.unwrap().has_email);
+        assert_eq!(
+            desk.feedback_sent(&r, &bob).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        let open = desk
+            .submit(report(&["http://pending.example/"]))
+            .await
+            .unwrap()
+            .reference;
+        assert_eq!(
+            desk.feedback_address(&open, &bob).await.unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
         // Takedown tracking.
         desk.takedown(&r, &bob, TakedownEvent::HostNotified)
             .await
@@ -454,6 +474,10 @@ async fn retention_deletes_addresses_and_anonymises_but_keeps_the_counts() {
         assert_eq!((done.emails_deleted, done.reports_anonymised), (1, 1));
         let after = desk.report(&r).await.unwrap();
         assert!(!after.has_email);
+        assert_eq!(
+            desk.feedback_address(&r, &ann).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         assert_eq!(after.urls[0].given, "anonymised");
         let stats = desk
             .stats(&StatsQuery {

@@ -21,9 +21,9 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::{append as append_audit, read as read_audit};
 pub use reports::{
-    NewReportRow, NewUrlRow, StatsRow, anonymise_closed, count_duplicate, delete_expired_emails,
-    find_open_with_url, insert_report, load_report, open_queue, set_country, stats_rows,
-    transition,
+    NewReportRow, NewUrlRow, StatsRow, anonymise_closed, count_duplicate, delete_email,
+    delete_expired_emails, email_of, find_open_with_urls, insert_report, load_report, open_queue,
+    set_country, stats_rows, transition,
 };
 pub use schema::Backend;
 pub use users::{

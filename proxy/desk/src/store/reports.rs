@@ -100,45 +100,82 @@ pub async fn insert_report(
     .bind(report.outcome.map(|_| secs(report.received_at)))
     .execute(&mut *conn)
     .await?;
+    if urls.is_empty() {
+        return Ok(());
+    }
+    // One statement for every URL of the report (a round trip each would
+    // dominate intake on PostgreSQL).
+    let mut sql = String::from(
+        "INSERT INTO report_urls (reference, position, given, canonical, host, country, duplicate_of, already_listed) VALUES ",
+    );
+    for i in 0..urls.len() {
+        let b = i * 8;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8
+        ));
+    }
+    let mut query = sqlx::query(&sql);
     for (position, u) in urls.iter().enumerate() {
         let listed = serde_json::to_string(u.already_listed)
             .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a URL's lists: {e}")))?;
-        sqlx::query(
-            "INSERT INTO report_urls (reference, position, given, canonical, host, country, duplicate_of, already_listed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(report.reference.as_str())
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .bind(u.given)
-        .bind(u.canonical)
-        .bind(u.host)
-        .bind(u.country)
-        .bind(u.duplicate_of.map(Reference::as_str))
-        .bind(listed)
-        .execute(&mut *conn)
-        .await?;
+        query = query
+            .bind(report.reference.as_str())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(u.given)
+            .bind(u.canonical)
+            .bind(u.host)
+            .bind(u.country)
+            .bind(u.duplicate_of.map(Reference::as_str))
+            .bind(listed);
     }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
-/// The oldest open (not closed) report holding `canonical`, if any.
+/// For each of `canonical` held by an open (not closed) report, the
+/// oldest such report: `(canonical URL, reference)` pairs.
 ///
 /// # Errors
 ///
 /// The database failed.
-pub async fn find_open_with_url(
+pub async fn find_open_with_urls(
     conn: &mut AnyConnection,
-    canonical: &str,
-) -> Result<Option<Reference>> {
-    let row = sqlx::query(
-        "SELECT r.reference AS reference FROM report_urls u JOIN reports r ON r.reference = u.reference
-         WHERE u.canonical = $1 AND r.status <> 'closed' AND u.duplicate_of IS NULL
-         ORDER BY r.received_at, r.reference LIMIT 1",
-    )
-    .bind(canonical)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| required(&r, "reference")).transpose()
+    canonical: &[&str],
+) -> Result<Vec<(String, Reference)>> {
+    if canonical.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=canonical.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT u.canonical AS canonical, r.reference AS reference FROM report_urls u
+         JOIN reports r ON r.reference = u.reference
+         WHERE u.canonical IN ({}) AND r.status <> 'closed' AND u.duplicate_of IS NULL
+         ORDER BY r.received_at, r.reference",
+        list.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for c in canonical {
+        query = query.bind(*c);
+    }
+    let mut found: Vec<(String, Reference)> = Vec::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        let url: String = row.try_get("canonical")?;
+        if !found.iter().any(|(u, _)| *u == url) {
+            found.push((url, required(&row, "reference")?));
+        }
+    }
+    Ok(found)
 }
 
 /// Count one more report linked to `reference`.
@@ -429,4 +466,36 @@ pub async fn stats_rows(pool: &AnyPool, from: Timestamp, to: Timestamp) -> Resul
             })
         })
         .collect()
+}
+
+/// The reporter's e-mail address of `reference`, if still held.
+///
+/// # Errors
+///
+/// The database failed.
+pub async fn email_of(conn: &mut AnyConnection, reference: &Reference) -> Result<Option<String>> {
+    Ok(
+        sqlx::query("SELECT email FROM reports WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get::<Option<String>, _>("email"))
+            .transpose()?
+            .flatten(),
+    )
+}
+
+/// Delete the reporter's e-mail address of `reference`; whether one was held.
+///
+/// # Errors
+///
+/// The database failed.
+pub async fn delete_email(conn: &mut AnyConnection, reference: &Reference) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE reports SET email = NULL, email_until = NULL WHERE reference = $1 AND email IS NOT NULL",
+    )
+    .bind(reference.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
