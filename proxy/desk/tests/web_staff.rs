@@ -62,6 +62,10 @@ async fn login_lock_out_sessions_and_csrf() {
     // The login form's own token: without its cookie the form is refused.
     let page = c.get("/login").await;
     assert_security_headers(&page);
+    assert_eq!(
+        page.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
     assert!(page.body.contains("<label for=\"password\">"));
     let token = hidden(&page.body, "csrf");
     let mut stranger = server.client();

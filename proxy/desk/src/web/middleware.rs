@@ -70,6 +70,13 @@ pub async fn guard(State(app): State<Shared>, request: Request, next: Next) -> R
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if app.options.secure_cookies {
+        // Secure cookies mean HTTPS in front of the desk: keep browsers on it.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
