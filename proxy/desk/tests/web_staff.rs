@@ -748,3 +748,76 @@ async fn public_statistics_are_off_unless_switched_on_and_aggregate_only() {
     assert!(!r.body.contains("stats.example"), "no URLs");
     on.stop().await;
 }
+
+#[tokio::test]
+async fn feedback_address_is_read_once_decided_then_deleted() {
+    let server = Server::start(|_, _| {}).await;
+    let mut c = server.client();
+    let body = json!({"urls": ["http://fb.example/1"], "category": "other", "email": "reporter@example.org"});
+    let r = c.json("POST", "/api/v1/reports", None, &body).await;
+    let reference = r.json()["reference"].as_str().expect("ref").to_string();
+    let ann = server.tokens[0].clone();
+    // Not before the decision.
+    let path = format!("/api/v1/reports/{reference}/feedback-address");
+    let (s, j) = post(&mut c, path.clone(), ann.clone(), json!({})).await;
+    assert_eq!(
+        (s, j["error"]["kind"].as_str()),
+        (409, Some("conflict")),
+        "{j}"
+    );
+    // Ann decides over the forms, then reads the address and marks it sent.
+    let mut web = staff(&server, "ann").await;
+    let (_, token) = csrf(&mut web, &format!("/reports/{reference}")).await;
+    let r = web
+        .post_form(
+            &format!("/reports/{reference}/assess"),
+            &[("csrf", &token), ("outcome", "not_illegal")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = web.get(&format!("/reports/{reference}")).await;
+    assert!(page.body.contains("id=\"feedback-show\""));
+    assert!(
+        !page.body.contains("reporter@example.org"),
+        "not shown unasked"
+    );
+    let feedback = format!("/reports/{reference}/feedback");
+    let r = web
+        .post_form(&feedback, &[("csrf", &token), ("action", "show")])
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("reporter@example.org"));
+    assert_eq!(
+        web.post_form(&feedback, &[("action", "sent")]).await.status,
+        403,
+        "CSRF"
+    );
+    let r = web
+        .post_form(&feedback, &[("csrf", &token), ("action", "sent")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let stored = server
+        .desk
+        .report(&reference.parse().expect("ref"))
+        .await
+        .expect("report");
+    assert!(!stored.has_email, "the address is deleted");
+    let (s, _) = post(&mut c, path, ann.clone(), json!({})).await;
+    assert_eq!(s, 404);
+    let (s, _) = post(
+        &mut c,
+        format!("/api/v1/reports/{reference}/feedback-sent"),
+        ann,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let audit = server
+        .desk
+        .audit(Some(&reference.parse().expect("ref")), 50)
+        .await
+        .expect("audit");
+    assert!(audit.iter().any(|e| e.action == "feedback-address"));
+    assert!(audit.iter().any(|e| e.action == "feedback-sent"));
+    server.stop().await;
+}

@@ -6,6 +6,7 @@
 //! | [`api_intake`] | `POST /api/v1/reports` for partners and apps |
 //! | [`staff`] | login, logout, the queue |
 //! | [`report_page`], [`report_actions`] | a report for analysts and its forms |
+//! | [`feedback`] | the reporter's address for feedback, then its deletion |
 //! | [`api_staff`] | the bearer-token JSON API for automation |
 //! | [`stats_page`] | `/stats` with SVG charts, `/public-stats`, `/api/v1/stats`, `/metrics` |
 //! | [`server`] | the listener: hyper with header timeouts and a graceful drain |
@@ -19,6 +20,7 @@ pub mod api_staff;
 pub mod body;
 pub mod cookies;
 pub mod errors;
+pub mod feedback;
 pub mod guard;
 pub mod i18n;
 pub mod layout;
@@ -108,6 +110,7 @@ pub fn router(desk: Desk, options: WebOptions) -> Result<Router> {
             "/reports/{reference}/country",
             post(report_actions::country),
         )
+        .route("/reports/{reference}/feedback", post(feedback::form))
         .route("/stats", get(stats_page::page))
         .route("/public-stats", get(stats_page::public_page))
         .route("/metrics", get(stats_page::metrics))
@@ -134,6 +137,14 @@ pub fn router(desk: Desk, options: WebOptions) -> Result<Router> {
         .route(
             "/api/v1/reports/{reference}/country",
             post(api_staff::country),
+        )
+        .route(
+            "/api/v1/reports/{reference}/feedback-address",
+            post(feedback::api_address),
+        )
+        .route(
+            "/api/v1/reports/{reference}/feedback-sent",
+            post(feedback::api_sent),
         )
         .route("/api/v1/stats", get(stats_page::api))
         .fallback(not_found)

@@ -164,6 +164,14 @@ fn step_forms(r: &Report, me: &User, csrf: &str) -> Markup {
             Status::Closed => {
                 h2 { "Decided" }
                 p { (r.outcome.map_or("–", Outcome::as_str)) @if let Some(d) = &r.proposed { ": " (decision_text(d)) } }
+                @if r.has_email {
+                    h2 { "Feedback to the reporter" }
+                    form method="post" action={ (base) "/feedback" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button.secondary type="submit" name="action" value="show" id="feedback-show" { "Show address (audited)" } " "
+                        button type="submit" name="action" value="sent" id="feedback-sent" { "Feedback sent: delete address" }
+                    }
+                }
                 @if r.outcome == Some(Outcome::Illegal) {
                     h2 { "Notice and takedown" }
                     p { "Notified: " (layout::when_opt(r.notified_at)) " · removed: " (layout::when_opt(r.removed_at)) " · still online: " (layout::when_opt(r.still_online_at)) }
