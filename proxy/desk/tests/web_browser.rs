@@ -35,6 +35,23 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // A test that failed half-way still ends its browser: chromedriver
+        // closes Chromium when the session is deleted (blocking here, as
+        // drop cannot await); then chromedriver itself is ended.
+        if !self.session.is_empty() {
+            use std::io::{Read, Write};
+            if let Ok(mut s) =
+                std::net::TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))
+            {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let head = format!(
+                    "DELETE /session/{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                    self.session, self.addr
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.read(&mut [0u8; 1024]);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -245,7 +262,7 @@ impl Driver {
         path
     }
 
-    async fn quit(&self) {
+    async fn quit(&mut self) {
         call(
             self.addr,
             "DELETE",
@@ -253,6 +270,7 @@ impl Driver {
             None,
         )
         .await;
+        self.session.clear();
     }
 }
 
@@ -310,7 +328,7 @@ async fn a_browser_reports_by_keyboard_and_two_analysts_list_it() {
     let server = Server::start(|_, _| {}).await;
     let base = format!("http://{}", server.addr);
     let shots = screenshot_dir();
-    let d = Driver::start().await;
+    let mut d = Driver::start().await;
 
     // The public, in Dutch, by keyboard.
     d.goto(&format!("{base}/?lang=nl")).await;
