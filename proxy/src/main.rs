@@ -39,6 +39,9 @@ enum Command {
     Lists(cli::lists::ListsCommand),
     /// Run the filtering HTTP proxy (the embedded default config without --config).
     Serve(cli::serve::ServeArgs),
+    /// The reporting desk: public reports, four-eyes assessment, signed
+    /// list entries, statistics on alerts (serves on 127.0.0.1:8090).
+    Desk(cli::desk::DeskArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,5 +66,6 @@ fn main() -> ExitCode {
         Command::Url(cmd) => cli::url::run(cmd),
         Command::Lists(cmd) => cli::lists::run(cmd),
         Command::Serve(args) => cli::serve::run(args),
+        Command::Desk(args) => cli::desk::run(args),
     }
 }

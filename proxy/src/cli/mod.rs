@@ -1,6 +1,7 @@
 //! The command-line subcommands, one module each.
 
 pub mod check;
+pub mod desk;
 pub mod exchange;
 mod fail;
 pub mod hash;
