@@ -131,7 +131,7 @@ pub use load::{
     ExpiredPolicy, LoadOptions, Loaded, Loader, NoFloor, RollbackFloor, Verification, check_list,
     load_verified, load_verified_then,
 };
-pub use load_stream::{EntrySink, Streamed};
+pub use load_stream::{Built, EntrySink, Streamed};
 pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
 pub use sign::{DELTA_DOMAIN, LIST_DOMAIN};
 pub use text::{FORMAT_VERSION, MAX_LINE_LEN};

@@ -84,6 +84,9 @@ pub struct Streamed {
     pub verification: Verification,
 }
 
+/// What a sink built from a list that passed, or why it could not.
+pub type Built<S> = Result<<S as EntrySink>::Output, <S as EntrySink>::Error>;
+
 /// What the calling thread did with the sink.
 enum Fed<S: EntrySink> {
     /// Every entry given without error.
@@ -106,7 +109,7 @@ impl Loader {
         path: &Path,
         floor: &dyn RollbackFloor,
         sink: S,
-    ) -> Result<(Streamed, Result<S::Output, S::Error>), Error> {
+    ) -> Result<(Streamed, Built<S>), Error> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut stream = Stream::new(file);
         let stem = path
