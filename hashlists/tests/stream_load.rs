@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hashwall_lists::{
-    Entry, EntrySink, Error, ErrorKind, ExpiredPolicy, List, ListMeta, LoadOptions, Loader,
+    Built, Entry, EntrySink, Error, ErrorKind, ExpiredPolicy, List, ListMeta, LoadOptions, Loader,
     NoFloor, RollbackFloor, SecretKey, Timestamp, TrustStore, TrustedKey,
 };
 
@@ -124,16 +124,16 @@ fn signed_text(n: usize, expires: Option<&str>) -> String {
     list.to_text()
 }
 
+/// What `load_streamed` gives with a [`Collect`] sink.
+type StreamedLoad = Result<(hashwall_lists::Streamed, Built<Collect>), Error>;
+
 /// Both loads of `path`: the whole list (`load_then`) and the stream.
 fn both(
     l: &Loader,
     path: &Path,
     floor: &dyn RollbackFloor,
     sink: Collect,
-) -> (
-    Result<List, Error>,
-    Result<(hashwall_lists::Streamed, Result<Vec<Entry>, String>), Error>,
-) {
+) -> (Result<List, Error>, StreamedLoad) {
     let whole = l.load_then(path, floor, |_| ()).map(|(l, ())| l.list);
     let streamed = l.load_streamed(path, floor, sink);
     (whole, streamed)
