@@ -9,6 +9,12 @@
 # VmRSS / VmHWM from /proc. Figures go in benches/README.md ("Proxy memory").
 #
 # Usage: benches/proxy_memory.sh [URL_ENTRIES] [PDQ_ENTRIES]   (defaults 10000000 1000000)
+#
+# To compare binaries in one run (the lists generated once, the binaries
+# alternated ROUNDS times, medians printed at the end):
+#   BINS="before=/path/to/old/hashwall after=target/release/hashwall" ROUNDS=3 \
+#     benches/proxy_memory.sh 2000000 200000
+# With BINS set nothing is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/lib.sh
@@ -27,8 +33,13 @@ trap cleanup EXIT
 status() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$PID/status"; }
 mib() { echo $(( $1 / 1024 )); }
 
-echo "== building (release)"
-cargo build -q --release -p hashwall-proxy --bin hashwall
+BINS="${BINS:-}"
+ROUNDS="${ROUNDS:-1}"
+if [ -z "$BINS" ]; then
+  echo "== building (release)"
+  cargo build -q --release -p hashwall-proxy --bin hashwall
+  BINS="hashwall=./target/release/hashwall"
+fi
 
 echo "== generating ${URLS} URL entries and ${PDQS} PDQ hashes"
 awk -v n="$URLS" 'BEGIN {
@@ -74,27 +85,54 @@ path = "$WORK/urls.list"
 path = "$WORK/pdq.list"
 TOML
 
-echo "== starting hashwall serve"
-start=$(date +%s%N)
-./target/release/hashwall serve --config "$WORK/serve.toml" 2> "$WORK/hashwall.log" &
-PID=$!
-until curl -fsS -H "Authorization: Bearer memory-bench" "http://127.0.0.1:$AD_PORT/readyz" >/dev/null 2>&1; do
-  if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/hashwall.log" >&2; exit 1; fi
-  sleep 0.2
-done
-ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-for _ in 1 2 3; do
-  curl -s -o /dev/null -x "http://127.0.0.1:$HW_PORT" http://h00000000-0.com/ || true
-done
-sleep 1
-rss_ready="$(status VmRSS)"; hwm_ready="$(status VmHWM)"
-curl -fsS -X POST -H "Authorization: Bearer memory-bench" "http://127.0.0.1:$AD_PORT/reload" > /dev/null
-sleep 1
-rss_reload="$(status VmRSS)"; hwm_reload="$(status VmHWM)"
-blocked="$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$HW_PORT" http://h00000000-0.com/)"
+# measure NAME BIN: one start and one reload; appends a line to $WORK/results.
+measure() {
+  local name="$1" bin="$2"
+  echo "== $name: starting $bin serve (load average $(cut -d' ' -f1 /proc/loadavg))"
+  local start ready_ms rss_ready hwm_ready rss_reload hwm_reload blocked reload_ms
+  start=$(date +%s%N)
+  "$bin" serve --config "$WORK/serve.toml" 2> "$WORK/hashwall.log" &
+  PID=$!
+  until curl -fsS -H "Authorization: Bearer memory-bench" "http://127.0.0.1:$AD_PORT/readyz" >/dev/null 2>&1; do
+    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/hashwall.log" >&2; exit 1; fi
+    sleep 0.2
+  done
+  ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  for _ in 1 2 3; do
+    curl -s -o /dev/null -x "http://127.0.0.1:$HW_PORT" http://h00000000-0.com/ || true
+  done
+  sleep 1
+  rss_ready="$(status VmRSS)"; hwm_ready="$(status VmHWM)"
+  reload_ms="$(curl -fsS -X POST -H "Authorization: Bearer memory-bench" "http://127.0.0.1:$AD_PORT/reload" \
+    | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["millis"]))')"
+  sleep 1
+  rss_reload="$(status VmRSS)"; hwm_reload="$(status VmHWM)"
+  blocked="$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$HW_PORT" http://h00000000-0.com/)"
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
-echo "== ${URLS} URL entries + ${PDQS} PDQ hashes"
-echo "   ready after ${ready_ms} ms (parse, verify, compile both lists)"
-echo "   after start:  VmRSS $(mib "$rss_ready") MiB, peak (VmHWM) $(mib "$hwm_ready") MiB"
-echo "   after reload: VmRSS $(mib "$rss_reload") MiB, peak (VmHWM) $(mib "$hwm_reload") MiB"
-echo "   a listed domain answered: $blocked"
+  echo "   ready after ${ready_ms} ms (parse, verify, compile both lists); reload took ${reload_ms} ms"
+  echo "   after start:  VmRSS $(mib "$rss_ready") MiB, peak (VmHWM) $(mib "$hwm_ready") MiB"
+  echo "   after reload: VmRSS $(mib "$rss_reload") MiB, peak (VmHWM) $(mib "$hwm_reload") MiB"
+  echo "   a listed domain answered: $blocked"
+  echo "$name $ready_ms $reload_ms $(mib "$rss_ready") $(mib "$hwm_ready") $(mib "$rss_reload") $(mib "$hwm_reload") $blocked" >> "$WORK/results"
+}
+
+: > "$WORK/results"
+for _ in $(seq 1 "$ROUNDS"); do
+  for pair in $BINS; do
+    measure "${pair%%=*}" "${pair#*=}"
+  done
+done
+
+echo "== ${URLS} URL entries + ${PDQS} PDQ hashes, ${ROUNDS} round(s), medians (MiB, ms)"
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows.setdefault(f[0], []).append([int(x) for x in f[1:8]])
+print("%-10s %9s %9s %9s %12s %9s %12s %12s" % ("binary", "ready ms", "reload ms", "RSS", "peak load", "RSS after", "peak reload", "peak/RSS"))
+for name, rs in rows.items():
+    m = [statistics.median(c) for c in zip(*rs)]
+    print("%-10s %9d %9d %9d %12d %9d %12d %11.2fx" % (name, m[0], m[1], m[2], m[3], m[4], m[5], m[5] / m[2]))
+PY

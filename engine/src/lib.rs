@@ -63,6 +63,7 @@ pub use hashwall_lists as lists;
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, ImageErrorKind, UrlErrorKind};
 pub use image::HashValue;
+pub use snapshot::adder::ListAdder;
 pub use snapshot::{
     BuildStats, DEFAULT_HASH64_MAX_DISTANCE, DEFAULT_MIN_QUALITY, DEFAULT_PDQ_MAX_DISTANCE,
     ListConfig, ListInfo, MAX_HASH64_DISTANCE, MAX_PDQ_DISTANCE, Snapshot, SnapshotBuilder,

@@ -64,6 +64,7 @@
 //! | `sign` | the canonical form that is signed; [`List::sign`] |
 //! | [`TrustStore`], [`TrustFile`] (`trust`) | who may sign for whom; editing a store file |
 //! | [`load`] | verified loading: [`Loader`], [`RollbackFloor`] |
+//! | [`EntrySink`] (`load_stream`) | verified loading as a stream: [`Loader::load_streamed`] |
 //! | [`Delta`] (`delta`) | signed changes between sequences; [`apply_file`] |
 //! | [`audit`], [`change`], [`atomic`] | the audit log, write-ahead commits and [`change::Edit`], atomic files |
 //! | [`publication`] | manifests, publishing, pruning, the catch-up planner |
@@ -109,6 +110,7 @@ mod jurisdiction;
 mod key;
 mod kind;
 pub mod load;
+mod load_stream;
 mod model;
 pub mod publication;
 mod sign;
@@ -129,6 +131,7 @@ pub use load::{
     ExpiredPolicy, LoadOptions, Loaded, Loader, NoFloor, RollbackFloor, Verification, check_list,
     load_verified, load_verified_then,
 };
+pub use load_stream::{Built, EntrySink, Streamed};
 pub use model::{Category, Entry, List, ListMeta, MAX_CATEGORY_LEN, MAX_ID_LEN, Policy};
 pub use sign::{DELTA_DOMAIN, LIST_DOMAIN};
 pub use text::{FORMAT_VERSION, MAX_LINE_LEN};

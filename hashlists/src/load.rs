@@ -50,9 +50,9 @@
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, clip};
-use crate::model::List;
+use crate::model::{List, ListMeta};
 use crate::time::Timestamp;
-use crate::trust::{TrustStore, Verified};
+use crate::trust::{TrustStore, Verified, verify_signed};
 
 /// What to do with a list past its `expires` time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -233,7 +233,16 @@ fn load_then_with<T>(
 
 /// The stricter of the options' minimum and the list's floor.
 fn floor_of(options: &LoadOptions, list: &List, floor: &dyn RollbackFloor) -> Option<u64> {
-    let by_list = floor.floor(&list.meta.issuer, &list.meta.id);
+    floor_of_meta(options, &list.meta, floor)
+}
+
+/// [`floor_of`] for a list whose header is `meta`.
+pub(crate) fn floor_of_meta(
+    options: &LoadOptions,
+    meta: &ListMeta,
+    floor: &dyn RollbackFloor,
+) -> Option<u64> {
+    let by_list = floor.floor(&meta.issuer, &meta.id);
     match (options.min_sequence, by_list) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -247,12 +256,23 @@ fn check_at(
     list: &List,
     floor: Option<u64>,
 ) -> Result<Verification, Error> {
+    check_meta(trust, options, &list.meta, || list.signed_digest(), floor)
+}
+
+/// [`check_at`] for a list whose header is `m` and whose canonical digest
+/// `digest` gives (called only when the signature is checked).
+pub(crate) fn check_meta(
+    trust: &TrustStore,
+    options: &LoadOptions,
+    m: &ListMeta,
+    digest: impl FnOnce() -> [u8; 32],
+    floor: Option<u64>,
+) -> Result<Verification, Error> {
     let now = options.now.unwrap_or_else(Timestamp::now);
-    let m = &list.meta;
     let signer = if m.signature.is_none() && options.allow_unsigned {
         None
     } else {
-        Some(list.verify(trust, now)?)
+        Some(verify_signed(m, digest, trust, now)?)
     };
     if let Some(min) = floor
         && m.sequence < min
@@ -267,7 +287,7 @@ fn check_at(
             ),
         ));
     }
-    let expired = list.is_expired(now);
+    let expired = m.expires.is_some_and(|e| now >= e);
     if expired && options.expired == ExpiredPolicy::Refuse {
         return Err(Error::new(
             ErrorKind::Expired,

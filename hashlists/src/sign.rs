@@ -138,6 +138,52 @@ fn chunk_hash(seq: &dyn EntrySeq, j: usize) -> [u8; 32] {
     c.finish()
 }
 
+/// The canonical digest of a list computed as its entries are read: each
+/// chunk of [`CHUNK_ENTRIES`] is hashed when it is complete, so only the
+/// chunk hashes are kept. Gives what [`List::signed_digest`] gives.
+pub(crate) struct StreamDigest {
+    chunk: Canon,
+    in_chunk: usize,
+    count: usize,
+    hashes: Vec<[u8; 32]>,
+}
+
+impl StreamDigest {
+    pub(crate) fn new() -> StreamDigest {
+        StreamDigest {
+            chunk: Canon::new(b""),
+            in_chunk: 0,
+            count: 0,
+            hashes: Vec::new(),
+        }
+    }
+
+    /// The next entry, in file order.
+    pub(crate) fn entry(&mut self, e: &Entry) {
+        self.chunk.entry(e);
+        self.in_chunk += 1;
+        self.count += 1;
+        if self.in_chunk == CHUNK_ENTRIES {
+            let full = std::mem::replace(&mut self.chunk, Canon::new(b""));
+            self.hashes.push(full.finish());
+            self.in_chunk = 0;
+        }
+    }
+
+    /// The digest of the list with header `meta` and the entries given.
+    pub(crate) fn finish(mut self, meta: &ListMeta) -> [u8; 32] {
+        if self.in_chunk > 0 {
+            self.hashes.push(self.chunk.finish());
+        }
+        let mut c = Canon::new(LIST_DOMAIN);
+        canon_meta(&mut c, meta, self.count);
+        for h in &self.hashes {
+            c.raw(h);
+        }
+        c.finish()
+    }
+}
+
 /// Finish a list digest: `c` holds the tag and header fields; append the
 /// SHA-256 of each chunk of [`CHUNK_ENTRIES`] entries, computed in parallel
 /// when the list has several chunks.

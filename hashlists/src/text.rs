@@ -4,7 +4,6 @@
 //! [`List::write_text`] and [`Entry::from_line`] are defined here, over the
 //! plain data of [`crate::model`].
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, clip};
@@ -12,6 +11,8 @@ use crate::kind::EntryKind;
 use crate::model::{Entry, List, ListMeta};
 
 mod scan;
+pub(crate) mod stream;
+pub(crate) mod write;
 
 use scan::{Lines, count_newlines, find_newline};
 
@@ -22,7 +23,7 @@ pub const MAX_LINE_LEN: usize = 64 * 1024;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Header keys. To add one: a variant, a row in [`KEYS`], an arm in
-/// [`Header::apply`] and a line in [`write_header`].
+/// [`Header::apply`] and a line in `write::write_header`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Key {
     Version,
@@ -55,7 +56,7 @@ const KEYS: [(&str, Key); 12] = [
 ];
 
 /// Header parsing state.
-struct Header {
+pub(crate) struct Header {
     meta: ListMeta,
     name: Option<String>,
     /// Bit `i` set when `KEYS[i]` has been seen.
@@ -79,9 +80,27 @@ fn text_value(key: &str, v: &str) -> Result<String, Error> {
 }
 
 impl Header {
+    /// A header with nothing read yet; `default_id` is sanitised.
+    pub(crate) fn new(default_id: &str) -> Header {
+        Header {
+            meta: ListMeta::with_defaults(&ListMeta::sanitise_id(default_id)),
+            name: None,
+            seen: 0,
+            declared: None,
+        }
+    }
+
+    /// The metadata read (the name defaults to the id) and the `entries`
+    /// header, if any.
+    pub(crate) fn finish(self) -> (ListMeta, Option<u64>) {
+        let mut meta = self.meta;
+        meta.name = self.name.unwrap_or_else(|| meta.id.clone());
+        (meta, self.declared)
+    }
+
     /// Handle the text after `#` on a header-position line: a `key: value`
     /// header or a comment.
-    fn line(&mut self, body: &str) -> Result<(), Error> {
+    pub(crate) fn line(&mut self, body: &str) -> Result<(), Error> {
         let Some((key, value)) = body.split_once(':') else {
             return Ok(()); // comment
         };
@@ -243,27 +262,10 @@ impl BodyCtx {
     /// Parse one line after the header: `Ok(None)` for blank and comment
     /// lines.
     fn line(&self, raw: &[u8], lineno: usize, parsed: usize) -> Result<Option<Entry>, Error> {
-        let line = check_line(raw, lineno)?;
-        if line.is_empty() || line.starts_with('#') {
-            return Ok(None);
-        }
-        match parse_entry(line) {
-            Ok(e) => Ok(Some(e)),
-            // A list that declares its entry count (every signed list) and
-            // ends mid-line was cut short: say so rather than report the
-            // fragment as a malformed entry.
-            Err(_) if self.declared.is_some() && !self.ends_with_lf && lineno == self.lines => {
-                Err(Error::new(
-                    ErrorKind::Truncated,
-                    format!(
-                        "the file ends in the middle of an entry after {parsed} entries ({} declared): it was cut short",
-                        self.declared.unwrap_or_default()
-                    ),
-                )
-                .at_line(lineno))
-            }
-            Err(e) => Err(e.at_line(lineno)),
-        }
+        let cut = self
+            .declared
+            .filter(|_| !self.ends_with_lf && lineno == self.lines);
+        body_entry(raw, lineno, cut, parsed)
     }
 
     /// Parse `body` (whole lines, the first numbered `first_line`) into
@@ -334,8 +336,77 @@ impl BodyCtx {
     }
 }
 
+/// Parse one line after the header: `Ok(None)` for blank and comment
+/// lines. `cut` is the declared entry count when this is the file's last
+/// line and the file ends without a line end: a list that declares its
+/// count (every signed list) and ends mid-line was cut short, which is
+/// reported as such rather than as a malformed entry. `parsed` is the
+/// number of entries before this line.
+pub(crate) fn body_entry(
+    raw: &[u8],
+    lineno: usize,
+    cut: Option<u64>,
+    parsed: usize,
+) -> Result<Option<Entry>, Error> {
+    let line = check_line(raw, lineno)?;
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    match (parse_entry(line), cut) {
+        (Ok(e), _) => Ok(Some(e)),
+        (Err(_), Some(declared)) => Err(Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "the file ends in the middle of an entry after {parsed} entries ({declared} declared): it was cut short"
+            ),
+        )
+        .at_line(lineno)),
+        (Err(e), None) => Err(e.at_line(lineno)),
+    }
+}
+
+/// The checks at the end of a list that declares `declared` entries and
+/// holds `have`: `unterminated` when the file (not empty) ends without a
+/// line end, in its line `last_line`.
+pub(crate) fn check_count(
+    declared: Option<u64>,
+    have: usize,
+    unterminated: bool,
+    last_line: usize,
+) -> Result<(), Error> {
+    let Some(n) = declared else {
+        return Ok(());
+    };
+    let have = have as u64;
+    // The writer ends every line with LF; a file that declares its
+    // count but ends without one was cut inside its last line (the
+    // fragment may still parse as an entry, such as a shortened URL).
+    if unterminated {
+        return Err(Error::new(
+            ErrorKind::Truncated,
+            format!("the file ends without a line end in its last entry ({have} of {n} declared entries): it was cut short"),
+        )
+        .at_line(last_line));
+    }
+    if have < n {
+        return Err(Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "the header declares {n} entries but the file holds only {have}: it was cut short"
+            ),
+        ));
+    }
+    if have > n {
+        return Err(Error::new(
+            ErrorKind::InvalidHeaderValue,
+            format!("the header declares {n} entries but the file holds {have}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Strip CR, check length and UTF-8, trim leading blanks.
-fn check_line(raw: &[u8], lineno: usize) -> Result<&str, Error> {
+pub(crate) fn check_line(raw: &[u8], lineno: usize) -> Result<&str, Error> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     if raw.len() > MAX_LINE_LEN {
         return Err(Error::new(
@@ -359,12 +430,7 @@ fn check_line(raw: &[u8], lineno: usize) -> Result<&str, Error> {
 
 pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut header = Header {
-        meta: ListMeta::with_defaults(&ListMeta::sanitise_id(default_id)),
-        name: None,
-        seen: 0,
-        declared: None,
-    };
+    let mut header = Header::new(default_id);
     let lines = count_newlines(bytes) + 1;
     // The header: every line up to the first entry line.
     let mut body_start = None;
@@ -410,74 +476,14 @@ pub(crate) fn parse(bytes: &[u8], default_id: &str) -> Result<List, Error> {
     if entries.capacity() - entries.len() > entries.len() / 4 {
         entries.shrink_to_fit();
     }
-    if let Some(n) = header.declared {
-        let have = entries.len() as u64;
-        // The writer ends every line with LF; a file that declares its
-        // count but ends without one was cut inside its last line (the
-        // fragment may still parse as an entry, such as a shortened URL).
-        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            return Err(Error::new(
-                ErrorKind::Truncated,
-                format!("the file ends without a line end in its last entry ({have} of {n} declared entries): it was cut short"),
-            )
-            .at_line(lines));
-        }
-        if have < n {
-            return Err(Error::new(
-                ErrorKind::Truncated,
-                format!(
-                    "the header declares {n} entries but the file holds only {have}: it was cut short"
-                ),
-            ));
-        }
-        if have > n {
-            return Err(Error::new(
-                ErrorKind::InvalidHeaderValue,
-                format!("the header declares {n} entries but the file holds {have}"),
-            ));
-        }
-    }
-    let mut meta = header.meta;
-    meta.name = header.name.unwrap_or_else(|| meta.id.clone());
+    check_count(
+        header.declared,
+        entries.len(),
+        !bytes.is_empty() && !bytes.ends_with(b"\n"),
+        lines,
+    )?;
+    let (meta, _) = header.finish();
     Ok(List { meta, entries })
-}
-
-/// Write the header block, ending with a blank line. A signed list also
-/// gets `entries` (so a cut file is reported as such) and `signature`.
-pub(crate) fn write_header(m: &ListMeta, entries: usize, out: &mut String) {
-    // Writing to a String cannot fail.
-    let _ = writeln!(out, "# hashwall-list: {FORMAT_VERSION}");
-    let _ = writeln!(out, "# id: {}", m.id);
-    let _ = writeln!(out, "# issuer: {}", m.issuer);
-    let _ = writeln!(out, "# name: {}", m.name);
-    let _ = writeln!(out, "# jurisdiction: {}", m.jurisdiction);
-    let _ = writeln!(out, "# category: {}", m.category);
-    let _ = writeln!(out, "# policy: {}", m.policy);
-    let _ = writeln!(out, "# sequence: {}", m.sequence);
-    let _ = writeln!(out, "# created: {}", m.created);
-    if let Some(e) = m.expires {
-        let _ = writeln!(out, "# expires: {e}");
-    }
-    if let Some(s) = &m.signature {
-        let _ = writeln!(out, "# entries: {entries}");
-        let _ = writeln!(out, "# signature: {s}");
-    }
-    out.push('\n');
-}
-
-/// Write one entry line.
-pub(crate) fn write_entry(e: &Entry, out: &mut String) {
-    if let Some(t) = e.added {
-        let _ = write!(out, "@{t} ");
-    }
-    out.push_str(e.kind.as_str());
-    out.push(' ');
-    out.push_str(&e.value);
-    if let Some(r) = &e.reference {
-        out.push(' ');
-        out.push_str(r);
-    }
-    out.push('\n');
 }
 
 impl List {
@@ -497,34 +503,6 @@ impl List {
             .map(|s| s.to_string_lossy())
             .unwrap_or_default();
         List::from_text(&bytes, &stem).map_err(|e| e.with_path(path))
-    }
-
-    /// Write the list in the text format: a full header, a blank line, then
-    /// one entry per line. `from_text(to_text(l)) == l` for every list whose
-    /// fields satisfy the format's rules (as every parsed list does).
-    pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(256 + self.entries.len() * 48);
-        write_header(&self.meta, self.entries.len(), &mut out);
-        for e in &self.entries {
-            write_entry(e, &mut out);
-        }
-        out
-    }
-
-    /// Like [`List::to_text`], written to `w` in chunks.
-    pub fn write_text<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
-        const CHUNK: usize = 64 * 1024;
-        let mut buf = String::with_capacity(CHUNK + 1024);
-        write_header(&self.meta, self.entries.len(), &mut buf);
-        for e in &self.entries {
-            write_entry(e, &mut buf);
-            if buf.len() >= CHUNK {
-                w.write_all(buf.as_bytes())?;
-                buf.clear();
-            }
-        }
-        w.write_all(buf.as_bytes())?;
-        w.flush()
     }
 }
 

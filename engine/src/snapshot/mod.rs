@@ -1,5 +1,6 @@
 //! The immutable [`Snapshot`] many lists compile into, and its builder.
 
+pub(crate) mod adder;
 mod check_image;
 mod entries;
 mod images;
@@ -11,11 +12,11 @@ mod urlmatch;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use hashwall_lists::{Entry, EntryKind, List, Policy};
+use hashwall_lists::{EntryKind, Policy};
 
 use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::KeyTable;
-use crate::url::{CanonicalUrl, canonical_expression, canonical_host};
+use crate::url::CanonicalUrl;
 use crate::verdict::{Match, Matched, Verdict};
 use crate::{Error, ErrorKind};
 
@@ -184,146 +185,6 @@ pub struct SnapshotBuilder {
 }
 
 impl SnapshotBuilder {
-    /// Adds a list, enforced as `config` says.
-    ///
-    /// Every URL entry is canonicalised with the same canonicaliser that
-    /// lookups use, so `url-prefix EVIL.example/%67allery/` and
-    /// `url-prefix evil.example/gallery/` are the same entry.
-    ///
-    /// # Errors
-    ///
-    /// An entry that cannot be canonicalised (unless `config.skip_invalid`),
-    /// more than 65 535 lists, or more than 2³² − 2 entries or 4 GiB of
-    /// values in one snapshot.
-    pub fn add_list(&mut self, list: &List, config: &ListConfig) -> Result<&mut Self, Error> {
-        let index = self.lists.len();
-        let Ok(list_idx) = u16::try_from(index) else {
-            return Err(Error::new(
-                ErrorKind::List,
-                "a snapshot holds at most 65 535 lists",
-            ));
-        };
-        let thresholds = config.thresholds()?;
-        let (mut url_entries, mut image_entries, mut has_pdq) = (0usize, 0usize, false);
-        for entry in &list.entries {
-            match self.add_entry(list_idx, entry, thresholds, config.case_insensitive_paths) {
-                Ok(true) => url_entries += 1,
-                Ok(false) => {
-                    image_entries += 1;
-                    if let Some(i) = IMAGE_KINDS.iter().position(|k| *k == entry.kind) {
-                        self.stats.image_entries_by_kind[i] += 1;
-                    }
-                    has_pdq |= entry.kind == EntryKind::Pdq;
-                }
-                Err(e) if config.skip_invalid && e.kind() != ErrorKind::List => {
-                    self.stats.skipped += 1;
-                }
-                Err(e) => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidEntry,
-                        format!(
-                            "list `{}`: entry `{} {}`",
-                            list.meta.id,
-                            entry.kind.as_str(),
-                            entry.value
-                        ),
-                    )
-                    .with_source(e));
-                }
-            }
-        }
-        self.stats.url_entries += url_entries;
-        self.stats.image_entries += image_entries;
-        self.lists.push(Arc::new(ListInfo {
-            meta: list.meta.clone(),
-            policy: config.policy.unwrap_or(list.meta.policy),
-            entries: url_entries + image_entries,
-            index,
-            thresholds,
-            has_pdq,
-            case_insensitive_paths: config.case_insensitive_paths,
-        }));
-        self.present.folded |= config.case_insensitive_paths;
-        Ok(self)
-    }
-
-    /// Returns whether the entry went into the URL index (else the image
-    /// indexes).
-    fn add_entry(
-        &mut self,
-        list: u16,
-        entry: &Entry,
-        thresholds: ImageThresholds,
-        fold: bool,
-    ) -> Result<bool, Error> {
-        let reference = entry.reference.as_deref();
-        let (id, key) = match entry.kind {
-            EntryKind::Url => {
-                let url = CanonicalUrl::parse(entry.value.as_bytes())?;
-                let folded;
-                let (host, mut path) = (url.host(), urlmatch::full_path(&url));
-                if fold {
-                    folded = fold_before_query(path);
-                    path = &folded;
-                }
-                let id = self.entries.push(
-                    list,
-                    entry.kind,
-                    &[host.as_bytes(), path.as_bytes()],
-                    reference,
-                )?;
-                self.present.exact = true;
-                let hh = urlmatch::h_host(host);
-                self.hosts.push(hh);
-                (id, urlmatch::exact_key(hh, urlmatch::h_path(path)))
-            }
-            EntryKind::UrlPrefix => {
-                let mut expr = canonical_expression(&entry.value)?;
-                // A canonical expression is `host` + `/path…`: the host never
-                // holds an unescaped `/`.
-                let split = expr.find('/').unwrap_or(expr.len());
-                if fold {
-                    expr = format!("{}{}", &expr[..split], fold_before_query(&expr[split..]));
-                }
-                let (host, path) = expr.split_at(split);
-                let id = self
-                    .entries
-                    .push(list, entry.kind, &[expr.as_bytes()], reference)?;
-                self.present.prefix = true;
-                let hh = urlmatch::h_host(host);
-                self.hosts.push(hh);
-                (id, urlmatch::prefix_key(hh, urlmatch::h_path(path)))
-            }
-            EntryKind::Domain => {
-                let host = canonical_host(&entry.value)?;
-                let id = self
-                    .entries
-                    .push(list, entry.kind, &[host.as_bytes()], reference)?;
-                self.present.domain = true;
-                let hh = urlmatch::h_host(&host);
-                self.hosts.push(hh);
-                (id, urlmatch::domain_key(hh))
-            }
-            EntryKind::UrlSha256 => {
-                let digest = parse_sha256_hex(&entry.value)?;
-                let id = self.entries.push(list, entry.kind, &[&digest], reference)?;
-                self.present.hashed = true;
-                (id, urlmatch::hashed_key(&digest))
-            }
-            kind => {
-                let SnapshotBuilder {
-                    images, entries, ..
-                } = self;
-                images.add(kind, &entry.value, thresholds, |bytes| {
-                    entries.push(list, kind, &[bytes], reference)
-                })?;
-                return Ok(false);
-            }
-        };
-        self.keys.push((key, id));
-        Ok(true)
-    }
-
     /// Compiles everything added into an immutable snapshot, leaving the
     /// builder empty (so it can end a chain of `add_list` calls).
     pub fn build(&mut self) -> Snapshot {
@@ -354,23 +215,6 @@ impl SnapshotBuilder {
             stats: self.stats,
         }
     }
-}
-
-/// `path_and_query` with its path (not its query) folded to lower case.
-fn fold_before_query(path_and_query: &str) -> String {
-    match path_and_query.split_once('?') {
-        Some((path, query)) => format!("{}?{query}", path_readings::fold_path(path)),
-        None => path_readings::fold_path(path_and_query),
-    }
-}
-
-fn parse_sha256_hex(hex: &str) -> Result<[u8; 32], Error> {
-    hashwall_lists::hex::decode_array(hex).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidEntry,
-            format!("url-sha256 value must be 64 hex digits, got `{hex}`"),
-        )
-    })
 }
 
 /// Many lists compiled into one immutable, thread-safe matcher.

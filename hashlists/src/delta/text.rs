@@ -7,7 +7,8 @@ use super::Delta;
 use crate::audit::AuditOp;
 use crate::error::{Error, ErrorKind, clip};
 use crate::model::ListMeta;
-use crate::text::{FORMAT_VERSION, MAX_LINE_LEN, parse_entry, parse_u64, write_entry};
+use crate::text::write::write_entry;
+use crate::text::{FORMAT_VERSION, MAX_LINE_LEN, parse_entry, parse_u64};
 use crate::time::Timestamp;
 
 impl Delta {

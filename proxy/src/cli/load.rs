@@ -61,11 +61,12 @@ pub fn load_snapshot(
         builder.add_list(&list, config).map_err(|e| e.to_string())?;
     }
     for path in files {
-        // Compile while the signature is checked on another thread; a list
-        // that fails verification aborts the whole load, so what was
-        // compiled from it never reaches a snapshot in use.
+        // Compile each entry as it is read, while another thread parses and
+        // hashes the file for its signature; a list that fails
+        // verification aborts the whole load, so what was compiled from it
+        // never reaches a snapshot in use.
         let (loaded, added) = loader
-            .load_then(path, &NoFloor, |list| builder.add_list(list, config))
+            .load_streamed(path, &NoFloor, builder.list_adder(config))
             .map_err(|e| {
                 let hint = match e.kind() {
                     ErrorKind::Unsigned => " (pass --allow-unsigned to load unsigned lists)",
@@ -80,8 +81,8 @@ pub fn load_snapshot(
             eprintln!(
                 "warning\t{}: list {} is EXPIRED (since {})",
                 path.display(),
-                loaded.list.meta.id,
-                loaded.list.meta.expires.unwrap_or_default()
+                loaded.meta.id,
+                loaded.meta.expires.unwrap_or_default()
             );
         }
     }

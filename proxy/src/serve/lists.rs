@@ -390,14 +390,10 @@ fn build_each<'a>(
     for (source, config) in sources {
         let allow = source.allow_rollback();
         let floor: &dyn RollbackFloor = if allow { &NoFloor } else { floors };
-        source
-            .load_then(floor, &mut |list| {
-                builder.add_list(list, config).map_err(|e| e.to_string())?;
-                let m = &list.meta;
-                next.record(&m.issuer, &m.id, m.sequence, allow);
-                Ok(())
-            })
+        let m = source
+            .load_into(floor, builder.list_adder(config))
             .map_err(|e| load_error(source.as_ref(), &e, state))?;
+        next.record(&m.issuer, &m.id, m.sequence, allow);
     }
     Ok((builder.build(), next))
 }

@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use hashwall::ListAdder;
 use hashwall_lists::{
-    Error, ErrorKind, ExpiredPolicy, List, LoadOptions, Loader, RollbackFloor, TrustStore,
-    Verification,
+    Error, ErrorKind, ExpiredPolicy, List, ListMeta, LoadOptions, Loader, RollbackFloor,
+    TrustStore, Verification,
 };
 
 /// What identifies one version of a source: for a file its modification
@@ -62,15 +63,16 @@ pub trait ListSource: Send + Sync + fmt::Debug {
     /// Reads, parses and verifies the current version (blocking I/O
     /// allowed: called on the blocking pool).
     fn load(&self) -> Result<List, SourceError>;
-    /// [`ListSource::load`] held to `floor`, then `f` (compiling) on the
-    /// list. A source may run `f` while it verifies, but must return `f`'s
-    /// work only for a list that passed: on failure the caller discards
-    /// what `f` built.
-    fn load_then(
+    /// [`ListSource::load`] held to `floor`, compiled into `adder`; returns
+    /// the list's header. A source may compile while it reads and
+    /// verifies (a file streams its entries into `adder`), but must
+    /// succeed only for a list that passed: on failure the caller discards
+    /// the builder `adder` adds to.
+    fn load_into(
         &self,
         floor: &dyn RollbackFloor,
-        f: &mut dyn FnMut(&List) -> Result<(), String>,
-    ) -> Result<(), SourceError> {
+        mut adder: ListAdder<'_>,
+    ) -> Result<ListMeta, SourceError> {
         let list = self.load()?;
         // Sources that are not files are ours (the demo list): no
         // signature, but the same floor and expiry checks.
@@ -85,7 +87,12 @@ pub trait ListSource: Send + Sync + fmt::Debug {
             kind: Some(e.kind()),
             message: e.to_string(),
         })?;
-        f(&list).map_err(SourceError::from)
+        let compiled = adder.begin(&list.meta).and_then(|()| {
+            list.entries.iter().try_for_each(|e| adder.add(e))?;
+            adder.finish()
+        });
+        compiled.map_err(|e| SourceError::from(e.to_string()))?;
+        Ok(list.meta)
     }
     /// The current version's fingerprint, cheaply (no parse); `None` when
     /// the source never changes.
@@ -160,12 +167,12 @@ impl FileSource {
         }
     }
 
-    fn warn_expired(&self, list: &List, v: &Verification) {
+    fn warn_expired(&self, meta: &ListMeta, v: &Verification) {
         if v.expired {
             tracing::warn!(
                 path = %self.path.display(),
-                list = %list.meta.id,
-                expires = %list.meta.expires.unwrap_or_default(),
+                list = %meta.id,
+                expires = %meta.expires.unwrap_or_default(),
                 "list is expired (loaded: [trust] expired = \"flag\")"
             );
         }
@@ -182,23 +189,24 @@ impl ListSource for FileSource {
             .loader()?
             .load(&self.path)
             .map_err(|e| self.explain(&e))?;
-        self.warn_expired(&loaded.list, &loaded.verification);
+        self.warn_expired(&loaded.list.meta, &loaded.verification);
         Ok(loaded.list)
     }
 
-    fn load_then(
+    fn load_into(
         &self,
         floor: &dyn RollbackFloor,
-        f: &mut dyn FnMut(&List) -> Result<(), String>,
-    ) -> Result<(), SourceError> {
-        // Compiles on this thread while another checks the signature.
-        let (loaded, compiled) = self
+        adder: ListAdder<'_>,
+    ) -> Result<ListMeta, SourceError> {
+        // Compiles each entry as it is read, while the file is hashed for
+        // its signature: neither the text nor the parsed list is held.
+        let (streamed, compiled) = self
             .loader()?
-            .load_then(&self.path, floor, f)
+            .load_streamed(&self.path, floor, adder)
             .map_err(|e| self.explain(&e))?;
-        compiled?;
-        self.warn_expired(&loaded.list, &loaded.verification);
-        Ok(())
+        compiled.map_err(|e| SourceError::from(e.to_string()))?;
+        self.warn_expired(&streamed.meta, &streamed.verification);
+        Ok(streamed.meta)
     }
 
     fn fingerprint(&self) -> Option<Fingerprint> {

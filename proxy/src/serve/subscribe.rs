@@ -35,8 +35,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hashwall::ListAdder;
 use hashwall_lists::publication::Local;
-use hashwall_lists::{List, RollbackFloor, Timestamp};
+use hashwall_lists::{List, ListMeta, RollbackFloor, Timestamp};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -134,12 +135,12 @@ impl ListSource for SubscribeSource {
         self.0.cache.load()
     }
 
-    fn load_then(
+    fn load_into(
         &self,
         floor: &dyn RollbackFloor,
-        f: &mut dyn FnMut(&List) -> Result<(), String>,
-    ) -> Result<(), SourceError> {
-        self.0.cache.load_then(floor, f)
+        adder: ListAdder<'_>,
+    ) -> Result<ListMeta, SourceError> {
+        self.0.cache.load_into(floor, adder)
     }
 
     fn fingerprint(&self) -> Option<Fingerprint> {
