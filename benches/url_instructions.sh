@@ -22,6 +22,10 @@ count() { # COMMIT
   rev="$(git rev-parse --short "$1")"
   tree="$SCRATCH/tree-$rev"
   [ -d "$tree" ] || git worktree add -q --detach "$tree" "$rev"
+  # Both trees build into one target directory, where cargo tells a path
+  # crate's freshness by file times, not by its path: make this tree's
+  # sources the newest, or the other commit's build may be taken as fresh.
+  find "$tree" -name '*.rs' -not -path '*/target/*' -exec touch {} +
   cp "$ROOT/benches/src/bin/url_instructions.rs" "$tree/benches/src/bin/"
   CARGO_TARGET_DIR="$SCRATCH/target" cargo build -q --release -p hashwall-benches --bin url_instructions \
     --manifest-path "$tree/Cargo.toml"
