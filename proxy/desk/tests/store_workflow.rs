@@ -535,3 +535,42 @@ async fn a_restart_keeps_reports_users_key_and_lists() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_change_never_blocks_the_next_writer() {
+    // A change refused after its transaction wrote nothing still held
+    // SQLite's write lock until its rollback ran; the next writer, having
+    // read first, got "database is locked" at once.
+    each_backend(|config| async move {
+        let (desk, [a, ..]) = support::desk_with_staff(&config).await;
+        let ann = staff(&desk, &a).await;
+        let r = desk
+            .submit(NewReport {
+                email: None,
+                ..report(&["http://quiet.example/"])
+            })
+            .await
+            .unwrap()
+            .reference;
+        for i in 0..30 {
+            assert_eq!(
+                desk.feedback_sent(&r, &ann).await.unwrap_err().kind(),
+                ErrorKind::NotFound
+            );
+            desk.submit(report(&[&format!("http://next{i}.example/")]))
+                .await
+                .unwrap();
+            assert_eq!(
+                desk.set_country(&r, &ann, 9, Some("NL"))
+                    .await
+                    .unwrap_err()
+                    .kind(),
+                ErrorKind::NotFound
+            );
+            desk.submit(report(&[&format!("http://again{i}.example/")]))
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+}

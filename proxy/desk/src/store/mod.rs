@@ -17,7 +17,8 @@ mod users;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::str::FromStr;
-use tokio::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{append as append_audit, read as read_audit};
 pub use reports::{
@@ -38,20 +39,26 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    writer: Mutex<()>,
+    writer: Arc<Mutex<()>>,
 }
 
-/// A write transaction, holding the writer gate until it ends.
+/// A write transaction, holding the writer gate until it ends: committed
+/// by [`Write::commit`], rolled back when dropped — and the gate is
+/// released only after the rollback, so the next writer never meets the
+/// locks of an abandoned transaction (SQLite would answer it "database is
+/// locked" at once instead of waiting).
 pub struct Write<'a> {
-    /// The transaction.
-    pub tx: sqlx::Transaction<'static, sqlx::Any>,
-    _gate: MutexGuard<'a, ()>,
+    tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    gate: Option<OwnedMutexGuard<()>>,
+    _store: std::marker::PhantomData<&'a Store>,
 }
 
 impl Write<'_> {
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        self.tx
+            .as_deref_mut()
+            .expect("a Write holds its transaction until it is committed or dropped")
     }
 
     /// Commit.
@@ -59,9 +66,27 @@ impl Write<'_> {
     /// # Errors
     ///
     /// The database refused the commit; nothing was stored.
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+    pub async fn commit(mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
         Ok(())
+    }
+}
+
+impl Drop for Write<'_> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let gate = self.gate.take();
+            // Roll back before the next writer may start (drop cannot
+            // await: the runtime finishes it, holding the gate).
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = tx.rollback().await;
+                    drop(gate);
+                });
+            }
+        }
     }
 }
 
@@ -94,7 +119,7 @@ impl Store {
         let store = Store {
             pool,
             backend,
-            writer: Mutex::new(()),
+            writer: Arc::new(Mutex::new(())),
         };
         store.migrate().await?;
         Ok(store)
@@ -116,9 +141,13 @@ impl Store {
     ///
     /// The database cannot start a transaction.
     pub async fn write(&self) -> Result<Write<'_>> {
-        let gate = self.writer.lock().await;
+        let gate = Arc::clone(&self.writer).lock_owned().await;
         let tx = self.pool.begin().await?;
-        Ok(Write { tx, _gate: gate })
+        Ok(Write {
+            tx: Some(tx),
+            gate: Some(gate),
+            _store: std::marker::PhantomData,
+        })
     }
 
     async fn migrate(&self) -> Result<()> {
