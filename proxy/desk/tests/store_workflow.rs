@@ -369,6 +369,12 @@ async fn a_disagreement_goes_to_a_supervisor() {
             .await
             .unwrap();
         assert_eq!(done.outcome, Some(Outcome::Illegal));
+        let listed = desk.audit(Some(&r), 50).await.unwrap();
+        assert!(
+            listed.iter().any(|e| e.action == "list"
+                && e.detail == "domain grey.example in desk-terrorism sequence 1"),
+            "the audit line names the entry listed: {listed:?}"
+        );
         let snap = subscriber_snapshot(&config, "desk-terrorism", 1);
         assert!(
             snap.check_url("http://www.grey.example/anything")

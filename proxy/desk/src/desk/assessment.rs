@@ -40,6 +40,19 @@ impl Desk {
         Ok((after, w))
     }
 
+    /// [`Desk::step`], committed at once (a step that lists nothing).
+    async fn step_committed(
+        &self,
+        reference: &Reference,
+        actor: &str,
+        action: &str,
+        rule: impl FnOnce(&Report) -> Result<Option<Report>>,
+    ) -> Result<Report> {
+        let (report, w) = self.step(reference, actor, action, rule).await?;
+        w.commit().await?;
+        Ok(report)
+    }
+
     /// Open a report: lock it to `user` while they assess it.
     ///
     /// # Errors
@@ -48,13 +61,10 @@ impl Desk {
     pub async fn open_for(&self, reference: &Reference, user: &User) -> Result<Report> {
         let t = now();
         let until = after(t, u64::from(self.inner.config.lock_minutes) * 60);
-        let (report, w) = self
-            .step(reference, &user.name, "open", |r| {
-                workflow::open(r, user, t, until)
-            })
-            .await?;
-        w.commit().await?;
-        Ok(report)
+        self.step_committed(reference, &user.name, "open", |r| {
+            workflow::open(r, user, t, until)
+        })
+        .await
     }
 
     /// Record an assessment (see [`workflow::assess`]).
@@ -71,13 +81,10 @@ impl Desk {
     ) -> Result<Report> {
         check_decision(&decision)?;
         let t = now();
-        let (report, w) = self
-            .step(reference, &user.name, "assess", |r| {
-                workflow::assess(r, user, decision, t).map(Some)
-            })
-            .await?;
-        w.commit().await?;
-        Ok(report)
+        self.step_committed(reference, &user.name, "assess", |r| {
+            workflow::assess(r, user, decision, t).map(Some)
+        })
+        .await
     }
 
     /// A second analyst's confirmation (`agree`) or disagreement. On
@@ -136,7 +143,8 @@ impl Desk {
         ) = (report.outcome, &report.proposed)
         {
             let inner = Arc::clone(&self.inner);
-            let (category, kind, value) = (*category, *kind, value.clone());
+            let (category, kind, entry) = (*category, *kind, value.clone());
+            let value = entry.clone();
             let reference = report.reference.clone();
             let reason = format!("report {reference} confirmed by {actor}");
             let listed = blocking(move || {
@@ -149,11 +157,8 @@ impl Desk {
             })
             .await?;
             let detail = format!(
-                "{} {} in {} sequence {}",
-                kind,
-                report.urls.first().map_or("", |u| u.canonical.as_str()),
-                listed.list,
-                listed.sequence
+                "{kind} {entry} in {} sequence {}",
+                listed.list, listed.sequence
             );
             store::append_audit(
                 w.conn(),
@@ -181,13 +186,10 @@ impl Desk {
         event: TakedownEvent,
     ) -> Result<Report> {
         let t = now();
-        let (report, w) = self
-            .step(reference, &user.name, "takedown", |r| {
-                workflow::takedown(r, event, t).map(Some)
-            })
-            .await?;
-        w.commit().await?;
-        Ok(report)
+        self.step_committed(reference, &user.name, "takedown", |r| {
+            workflow::takedown(r, event, t).map(Some)
+        })
+        .await
     }
 
     /// Correct the hosting country of URL `index` (0-based) of a report.
