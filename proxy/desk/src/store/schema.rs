@@ -65,6 +65,17 @@ const USERS: &str = "CREATE TABLE users (
     locked_until BIGINT,
     created_at BIGINT NOT NULL
 )";
+/// The audit table, with its auto-numbered key spelled as the backend
+/// spells it (the only difference between the two schemas).
+macro_rules! audit_table {
+    ($key:literal) => {
+        concat!(
+            "CREATE TABLE audit (\n    id ",
+            $key,
+            ",\n    at BIGINT NOT NULL,\n    actor TEXT NOT NULL,\n    action TEXT NOT NULL,\n    reference TEXT,\n    detail TEXT NOT NULL\n)"
+        )
+    };
+}
 const AUDIT_REFERENCE: &str = "CREATE INDEX audit_reference ON audit (reference)";
 
 /// Every migration, oldest first. Append; never edit a published one.
@@ -76,14 +87,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         REPORT_URLS,
         REPORT_URLS_CANONICAL,
         USERS,
-        "CREATE TABLE audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    reference TEXT,
-    detail TEXT NOT NULL
-)",
+        audit_table!("INTEGER PRIMARY KEY AUTOINCREMENT"),
         AUDIT_REFERENCE,
     ],
     postgres: &[
@@ -92,14 +96,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         REPORT_URLS,
         REPORT_URLS_CANONICAL,
         USERS,
-        "CREATE TABLE audit (
-    id BIGSERIAL PRIMARY KEY,
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    reference TEXT,
-    detail TEXT NOT NULL
-)",
+        audit_table!("BIGSERIAL PRIMARY KEY"),
         AUDIT_REFERENCE,
     ],
 }];
