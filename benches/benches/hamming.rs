@@ -221,8 +221,10 @@ fn faiss_export(dir: &str) -> std::io::Result<()> {
     std::fs::write(format!("{dir}/list.bin"), data::to_bytes(&list))?;
     std::fs::write(format!("{dir}/queries.bin"), data::to_bytes(&queries))?;
     let t = Instant::now();
-    let index = HammingIndex::new(list.iter().copied());
+    // The default parameters unless HASHWALL_MIH_M / HASHWALL_MIH_BUCKET say otherwise.
+    let index = HammingIndex::with_params(list.iter().copied(), params());
     let build = t.elapsed().as_secs_f64();
+    eprintln!("hashwall index: {:?}", params());
     let mut out = Vec::new();
     let mih = time_queries(&queries, |q| {
         index.query_into(q, 31, &mut out);

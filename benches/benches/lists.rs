@@ -17,8 +17,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hashwall::Snapshot;
 use hashwall_benches::url_data::{RealData, UBLOCK_DIR, url_list};
 use hashwall_lists::{
-    Delta, Entry, EntryKind, List, LoadOptions, SecretKey, Timestamp, TrustStore, TrustedKey,
-    load_verified, load_verified_then, write_atomic,
+    Delta, Entry, EntryKind, List, LoadOptions, Loader, NoFloor, SecretKey, Timestamp, TrustStore,
+    TrustedKey, load_verified, load_verified_then, write_atomic,
 };
 
 const DELTA: usize = 100_000;
@@ -95,6 +95,19 @@ fn compile(list: &List) -> Snapshot {
     match Snapshot::builder().add_list(list, &Default::default()) {
         Ok(b) => b.build(),
         Err(e) => panic!("benchmark list must build: {e}"),
+    }
+}
+
+/// What `hashwall serve` does with a list file: [`Loader::load_streamed`]
+/// feeding the snapshot builder entry by entry while another thread parses
+/// and hashes the file for its signature; the snapshot is built only if the
+/// list verifies.
+fn load_streamed_compile(loader: &Loader, path: &Path) -> Snapshot {
+    let mut builder = Snapshot::builder();
+    match loader.load_streamed(path, &NoFloor, builder.list_adder(&Default::default())) {
+        Ok((_, Ok(_))) => builder.build(),
+        Ok((_, Err(e))) => panic!("benchmark list must build: {e}"),
+        Err(e) => panic!("{e}"),
     }
 }
 
@@ -214,6 +227,10 @@ fn bench_lists(c: &mut Criterion) {
                 Ok((_, _, snap)) => black_box(snap),
                 Err(e) => panic!("{e}"),
             })
+        });
+        let loader = Loader::new(trust.clone(), opts);
+        g.bench_function("load_streamed_compile", |b| {
+            b.iter(|| black_box(load_streamed_compile(&loader, &path)))
         });
         g.bench_function("delta_parse_100k", |b| {
             b.iter(|| match Delta::from_text(delta_text.as_bytes()) {

@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 
@@ -111,7 +112,21 @@ impl Loader {
         sink: S,
     ) -> Result<(Streamed, Built<S>), Error> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut stream = Stream::new(file);
+        self.load_streamed_from(file, path, floor, sink)
+    }
+
+    /// [`Loader::load_streamed`] over any reader (list bytes already in
+    /// memory, a decompressor, a socket drained elsewhere): `path` only names
+    /// the source, giving the default list id (its stem) and the name that
+    /// errors carry. The checks and their order are the same.
+    pub fn load_streamed_from<R: Read + Send, S: EntrySink>(
+        &self,
+        reader: R,
+        path: &Path,
+        floor: &dyn RollbackFloor,
+        sink: S,
+    ) -> Result<(Streamed, Built<S>), Error> {
+        let mut stream = Stream::new(reader);
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy())

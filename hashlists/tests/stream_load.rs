@@ -293,3 +293,49 @@ fn a_missing_file_is_an_io_error_naming_it() {
     assert_eq!(a.kind(), b.kind());
     assert_eq!(b.path(), Some(path.as_path()));
 }
+
+#[test]
+fn bytes_in_memory_stream_as_the_file_does() {
+    let dir = Dir::new("reader");
+    let l = loader(true, ExpiredPolicy::Refuse);
+    // A signed list, an unsigned one without an id (the id comes from the
+    // name's stem) and one with a bad line: from memory and from the file,
+    // the same header, entries, checks and errors, named after `path`.
+    let signed = signed_text(70_000, None);
+    let unsigned = "domain a.example\nurl b.example/x R-1\n".to_owned();
+    let mut bad: Vec<&str> = signed.lines().collect();
+    bad[1_000] = "sha256 zz";
+    let bad = bad.join("\n") + "\n";
+    for (name, text) in [
+        ("police.list", &signed),
+        ("local-ids.list", &unsigned),
+        ("bad.list", &bad),
+    ] {
+        let path = dir.write(name, text.as_bytes());
+        let from_file = l.load_streamed(&path, &NoFloor, Collect::new());
+        let from_bytes = l.load_streamed_from(text.as_bytes(), &path, &NoFloor, Collect::new());
+        match (from_file, from_bytes) {
+            (Ok((a, built_a)), Ok((b, built_b))) => {
+                assert_eq!(a, b, "{name}");
+                assert_eq!(built_a.unwrap(), built_b.unwrap(), "{name}");
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(name, "bad.list");
+                assert_eq!(b.line(), Some(1_001));
+                assert_eq!(b.path(), Some(path.as_path()));
+                same_error(&a, &b);
+            }
+            (a, b) => panic!("{name}: file {:?}, bytes {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+    let (s, _) = l
+        .load_streamed_from(
+            unsigned.as_bytes(),
+            Path::new("local-ids.list"),
+            &NoFloor,
+            Collect::new(),
+        )
+        .unwrap();
+    assert_eq!(s.meta.id, "local-ids");
+    assert_eq!(s.entries, 2);
+}

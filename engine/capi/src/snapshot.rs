@@ -28,13 +28,12 @@ fn load(paths: &[&str], loader: &Loader) -> Result<Snapshot, HwError> {
     let mut builder = Snapshot::builder();
     let config = ListConfig::default();
     for path in paths {
-        // Compiles while the signature is checked on another thread; a
-        // list that fails verification fails the whole load, so nothing
-        // compiled from it escapes.
+        // Each entry is compiled as it is read while another thread parses
+        // the file and hashes it for its signature; a list that fails
+        // verification fails the whole load, so nothing compiled from it
+        // escapes.
         let (_, added) = loader
-            .load_then(Path::new(path), &NoFloor, |list| {
-                builder.add_list(list, &config).map(|_| ())
-            })
+            .load_streamed(Path::new(path), &NoFloor, builder.list_adder(&config))
             .map_err(|e| HwError::list(&e))?;
         added.map_err(|e| {
             let status = HwStatus::of_engine(e.kind());

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hashwall::lists::{
-    ExpiredPolicy, List, LoadOptions, Loader, NoFloor, RollbackFloor, TrustStore,
-};
+use hashwall::lists::{ExpiredPolicy, LoadOptions, Loader, NoFloor, RollbackFloor, TrustStore};
 use hashwall::{ListConfig, Snapshot};
 
 /// The bytes a snapshot was built from, and the trust options.
@@ -78,19 +76,18 @@ impl Sources {
         let config = ListConfig::default();
         let mut builder = Snapshot::builder();
         for (origin, bytes) in &self.lists {
-            // The default id is the file stem, as `List::read_file` uses.
-            let stem = Path::new(origin)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let list =
-                List::from_text(bytes, &stem).map_err(|e| BuildError::List(origin.clone(), e))?;
-            loader
-                .check(&list, &NoFloor as &dyn RollbackFloor)
+            // Compiled entry by entry as the bytes are parsed and hashed
+            // (the parsed list is never held whole); the name gives the
+            // default id (the file stem, as for a file) and names errors.
+            let (_, added) = loader
+                .load_streamed_from(
+                    bytes.as_slice(),
+                    Path::new(origin),
+                    &NoFloor as &dyn RollbackFloor,
+                    builder.list_adder(&config),
+                )
                 .map_err(|e| BuildError::List(origin.clone(), e))?;
-            builder
-                .add_list(&list, &config)
-                .map_err(|e| BuildError::Entry(origin.clone(), e))?;
+            added.map_err(|e| BuildError::Entry(origin.clone(), e))?;
         }
         Ok(builder.build())
     }
