@@ -13,12 +13,14 @@ use super::guard;
 use super::state::Shared;
 use crate::model::{Decision, Reference, TakedownEvent, User};
 
-fn reference(text: &str) -> Result<Reference, ApiError> {
+/// The report a path names, or 404.
+pub(super) fn reference(text: &str) -> Result<Reference, ApiError> {
     text.parse()
         .map_err(|_| ApiError::not_found(format!("no report {text:?}")))
 }
 
-fn respond<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
+/// The JSON answer of an API handler: the value, or the error's JSON.
+pub(super) fn respond<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
     match result {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),

@@ -5,15 +5,14 @@
 //! The address is shown only in the answer to a POST (never in a URL, a
 //! log line or a cached page).
 
-use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::errors::{self, ApiError};
+use super::api_staff::{reference, respond};
+use super::errors;
 use super::guard;
-use super::layout;
 use super::report_page::{self, Notice};
 use super::staff::form_body;
 use super::state::Shared;
@@ -40,13 +39,7 @@ pub async fn form(State(app): State<Shared>, Path(r): Path<String>, request: Req
         Err(resp) => return resp,
     };
     let Ok(reference) = r.parse::<Reference>() else {
-        return layout::error_page(
-            StatusCode::NOT_FOUND,
-            "en",
-            "Report",
-            "There is no report with this reference.",
-            guard::nav(&s),
-        );
+        return report_page::not_found(&s);
     };
     let refused = |e: crate::Error| {
         let (status, _) = errors::status_for(e.kind());
@@ -74,27 +67,20 @@ pub async fn form(State(app): State<Shared>, Path(r): Path<String>, request: Req
     report_page::page(&app, &s, &reference, status, notice).await
 }
 
-fn reference(text: &str) -> Result<Reference, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::not_found(format!("no report {text:?}")))
-}
-
 /// `POST /api/v1/reports/{reference}/feedback-address` → `{"email": "…"}`.
 pub async fn api_address(
     State(app): State<Shared>,
     Path(r): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        let user = guard::bearer(&app, &headers).await?;
-        let email = app.desk.feedback_address(&reference(&r)?, &user).await?;
-        Ok::<_, ApiError>(serde_json::json!({ "email": email }))
-    }
-    .await;
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(
+        async {
+            let user = guard::bearer(&app, &headers).await?;
+            let email = app.desk.feedback_address(&reference(&r)?, &user).await?;
+            Ok(serde_json::json!({ "email": email }))
+        }
+        .await,
+    )
 }
 
 /// `POST /api/v1/reports/{reference}/feedback-sent` → `{"deleted": true}`.
@@ -103,14 +89,12 @@ pub async fn api_sent(
     Path(r): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        let user = guard::bearer(&app, &headers).await?;
-        app.desk.feedback_sent(&reference(&r)?, &user).await?;
-        Ok::<_, ApiError>(serde_json::json!({ "deleted": true }))
-    }
-    .await;
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(
+        async {
+            let user = guard::bearer(&app, &headers).await?;
+            app.desk.feedback_sent(&reference(&r)?, &user).await?;
+            Ok(serde_json::json!({ "deleted": true }))
+        }
+        .await,
+    )
 }

@@ -5,13 +5,11 @@
 //! matching status (403 for the four-eyes rule, 409, 422).
 
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::errors;
 use super::guard;
-use super::layout;
 use super::report_page::{self, Notice};
 use super::session::Session;
 use super::staff::form_body;
@@ -85,13 +83,7 @@ async fn run(app: Shared, reference: String, request: Request, step: Step, done:
         Err(r) => return r,
     };
     let Ok(r) = reference.parse::<Reference>() else {
-        return layout::error_page(
-            StatusCode::NOT_FOUND,
-            "en",
-            "Report",
-            "There is no report with this reference.",
-            guard::nav(&s),
-        );
+        return report_page::not_found(&s);
     };
     match step(app.clone(), r.clone(), s.user.clone(), form).await {
         Ok(report) => {

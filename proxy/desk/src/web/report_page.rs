@@ -261,13 +261,7 @@ pub async fn show(
         Err(r) => return r,
     };
     let Ok(reference) = reference.parse() else {
-        return layout::error_page(
-            StatusCode::NOT_FOUND,
-            "en",
-            "Report",
-            "There is no report with this reference.",
-            guard::nav(&s),
-        );
+        return not_found(&s);
     };
     match app.desk.open_for(&reference, &s.user).await {
         Ok(_) => page(&app, &s, &reference, StatusCode::OK, Notice::None).await,
@@ -292,4 +286,15 @@ pub async fn show(
             )
         }
     }
+}
+
+/// The page for a reference that names no report (malformed or unknown).
+pub fn not_found(s: &Session<User>) -> Response {
+    layout::error_page(
+        StatusCode::NOT_FOUND,
+        "en",
+        "Report",
+        "There is no report with this reference.",
+        guard::nav(s),
+    )
 }
