@@ -22,15 +22,8 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 CONNS="${2:-32}"
 ENTRIES=1000000
-WORK="$(mktemp -d)"
+bench_scratch
 chmod 1777 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 if ! need wrk || ! need squid || ! need c-icap; then
   apt-get update -qq && apt-get install -y -qq wrk squid c-icap >/dev/null
@@ -49,13 +42,7 @@ echo "== building (release)"
 cargo build -q --release -p hashwall-proxy --bin hashwall --example bench_upstream
 
 echo "== generating a ${ENTRIES}-entry list"
-awk -v n="$ENTRIES" 'BEGIN {
-  print "# issuer: bench\n# category: other\n# policy: block\n# sequence: 1";
-  for (i = 0; i < n; i++) {
-    if (i % 2) printf "url-prefix h%07d.bench.example/path/%d/ B%d\n", i, i, i;
-    else printf "domain d%07d.bench.example B%d\n", i, i;
-  }
-}' > "$WORK/bench.list"
+bench_list "$ENTRIES" "$WORK/bench.list"
 
 UP_PORT="$(free_port)"
 "${ON_OTHER_CORE[@]}" ./target/release/examples/bench_upstream "127.0.0.1:$UP_PORT" > /dev/null &
@@ -114,13 +101,8 @@ wrk.path = "http://$UP/page.html"
 LUA
 
 # CPU ticks (user + system, all threads) of every process with this name.
-cpu_ticks() {
-  local total=0 pid
-  for pid in $(pgrep -x "$1" || true); do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# shellcheck disable=SC2046  # one PID per word
+cpu_ticks() { pid_ticks $(pgrep -x "$1" || true); }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # Loads one path; prints req/s on stdout, and to stderr the figures plus the
@@ -195,7 +177,6 @@ for round in $(seq 1 "$ROUNDS"); do
   printf '%-34s %9s req/s  server CPU %s µs/request  %s\n' "direct: c-icap echo REQMOD" "$rps" "$cpu" "$rest" >&2
   echo_direct+=("$cpu")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 b="$(median "${base[@]}")"; r="$(median "${req[@]}")"; x="$(median "${both[@]}")"
 e="$(median "${echo_rps[@]}")"; o="$(median "${own[@]}")"
 echo "== medians of $ROUNDS rounds (req/s): squid alone $b, REQMOD $r, REQMOD+RESPMOD $x, c-icap echo $e, own proxy $o"

@@ -41,3 +41,45 @@ dns_nameservers 127.0.0.1
 pinger_enable off
 CONF
 }
+
+# A scratch directory in WORK, and PIDS for the background processes a
+# script starts; both are cleaned up when the script exits.
+bench_scratch() {
+  WORK="$(mktemp -d)"
+  PIDS=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
+# `bench_list N FILE`: the proxy benchmarks' unsigned list of N entries,
+# half `domain dNNNNNNN.bench.example`, half `url-prefix
+# hNNNNNNN.bench.example/path/N/`, each with a reference.
+bench_list() {
+  awk -v n="$1" 'BEGIN {
+    print "# issuer: bench\n# category: other\n# policy: block\n# sequence: 1";
+    for (i = 0; i < n; i++) {
+      if (i % 2) printf "url-prefix h%07d.bench.example/path/%d/ B%d\n", i, i, i;
+      else printf "domain d%07d.bench.example B%d\n", i, i;
+    }
+  }' > "$2"
+}
+
+# The median of the numbers given as arguments.
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# CPU ticks (user + system, every thread) of the given PIDs together; a
+# process gone meanwhile counts 0. Divide by `getconf CLK_TCK` for seconds.
+pid_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}

@@ -17,14 +17,7 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 CONNS="${2:-32}"
 ENTRIES=1000000
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_scratch
 
 if ! need wrk || ! need squid; then
   apt-get update -qq && apt-get install -y -qq wrk squid >/dev/null
@@ -38,13 +31,7 @@ cargo build -q --release -p hashwall-proxy --bin hashwall --example bench_upstre
 echo "== generating a ${ENTRIES}-entry list"
 # Half domains, half URL prefixes; Squid gets the same domains (and the
 # prefixes' hosts) as a dstdomain ACL.
-awk -v n="$ENTRIES" 'BEGIN {
-  print "# issuer: bench\n# category: other\n# policy: block\n# sequence: 1";
-  for (i = 0; i < n; i++) {
-    if (i % 2) printf "url-prefix h%07d.bench.example/path/%d/ B%d\n", i, i, i;
-    else printf "domain d%07d.bench.example B%d\n", i, i;
-  }
-}' > "$WORK/bench.list"
+bench_list "$ENTRIES" "$WORK/bench.list"
 awk -v n="$ENTRIES" 'BEGIN {
   for (i = 0; i < n; i++) {
     if (i % 2) printf ".h%07d.bench.example\n", i; else printf ".d%07d.bench.example\n", i;

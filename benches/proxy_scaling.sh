@@ -26,14 +26,7 @@ DURATION="${1:-10}"
 CONNS="${2:-64}"
 ROUNDS="${ROUNDS:-3}"
 ENTRIES=1000000
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_scratch
 
 CORES="$(nproc)"
 if [ "$CORES" -lt 4 ] && [ "${FORCE:-0}" != 1 ]; then
@@ -53,13 +46,7 @@ echo "== building (release)"
 cargo build -q --release -p hashwall-proxy --bin hashwall --example bench_upstream
 
 echo "== generating a ${ENTRIES}-entry list"
-awk -v n="$ENTRIES" 'BEGIN {
-  print "# issuer: bench\n# category: other\n# policy: block\n# sequence: 1";
-  for (i = 0; i < n; i++) {
-    if (i % 2) printf "url-prefix h%07d.bench.example/path/%d/ B%d\n", i, i, i;
-    else printf "domain d%07d.bench.example B%d\n", i, i;
-  }
-}' > "$WORK/bench.list"
+bench_list "$ENTRIES" "$WORK/bench.list"
 
 UP_PORT="$(free_port)"
 taskset -c "$LOAD_CORES" ./target/release/examples/bench_upstream "127.0.0.1:$UP_PORT" > /dev/null &
@@ -105,16 +92,15 @@ cat > "$WORK/absolute.lua" <<LUA
 wrk.path = "http://$UP/page.html"
 LUA
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # `load NAME PID PORT`: prints "req/s cpu_us_per_request".
 load() {
   local name="$1" pid="$2" port="$3"
   local t0 t1 out rps total
-  t0="$(ticks "$pid")"
+  t0="$(pid_ticks "$pid")"
   out="$(taskset -c "$LOAD_CORES" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$WORK/absolute.lua" "http://127.0.0.1:$port")"
-  t1="$(ticks "$pid")"
+  t1="$(pid_ticks "$pid")"
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   total="$(awk '/requests in/ {print $1}' <<<"$out")"
   awk -v r="$rps" -v d=$((t1 - t0)) -v n="$total" -v t="$TICK_US" -v name="$name" 'BEGIN {
@@ -131,7 +117,6 @@ for round in $(seq 1 "$ROUNDS"); do
   read -r r c < <(load "2 workers on cores 0 and 1" "$PID_two" "$PORT_two")
   two_rps+=("$r"); two_cpu+=("$c")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 r1="$(median "${one_rps[@]}")"; c1="$(median "${one_cpu[@]}")"
 r2="$(median "${two_rps[@]}")"; c2="$(median "${two_cpu[@]}")"
 echo "== medians: 1 worker $r1 req/s at $c1 µs/request; 2 workers $r2 req/s at $c2 µs/request"

@@ -35,14 +35,7 @@ RSS_FACTOR_PCT="${RSS_FACTOR_PCT:-125}"
 RSS_SLACK_KIB="${RSS_SLACK_KIB:-32768}"
 TOKEN="soak-$$-$RANDOM"
 
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_scratch
 
 if ! need wrk; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
