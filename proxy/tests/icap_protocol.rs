@@ -222,9 +222,10 @@ async fn reqmod_blocks_as_the_proxy_does_and_allows_the_rest() {
     let r = c.response().await.unwrap();
     assert_eq!(r.http, http);
     assert_eq!(r.body, b"hello world");
-    let m = admin_request(proxy.admin.unwrap(), "GET", "/metrics", Some("sesame"))
-        .await
-        .1;
+    let m = metrics_when(proxy.admin.unwrap(), "sesame", |m| {
+        icap_count(m, "REQMOD", "blocked") + icap_count(m, "REQMOD", "allowed") >= 7
+    })
+    .await;
     assert_eq!(icap_count(&m, "REQMOD", "blocked"), 4, "{m}");
     assert_eq!(icap_count(&m, "REQMOD", "allowed"), 3, "{m}");
     assert!(
@@ -332,9 +333,10 @@ async fn respmod_scans_images_with_the_proxys_pipeline() {
             .http
             .starts_with("HTTP/1.1 451 ")
     );
-    let m = admin_request(proxy.admin.unwrap(), "GET", "/metrics", Some("sesame"))
-        .await
-        .1;
+    let m = metrics_when(proxy.admin.unwrap(), "sesame", |m| {
+        icap_count(m, "RESPMOD", "blocked") >= 5
+    })
+    .await;
     assert_eq!(icap_count(&m, "RESPMOD", "blocked"), 5, "{m}");
     proxy.stop().await;
 }

@@ -255,3 +255,25 @@ pub fn icap_count(metrics: &str, method: &str, outcome: &str) -> u64 {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// The admin listener's `/metrics` once `settled` holds for it. An ICAP
+/// exchange is counted after its answer is written, so a client that has
+/// just read the last answer may see the counters one request short; this
+/// polls (every 20 ms, up to [`STEP`]) and returns the last text either way,
+/// for the caller's exact assertions.
+pub async fn metrics_when(
+    admin: SocketAddr,
+    token: &str,
+    settled: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let m = crate::serve_support::admin_request(admin, "GET", "/metrics", Some(token))
+            .await
+            .1;
+        if settled(&m) || tokio::time::Instant::now() >= deadline {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
