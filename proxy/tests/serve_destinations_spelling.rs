@@ -147,6 +147,24 @@ fn bracket_rows() -> Vec<Row> {
     ] {
         rows.push(row(format!("CONNECT {a}"), Forward, connect(a), 400));
     }
+    // Not authority-form: a scheme or a path (a fuzz find, then its
+    // relatives); the tunnel would go to the part after `://`. The Host
+    // field is valid, so only the target's form refuses them.
+    for a in [
+        "blocked.example://ok.test:443",
+        "x.blocked.example://ok.test:443",
+        "https://ok.test:443",
+        "ok.test:443/",
+        "ok.test:443/blocked.example",
+        "ok.test:443?blocked.example",
+    ] {
+        rows.push(row(
+            format!("CONNECT {a}"),
+            Forward,
+            format!("CONNECT {a} HTTP/1.1\r\nHost: ok.test:443\r\n\r\n"),
+            400,
+        ));
+    }
     for u in [
         "http://blockedcked[::1]axe.blocked.example/",
         "http://a[b.blocked.example/",

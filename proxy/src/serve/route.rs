@@ -103,7 +103,10 @@ pub fn route(
     // form of the request target.
     let host_field = host_field(headers)?;
     let target = if method == Method::CONNECT {
-        let Some(auth) = uri.authority() else {
+        // authority-form only: a scheme or a path in a CONNECT target
+        // (`a.example://b.example:443`) leaves what the client wrote and
+        // where the tunnel goes disagreeing.
+        let (None, Some(auth), None) = (uri.scheme(), uri.authority(), uri.path_and_query()) else {
             return Err(bad(StatusCode::BAD_REQUEST, "CONNECT needs host:port."));
         };
         // authority-form is host:port only (RFC 9112 §3.2.3): user
