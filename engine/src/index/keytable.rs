@@ -15,6 +15,8 @@
 //! several slots: a lookup walks the probe run to the first empty slot and
 //! reports every tag match, which is how a verdict names every list.
 
+use super::prefetch::prefetch;
+
 /// Target load factor: ~8.5 slots (51 bytes, within about one cache line)
 /// scanned by an unsuccessful linear-probe lookup, and 8 bytes per entry.
 const MAX_LOAD: f64 = 0.75;
@@ -108,19 +110,11 @@ impl KeyTable {
     /// several independent lookups overlap their cache misses.
     #[inline]
     pub(crate) fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let p = self
-                .slots
+        prefetch(
+            self.slots
                 .as_ptr()
-                .wrapping_add(home(key, self.capacity) * SLOT);
-            // SAFETY: a prefetch is a hint: it never faults and reads nothing
-            // into the program, whatever the address. `p` is in bounds anyway.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = key;
+                .wrapping_add(home(key, self.capacity) * SLOT),
+        );
     }
 
     /// Heap bytes held.

@@ -5,5 +5,6 @@
 pub mod hamming;
 pub mod hostfilter;
 pub(crate) mod keytable;
+pub(crate) mod prefetch;
 
 pub(crate) use keytable::MAX_ENTRIES;

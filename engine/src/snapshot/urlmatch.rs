@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use super::entries::EntryStore;
 use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::{KeyTable, combine, hash_str};
-use crate::url::CanonicalUrl;
+use crate::url::{CanonicalUrl, MAX_HOSTS, MAX_PATHS};
 
 const SEED_HOST: u64 = 0x6861_7368_7761_6c6c; // "hashwall"
 const SEED_PATH: u64 = 0x7061_7468_5f73_6565; // "path_see"
@@ -158,71 +158,73 @@ impl UrlIndex {
             }
         };
 
-        let host = url.host();
-        if present.domain {
-            for suffix in url.domain_suffixes() {
+        // One pass over the host's domain suffixes (longest first): each is
+        // hashed and asked of the filter once, for every kind that names
+        // hosts. The Safe Browsing hosts an expression may start with are
+        // the host itself and its suffixes of 2 to 5 labels.
+        let labels = url.host().bytes().filter(|&b| b == b'.').count() + 1;
+        let mut listed = [(0u64, ""); MAX_HOSTS];
+        let mut n_listed = 0;
+        let mut exact_host = None;
+        if present.domain || present.exact || present.prefix {
+            for (i, suffix) in url.domain_suffixes().enumerate() {
+                let expression_host = i == 0 || (2..=MAX_HOSTS).contains(&(labels - i));
+                if !present.domain && !expression_host {
+                    continue;
+                }
                 let hh = h_host(suffix);
-                if self.hosts.may_contain(hh) {
+                if !self.hosts.may_contain(hh) {
+                    continue;
+                }
+                if present.domain {
                     push((domain_key(hh), Probe::Domain, suffix, ""), &mut hit);
                 }
+                if i == 0 {
+                    exact_host = Some((hh, suffix));
+                }
+                if expression_host && n_listed < MAX_HOSTS {
+                    listed[n_listed] = (hh, suffix);
+                    n_listed += 1;
+                }
             }
         }
-        if present.exact {
-            let hh = h_host(host);
-            if self.hosts.may_contain(hh) {
-                let path = full_path(url);
+        if present.exact
+            && let Some((hh, host)) = exact_host
+        {
+            let path = full_path(url);
+            push(
+                (exact_key(hh, h_path(path)), Probe::Exact, host, path),
+                &mut hit,
+            );
+            // An entry without a query names the resource whatever query it
+            // is fetched with (origins ignore unknown parameters), as Safe
+            // Browsing looks a URL up with and without its query.
+            if path.len() != url.path().len() {
+                let bare = url.path();
                 push(
-                    (exact_key(hh, h_path(path)), Probe::Exact, host, path),
+                    (exact_key(hh, h_path(bare)), Probe::Exact, host, bare),
                     &mut hit,
                 );
-                // An entry without a query names the resource whatever query
-                // it is fetched with (origins ignore unknown parameters), as
-                // Safe Browsing looks a URL up with and without its query.
-                if path.len() != url.path().len() {
-                    let bare = url.path();
-                    push(
-                        (exact_key(hh, h_path(bare)), Probe::Exact, host, bare),
-                        &mut hit,
-                    );
+            }
+        }
+        if present.prefix && n_listed > 0 {
+            // Every listed expression host with every path prefix; the
+            // paths are hashed once, and only when some host passed.
+            let paths = url.path_prefixes();
+            let mut path_hashes = [(0u64, ""); MAX_PATHS];
+            for (i, slot) in path_hashes.iter_mut().enumerate().take(paths.len()) {
+                let ep = paths.get(i);
+                *slot = (h_path(ep), ep);
+            }
+            for &(hh, eh) in &listed[..n_listed] {
+                for &(hp, ep) in &path_hashes[..paths.len()] {
+                    push((prefix_key(hh, hp), Probe::Prefix, eh, ep), &mut hit);
                 }
             }
         }
-        if present.prefix || present.hashed {
-            // Expressions come host by host, each host with the same sequence
-            // of path prefixes: hash each host once and each path prefix once,
-            // and skip the paths of hosts no plaintext entry names.
-            let mut path_hashes = [0u64; 8];
-            let mut paths_known = 0usize;
-            let mut cur_host: Option<&str> = None;
-            let (mut hh, mut host_listed) = (0u64, false);
-            let mut idx = 0usize;
+        if present.hashed {
             for e in url.expressions() {
-                let (eh, ep) = (e.host(), e.path());
-                if cur_host.is_none_or(|c| !std::ptr::eq(c, eh)) {
-                    cur_host = Some(eh);
-                    if present.prefix {
-                        hh = h_host(eh);
-                        host_listed = self.hosts.may_contain(hh);
-                    }
-                    idx = 0;
-                }
-                if present.prefix && host_listed {
-                    let hp = if idx < paths_known {
-                        path_hashes[idx]
-                    } else {
-                        let hp = h_path(ep);
-                        if idx < path_hashes.len() {
-                            path_hashes[idx] = hp;
-                            paths_known = idx + 1;
-                        }
-                        hp
-                    };
-                    push((prefix_key(hh, hp), Probe::Prefix, eh, ep), &mut hit);
-                }
-                if present.hashed {
-                    self.probe_hashed(eh, ep, entries, &mut hit);
-                }
-                idx += 1;
+                self.probe_hashed(e.host(), e.path(), entries, &mut hit);
             }
         }
         for &p in &pending[..n] {

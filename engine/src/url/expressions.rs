@@ -6,9 +6,9 @@ use std::iter::FusedIterator;
 use super::CanonicalUrl;
 
 /// At most this many host suffixes (the exact host and four more).
-const MAX_HOSTS: usize = 5;
+pub(crate) const MAX_HOSTS: usize = 5;
 /// At most this many path prefixes (with query, without, and four more).
-const MAX_PATHS: usize = 6;
+pub(crate) const MAX_PATHS: usize = 6;
 
 /// One host-suffix / path-prefix combination of a [`CanonicalUrl`], as
 /// hashed by Safe Browsing: `host` then `path` (no scheme, no separator).
@@ -90,13 +90,76 @@ impl fmt::Display for Expression<'_> {
 pub struct Expressions<'a> {
     buf: &'a str,
     host_end: usize,
-    path_start: usize,
     hosts: [usize; MAX_HOSTS],
     host_count: usize,
-    path_ends: [usize; MAX_PATHS],
-    path_count: usize,
+    paths: PathPrefixes<'a>,
     next_host: usize,
     next_path: usize,
+}
+
+/// The path prefixes of a [`CanonicalUrl`] in Safe Browsing order: the path
+/// with its query (when the query is not empty), the path, then `/` and up
+/// to three more directories. Every expression pairs one host suffix with
+/// each of these.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PathPrefixes<'a> {
+    buf: &'a str,
+    start: usize,
+    ends: [usize; MAX_PATHS],
+    count: usize,
+}
+
+impl<'a> PathPrefixes<'a> {
+    pub(super) fn new(url: &'a CanonicalUrl) -> Self {
+        let buf = url.buf.as_str();
+        let (start, path_end) = (url.host_end, url.path_end);
+        let mut ends = [0; MAX_PATHS];
+        let mut count = 0;
+        if url.has_query && buf.len() > path_end + 1 {
+            ends[0] = buf.len();
+            count = 1;
+        }
+        ends[count] = path_end;
+        count += 1;
+        let slashes = buf.as_bytes()[start..path_end]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'/')
+            .take(4);
+        for (offset, _) in slashes {
+            let end = start + offset + 1;
+            if end != path_end {
+                ends[count] = end;
+                count += 1;
+            }
+        }
+        PathPrefixes {
+            buf,
+            start,
+            ends,
+            count,
+        }
+    }
+
+    fn none(url: &'a CanonicalUrl) -> Self {
+        PathPrefixes {
+            buf: url.buf.as_str(),
+            start: 0,
+            ends: [0; MAX_PATHS],
+            count: 0,
+        }
+    }
+
+    /// How many prefixes there are (at most [`MAX_PATHS`]).
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// The `i`-th prefix (empty past the end).
+    pub(crate) fn get(&self, i: usize) -> &'a str {
+        let end = self.ends.get(i).copied().unwrap_or_default();
+        self.buf.get(self.start..end).unwrap_or_default()
+    }
 }
 
 impl<'a> Expressions<'a> {
@@ -140,38 +203,17 @@ impl<'a> Expressions<'a> {
             }
         }
 
-        let path_start = url.host_end;
-        let path_end = url.path_end;
-        let mut path_ends = [0; MAX_PATHS];
-        let mut path_count = 0;
-        if host_count > 0 {
-            if url.has_query && buf.len() > path_end + 1 {
-                path_ends[0] = buf.len();
-                path_count = 1;
-            }
-            path_ends[path_count] = path_end;
-            path_count += 1;
-            let slashes = bytes[path_start..path_end]
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'/')
-                .take(4);
-            for (offset, _) in slashes {
-                let end = path_start + offset + 1;
-                if end != path_end {
-                    path_ends[path_count] = end;
-                    path_count += 1;
-                }
-            }
-        }
+        let paths = if host_count > 0 {
+            PathPrefixes::new(url)
+        } else {
+            PathPrefixes::none(url)
+        };
         Expressions {
             buf,
             host_end,
-            path_start,
             hosts,
             host_count,
-            path_ends,
-            path_count,
+            paths,
             next_host: 0,
             next_path: 0,
         }
@@ -181,7 +223,7 @@ impl<'a> Expressions<'a> {
         if self.next_host >= self.host_count {
             return 0;
         }
-        (self.host_count - self.next_host) * self.path_count - self.next_path
+        (self.host_count - self.next_host) * self.paths.len() - self.next_path
     }
 }
 
@@ -194,9 +236,9 @@ impl<'a> Iterator for Expressions<'a> {
         }
         let (h, p) = (self.next_host, self.next_path);
         let host = self.buf.get(self.hosts[h]..self.host_end)?;
-        let path = self.buf.get(self.path_start..self.path_ends[p])?;
+        let path = self.paths.get(p);
         self.next_path += 1;
-        if self.next_path == self.path_count {
+        if self.next_path == self.paths.len() {
             self.next_path = 0;
             self.next_host += 1;
         }

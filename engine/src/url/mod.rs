@@ -116,6 +116,7 @@ use std::fmt;
 
 pub use exchange::EngineCanonicalizer;
 pub use expressions::{DomainSuffixes, Expression, Expressions};
+pub(crate) use expressions::{MAX_HOSTS, MAX_PATHS, PathPrefixes};
 pub(crate) use ipv6::embedded_ipv4;
 
 use crate::{Error, UrlErrorKind};
@@ -277,6 +278,11 @@ impl CanonicalUrl {
     /// distinct, the first being the full URL without scheme.
     pub fn expressions(&self) -> Expressions<'_> {
         Expressions::new(self)
+    }
+
+    /// The path prefixes every expression's path is one of.
+    pub(crate) fn path_prefixes(&self) -> PathPrefixes<'_> {
+        PathPrefixes::new(self)
     }
 
     /// The host, then every parent domain at a label boundary, longest

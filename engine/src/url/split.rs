@@ -22,11 +22,8 @@ pub(super) fn raw_userinfo(body: &[u8]) -> Option<Range<usize>> {
         raw_scheme_len(body)? + 3
     };
     let authority = &body[start..];
-    let end = authority
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'\\'))
-        .unwrap_or(authority.len());
-    let at = authority[..end].iter().rposition(|&b| b == b'@')?;
+    let end = memchr::memchr3(b'/', b'?', b'\\', authority).unwrap_or(authority.len());
+    let at = memchr::memrchr(b'@', &authority[..end])?;
     Some(start..start + at + 1)
 }
 
@@ -56,18 +53,15 @@ pub(super) fn split(s: &[u8]) -> Result<Parts<'_>, Error> {
     // `\` ends the authority as in browsers: otherwise
     // `http://evil.example\@good.example/` would be checked as
     // `good.example` while a browser fetches from `evil.example`.
-    let auth_end = rest
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'\\'))
-        .unwrap_or(rest.len());
+    let auth_end = memchr::memchr3(b'/', b'?', b'\\', rest).unwrap_or(rest.len());
     let authority = &rest[..auth_end];
     let after = &rest[auth_end..];
-    let (path, query) = match after.iter().position(|&b| b == b'?') {
+    let (path, query) = match memchr::memchr(b'?', after) {
         Some(q) => (&after[..q], Some(&after[q + 1..])),
         None => (after, None),
     };
 
-    let host_port = match authority.iter().rposition(|&b| b == b'@') {
+    let host_port = match memchr::memrchr(b'@', authority) {
         Some(at) => &authority[at + 1..],
         None => authority,
     };
@@ -148,7 +142,7 @@ fn host_and_port(host_port: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
             )),
         };
     }
-    Ok(match host_port.iter().rposition(|&b| b == b':') {
+    Ok(match memchr::memrchr(b':', host_port) {
         Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
         None => (host_port, None),
     })

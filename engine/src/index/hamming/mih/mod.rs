@@ -25,6 +25,7 @@ mod table;
 
 use super::HammingMatch;
 use super::bits::{HammingHash, ball_size, low_mask};
+use crate::index::prefetch::prefetch;
 pub(crate) use table::advise_huge_pages;
 use table::{Table, build_table};
 
@@ -451,20 +452,4 @@ impl<H: HammingHash, const AVX2: bool> Probe<'_, H, AVX2> {
         }
         self.out.push(HammingMatch { id, distance: d });
     }
-}
-
-/// Hints the CPU to bring the cache line at `p` into L1. `p` need not be
-/// valid: a prefetch never faults.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint without architectural effect; any
-    // address, even invalid, is allowed.
-    #[allow(unused_unsafe)]
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
