@@ -363,6 +363,9 @@ mod props {
         "a.example",
         "b.a.example",
         "c.b.a.example",
+        // Six labels: under a subdomain it is a domain suffix but not a
+        // Safe Browsing expression host (those stop at five labels).
+        "e.d.c.b.a.example",
         "x.test",
         "1.2.3.4",
     ];

@@ -36,7 +36,8 @@ pub(crate) fn canonicalize(
         // Nothing to clean, map or escape: only letter case. An IPv4 address
         // (every part starts with a digit) is the one reading left.
         let start = out.len();
-        out.extend(host.iter().map(u8::to_ascii_lowercase));
+        out.extend_from_slice(host);
+        out[start..].make_ascii_lowercase();
         if host[0].is_ascii_digit()
             && let Some(octets) = ipv4::parse(&out[start..])
         {
@@ -58,13 +59,16 @@ fn is_plain(host: &[u8]) -> bool {
         return false;
     };
     // Branch-free folds, which the compiler vectorises.
+    // Bitwise `|` and `&` rather than `||` and `&&`: no branch per byte.
     let other = host.iter().fold(false, |any, &b| {
-        any | !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        any | !(letter | digit | (b == b'-') | (b == b'_') | (b == b'.'))
     });
     let double_dot = host
         .iter()
-        .zip(host.iter().skip(1))
-        .fold(false, |any, (&a, &b)| any | (a == b'.' && b == b'.'));
+        .zip(&host[1..])
+        .fold(false, |any, (&a, &b)| any | ((a == b'.') & (b == b'.')));
     !other && !double_dot && first != b'.' && last != b'.'
 }
 
