@@ -144,10 +144,14 @@ fn have_nginx() -> bool {
     found
 }
 
-/// What the load saw: every answer as (replica, matched), and failures.
+/// Keep-alive clients the load runs.
+const WORKERS: usize = 4;
+
+/// What the load saw: every answer as (worker, replica, matched), in the
+/// order the workers recorded them, and failures.
 #[derive(Default)]
 struct Seen {
-    answers: Vec<(String, bool)>,
+    answers: Vec<(usize, String, bool)>,
     failures: Vec<String>,
 }
 
@@ -155,7 +159,7 @@ struct Seen {
 /// `stop` is set.
 fn load(nginx: SocketAddr, workers: usize, stop: Arc<AtomicBool>) -> Arc<Mutex<Seen>> {
     let seen = Arc::new(Mutex::new(Seen::default()));
-    for _ in 0..workers {
+    for worker in 0..workers {
         let (stop, seen) = (Arc::clone(&stop), Arc::clone(&seen));
         tokio::spawn(async move {
             let mut conn = ProxyConn::open(nginx).await;
@@ -174,7 +178,8 @@ fn load(nginx: SocketAddr, workers: usize, stop: Arc<AtomicBool>) -> Arc<Mutex<S
                             .unwrap_or("?")
                             .to_owned();
                         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-                        seen.answers.push((replica, json.get("police").is_some()));
+                        seen.answers
+                            .push((worker, replica, json.get("police").is_some()));
                     }
                     Ok((status, _, body)) => seen.failures.push(format!("{status}: {body}")),
                     Err(e) => {
@@ -226,7 +231,7 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
 
     // The update lands while the load runs.
     let stop = Arc::new(AtomicBool::new(false));
-    let seen = load(nginx.addr, 4, Arc::clone(&stop));
+    let seen = load(nginx.addr, WORKERS, Arc::clone(&stop));
     tokio::time::sleep(Duration::from_millis(500)).await;
     publish(
         &dir,
@@ -239,7 +244,7 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
         let seen = seen.lock().await;
         names
             .iter()
-            .all(|n| seen.answers.iter().any(|(r, m)| r == n && *m))
+            .all(|n| seen.answers.iter().any(|(_, r, m)| r == n && *m))
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -259,19 +264,39 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
     );
     let mut per_replica: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (i, name) in names.iter().enumerate() {
-        // Once a replica answered with the new list, it never went back.
-        let mine: Vec<bool> = seen
+        // Once a replica answered a worker with the new list, it never
+        // answered that worker with the old one again. (Per worker: one
+        // worker's requests are sequential, while two workers may record
+        // their answers in the other order than the replica gave them.)
+        for worker in 0..WORKERS {
+            let mine: Vec<bool> = seen
+                .answers
+                .iter()
+                .filter(|(w, r, _)| *w == worker && r == name)
+                .map(|(_, _, m)| *m)
+                .collect();
+            if let Some(first_new) = mine.iter().position(|m| *m) {
+                assert!(
+                    mine[first_new..].iter().all(|m| *m),
+                    "replica {i} ({name}) went back to the old list for worker {worker}"
+                );
+            }
+        }
+        let new = seen
             .answers
             .iter()
-            .filter(|(r, _)| r == name)
-            .map(|(_, m)| *m)
-            .collect();
-        let first_new = mine.iter().position(|m| *m).unwrap();
+            .filter(|(_, r, m)| r == name && *m)
+            .count();
+        let old = seen
+            .answers
+            .iter()
+            .filter(|(_, r, m)| r == name && !*m)
+            .count();
         assert!(
-            mine[first_new..].iter().all(|m| *m),
-            "replica {i} ({name}) went back to the old list"
+            new > 0,
+            "replica {i} ({name}) never answered with the new list"
         );
-        per_replica.insert(name, (first_new, mine.len() - first_new));
+        per_replica.insert(name, (old, new));
     }
     let total = seen.answers.len();
     assert!(total > 100, "only {total} answers under load");
@@ -279,7 +304,7 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
     // second.
     let tail = &seen.answers[total - 20..];
     assert!(
-        tail.iter().all(|(r, m)| *r == names[1] && *m),
+        tail.iter().all(|(_, r, m)| *r == names[1] && *m),
         "answers after stopping the first replica: {tail:?}"
     );
     eprintln!("answers: {total}; per replica (old, new): {per_replica:?}");
