@@ -282,16 +282,13 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
                 );
             }
         }
-        let new = seen
+        let (new, old): (Vec<bool>, Vec<bool>) = seen
             .answers
             .iter()
-            .filter(|(_, r, m)| r == name && *m)
-            .count();
-        let old = seen
-            .answers
-            .iter()
-            .filter(|(_, r, m)| r == name && !*m)
-            .count();
+            .filter(|(_, r, _)| r == name)
+            .map(|(_, _, m)| *m)
+            .partition(|m| *m);
+        let (new, old) = (new.len(), old.len());
         assert!(
             new > 0,
             "replica {i} ({name}) never answered with the new list"

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use super::entries::EntryStore;
 use crate::index::hostfilter::HostFilter;
 use crate::index::keytable::{KeyTable, combine, hash_str};
-use crate::url::{CanonicalUrl, MAX_HOSTS, MAX_PATHS};
+use crate::url::{CanonicalUrl, MAX_HOSTS, MAX_PATHS, is_expression_host};
 
 const SEED_HOST: u64 = 0x6861_7368_7761_6c6c; // "hashwall"
 const SEED_PATH: u64 = 0x7061_7468_5f73_6565; // "path_see"
@@ -168,7 +168,7 @@ impl UrlIndex {
         let mut exact_host = None;
         if present.domain || present.exact || present.prefix {
             for (i, suffix) in url.domain_suffixes().enumerate() {
-                let expression_host = i == 0 || (2..=MAX_HOSTS).contains(&(labels - i));
+                let expression_host = is_expression_host(i, labels);
                 if !present.domain && !expression_host {
                     continue;
                 }
@@ -212,8 +212,7 @@ impl UrlIndex {
             // paths are hashed once, and only when some host passed.
             let paths = url.path_prefixes();
             let mut path_hashes = [(0u64, ""); MAX_PATHS];
-            for (i, slot) in path_hashes.iter_mut().enumerate().take(paths.len()) {
-                let ep = paths.get(i);
+            for (slot, ep) in path_hashes.iter_mut().zip(paths.iter()) {
                 *slot = (h_path(ep), ep);
             }
             for &(hh, eh) in &listed[..n_listed] {

@@ -10,6 +10,15 @@ pub(crate) const MAX_HOSTS: usize = 5;
 /// At most this many path prefixes (with query, without, and four more).
 pub(crate) const MAX_PATHS: usize = 6;
 
+/// Whether the domain suffix at `index` (0 for the host itself, then one
+/// label shorter each, as [`DomainSuffixes`] yields them) of a host of
+/// `labels` labels starts Safe Browsing expressions: the host itself and
+/// its suffixes of 2 to [`MAX_HOSTS`] labels, as [`Expressions`] pairs
+/// them with paths.
+pub(crate) fn is_expression_host(index: usize, labels: usize) -> bool {
+    index == 0 || (2..=MAX_HOSTS).contains(&labels.saturating_sub(index))
+}
+
 /// One host-suffix / path-prefix combination of a [`CanonicalUrl`], as
 /// hashed by Safe Browsing: `host` then `path` (no scheme, no separator).
 /// Both halves borrow from the URL, so producing one costs nothing.
@@ -141,15 +150,6 @@ impl<'a> PathPrefixes<'a> {
         }
     }
 
-    fn none(url: &'a CanonicalUrl) -> Self {
-        PathPrefixes {
-            buf: url.buf.as_str(),
-            start: 0,
-            ends: [0; MAX_PATHS],
-            count: 0,
-        }
-    }
-
     /// How many prefixes there are (at most [`MAX_PATHS`]).
     pub(crate) fn len(&self) -> usize {
         self.count
@@ -159,6 +159,12 @@ impl<'a> PathPrefixes<'a> {
     pub(crate) fn get(&self, i: usize) -> &'a str {
         let end = self.ends.get(i).copied().unwrap_or_default();
         self.buf.get(self.start..end).unwrap_or_default()
+    }
+
+    /// The prefixes, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let this = *self;
+        (0..this.count).map(move |i| this.get(i))
     }
 }
 
@@ -203,11 +209,9 @@ impl<'a> Expressions<'a> {
             }
         }
 
-        let paths = if host_count > 0 {
-            PathPrefixes::new(url)
-        } else {
-            PathPrefixes::none(url)
-        };
+        // With no host there is no expression: `remaining` is 0 whatever
+        // the prefixes are.
+        let paths = PathPrefixes::new(url);
         Expressions {
             buf,
             host_end,
@@ -353,6 +357,24 @@ mod tests {
         let u = CanonicalUrl::parse(b"http://a.b.c/x?y").expect("valid");
         let full: Vec<bool> = u.expressions().map(|e| e.is_full()).collect();
         assert!(full[0] && full[1..].iter().all(|f| !f));
+    }
+
+    /// The suffixes `is_expression_host` picks are the hosts the
+    /// expressions start with, for hosts of 1 to 8 labels.
+    #[test]
+    fn expression_hosts_are_the_hosts_of_the_expressions() {
+        let labels = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        for n in 1..=labels.len() {
+            let url = format!("http://{}/", labels[..n].join("."));
+            let u = CanonicalUrl::parse(url.as_bytes()).expect("valid");
+            let picked: Vec<String> = u
+                .domain_suffixes()
+                .enumerate()
+                .filter(|&(i, _)| super::is_expression_host(i, n))
+                .map(|(_, s)| format!("{s}/"))
+                .collect();
+            assert_eq!(picked, exprs(&url), "{url}");
+        }
     }
 
     #[test]

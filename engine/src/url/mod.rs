@@ -105,6 +105,8 @@
 
 mod canonical;
 mod escape;
+#[cfg(test)]
+mod every_string;
 mod exchange;
 mod expressions;
 mod host;
@@ -116,7 +118,7 @@ use std::fmt;
 
 pub use exchange::EngineCanonicalizer;
 pub use expressions::{DomainSuffixes, Expression, Expressions};
-pub(crate) use expressions::{MAX_HOSTS, MAX_PATHS, PathPrefixes};
+pub(crate) use expressions::{MAX_HOSTS, MAX_PATHS, PathPrefixes, is_expression_host};
 pub(crate) use ipv6::embedded_ipv4;
 
 use crate::{Error, UrlErrorKind};
@@ -395,15 +397,7 @@ pub fn canonical_host(value: &str) -> Result<String, Error> {
     if value.len() > MAX_INPUT_LEN {
         return Err(Error::url(UrlErrorKind::TooLong, "host too long"));
     }
-    // Bytes <= 0x20 at either end (every non-ASCII byte is above them, so
-    // this trims the same characters a `char` trim would).
-    let value = value.as_bytes();
-    let start = value.iter().position(|&b| b > b' ').unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|&b| b > b' ')
-        .map_or(start, |e| e + 1);
-    let value = &value[start..end];
+    let value = canonical::trim_controls(value.as_bytes());
     if value.is_empty() {
         return Err(Error::url(UrlErrorKind::Empty, "empty host"));
     }
