@@ -3,14 +3,16 @@
 on the same JPEG files, in one process.
 
 Run by benches/python_hash.sh. For each image size it prints the median
-time per image (over rounds of the whole set) of:
+time per image (over rounds of the whole set; the three take turns within
+each round) of:
 
 * reference: PIL.Image.open(BytesIO) -> numpy.asarray -> pdqhash.compute,
   as python-threatexchange's PDQ hasher does (decode included), one core;
 * hashwall.hash_images(files, workers=1): decode + PDQ in Rust, one core;
 * hashwall.hash_images(files): every core;
 
-and the ratios. It checks that both sides give the same hashes first.
+and the ratios (medians of the per-round ratios). It checks that both
+sides give the same hashes first.
 """
 
 import argparse
@@ -49,14 +51,22 @@ def make_images(source: pathlib.Path, out: pathlib.Path, size, count):
     return files
 
 
-def median_per_image(fn, files, rounds):
-    fn(files[:2])  # warm up
-    samples = []
+def interleaved(fns, files, rounds):
+    """Per function, the median time per image over `rounds` rounds of the
+    whole set, and per function the median over rounds of (time of the
+    first function / its time). The functions take turns within each round,
+    so that a change in the machine's load falls on all of them alike."""
+    for fn in fns:
+        fn(files[:2])  # warm up
+    samples = [[] for _ in fns]
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn(files)
-        samples.append((time.perf_counter() - t0) / len(files))
-    return statistics.median(samples)
+        for fn, s in zip(fns, samples):
+            t0 = time.perf_counter()
+            fn(files)
+            s.append((time.perf_counter() - t0) / len(files))
+    times = [statistics.median(s) for s in samples]
+    ratios = [statistics.median(a / b for a, b in zip(samples[0], s)) for s in samples]
+    return times, ratios
 
 
 def main():
@@ -76,11 +86,17 @@ def main():
         ours = hashwall.hash_images(files, workers=1)
         for data, hashes in zip(files, ours):
             assert (hashes[0].hex, hashes[0].quality) == reference(data), "hashes differ"
-        ref = median_per_image(lambda fs: [reference(f) for f in fs], files, args.rounds)
-        one = median_per_image(lambda fs: hashwall.hash_images(fs, workers=1), files, args.rounds)
-        allc = median_per_image(lambda fs: hashwall.hash_images(fs), files, args.rounds)
+        (ref, one, allc), (_, per_core, all_cores) = interleaved(
+            [
+                lambda fs: [reference(f) for f in fs],
+                lambda fs: hashwall.hash_images(fs, workers=1),
+                lambda fs: hashwall.hash_images(fs),
+            ],
+            files,
+            args.rounds,
+        )
         print(f"{size[0]}x{size[1]:<5} {ref * 1e3:13.2f} {one * 1e3:19.2f} {allc * 1e3:13.2f} "
-              f"{ref / one:11.2f} {ref / allc:12.2f}")
+              f"{per_core:11.2f} {all_cores:12.2f}")
 
 
 if __name__ == "__main__":

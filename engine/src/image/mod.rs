@@ -35,6 +35,8 @@ mod digest;
 mod jpeg;
 pub mod pdq;
 mod perceptual;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 mod value;
 
 use std::fmt;

@@ -78,7 +78,7 @@ pub(crate) struct Planes {
 pub(crate) struct Scratch {
     cb: Vec<u8>,
     cr: Vec<u8>,
-    sums: Vec<i32>,
+    sums: Vec<u16>,
 }
 
 impl Planes {

@@ -14,7 +14,10 @@
 //! * the first column pass is vectorised across columns (each column's sum
 //!   sees the same operations in the same order as in the reference) and
 //!   streamed straight into the second row pass, so the plane after the
-//!   first column pass is never stored.
+//!   first column pass is never stored;
+//! * the running sums along rows run eight rows at a time (`rowsums`).
+
+use super::rowsums::{BATCH, RowSums, running_sums};
 
 /// Window length of the box filter along a side of `n` pixels: the reference's
 /// `computeJaroszFilterWindowSize(n, 64)`, i.e. `ceil(n / 128)`.
@@ -33,104 +36,6 @@ fn divisors(n: usize, fw: usize) -> Vec<f32> {
     (0..n)
         .map(|i| (half + i).min(fw).min(fw - half + n - i) as f32)
         .collect()
-}
-
-/// The running sums of the reference's `box1DFloat` (before division):
-/// `sums[o]` is the value of its accumulator when it writes output `o`.
-///
-/// The phases (grow the window, slide it, shrink it) and the order of the
-/// add and the subtract inside a slide step are the reference's; changing
-/// either changes the rounding.
-#[inline]
-fn running_sums(input: &[f32], fw: usize, sums: &mut [f32]) {
-    let n = input.len();
-    debug_assert_eq!(sums.len(), n);
-    debug_assert!(fw >= 1 && fw <= n);
-    let half = (fw + 2) / 2;
-    let mut sum = 0.0f32;
-    let mut ri = 0;
-    let mut li = 0;
-    let mut oi = 0;
-    for _ in 0..half - 1 {
-        sum += input[ri];
-        ri += 1;
-    }
-    for _ in 0..fw - half + 1 {
-        sum += input[ri];
-        ri += 1;
-        sums[oi] = sum;
-        oi += 1;
-    }
-    for _ in 0..n - fw {
-        sum += input[ri];
-        sum -= input[li];
-        ri += 1;
-        li += 1;
-        sums[oi] = sum;
-        oi += 1;
-    }
-    for _ in 0..half - 1 {
-        sum -= input[li];
-        li += 1;
-        sums[oi] = sum;
-        oi += 1;
-    }
-}
-
-/// Rows filtered together by [`running_sums_n`].
-const BATCH: usize = 8;
-
-/// `N` rows at once: the same sequence of operations per row as
-/// [`running_sums`], interleaved so that the `N` dependency chains (each add
-/// waits for the previous one) overlap in the pipeline. All rows have the
-/// same length.
-#[inline]
-// Indexing the N lanes in lockstep is the point; iterators would obscure it.
-#[allow(clippy::needless_range_loop)]
-fn running_sums_n<const N: usize>(input: [&[f32]; N], fw: usize, sums: [&mut [f32]; N]) {
-    let n = input[0].len();
-    let half = (fw + 2) / 2;
-    let mut acc = [0.0f32; N];
-    let mut ri = 0;
-    let mut oi = 0;
-    let mut outs = sums;
-    for _ in 0..half - 1 {
-        for q in 0..N {
-            acc[q] += input[q][ri];
-        }
-        ri += 1;
-    }
-    for _ in 0..fw - half + 1 {
-        for q in 0..N {
-            acc[q] += input[q][ri];
-            outs[q][oi] = acc[q];
-        }
-        ri += 1;
-        oi += 1;
-    }
-    // Phase 3, the bulk: re-slice to equal lengths so that the compiler can
-    // drop the bounds checks.
-    let m = n - fw;
-    let adds: [&[f32]; N] = std::array::from_fn(|q| &input[q][ri..ri + m]);
-    let subs: [&[f32]; N] = std::array::from_fn(|q| &input[q][..m]);
-    {
-        let bulk: [&mut [f32]; N] = outs.each_mut().map(|o| &mut o[oi..oi + m]);
-        for k in 0..m {
-            for q in 0..N {
-                acc[q] += adds[q][k];
-                acc[q] -= subs[q][k];
-                bulk[q][k] = acc[q];
-            }
-        }
-    }
-    oi += m;
-    for i in m..m + half - 1 {
-        for q in 0..N {
-            acc[q] -= input[q][i];
-            outs[q][oi] = acc[q];
-        }
-        oi += 1;
-    }
 }
 
 /// The sampled row and column indices of the reference's `decimateFloat`:
@@ -180,17 +85,29 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
     // time, produced on demand into a ring of rows just large enough for
     // pass 2's window. The working set stays in cache whatever the image
     // size, and nothing proportional to the image is allocated.
-    let mut pass1 = RowPass::new(src, fw_rows, fw_cols, div_w.clone());
+    let mut scratch = Scratch::take();
+    let Scratch {
+        ring,
+        luma,
+        pass1_sums,
+        acc,
+        narrow,
+        batch,
+        sums,
+        pass3_sums,
+    } = &mut scratch;
+    let mut pass1 = RowPass::new(src, fw_rows, fw_cols, div_w.clone(), ring, luma, pass1_sums);
 
     // Pass 2, along columns, streamed row by row into pass 3. Each column's
     // accumulator sees the reference's operations in the reference's order;
     // the lanes are independent so the loop vectorises.
     let half_c = (fw_cols + 2) / 2;
-    let mut acc = vec![0.0f32; w];
+    zeroed(acc, w);
     // Pass 3 output at the sampled columns only, for every row: h × 64.
-    let mut narrow = vec![[0.0f32; 64]; h];
-    let mut batch = vec![0.0f32; BATCH * w];
-    let mut sums = vec![0.0f32; BATCH * w];
+    narrow.clear();
+    narrow.resize(h, [0.0; 64]);
+    zeroed(batch, BATCH * w);
+    zeroed(sums, BATCH * w);
     let mut in_batch = 0usize;
     let mut oi = 0usize;
     let mut count = 0usize;
@@ -199,14 +116,14 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
 
     // Pass 3 on a batch of rows of pass 2's output: running sums along the
     // row (all of them, for exactness), division at the sampled columns only.
-    let flush =
+    let mut flush =
         |batch: &[f32], sums: &mut [f32], n: usize, first: usize, narrow: &mut [[f32; 64]]| {
             if n == BATCH {
                 let ins: [&[f32]; BATCH] = std::array::from_fn(|q| &batch[q * w..(q + 1) * w]);
                 let mut it = sums.chunks_exact_mut(w);
                 let outs: [&mut [f32]; BATCH] =
                     std::array::from_fn(|_| it.next().unwrap_or_default());
-                running_sums_n(ins, fw_rows, outs);
+                pass3_sums.batch(ins, fw_rows, outs);
             } else {
                 for q in 0..n {
                     running_sums(
@@ -224,13 +141,13 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
             }
         };
 
-    let emit = |acc: &[f32],
-                count: usize,
-                oi: usize,
-                batch: &mut Vec<f32>,
-                sums: &mut Vec<f32>,
-                in_batch: &mut usize,
-                narrow: &mut [[f32; 64]]| {
+    let mut emit = |acc: &[f32],
+                    count: usize,
+                    oi: usize,
+                    batch: &mut Vec<f32>,
+                    sums: &mut Vec<f32>,
+                    in_batch: &mut usize,
+                    narrow: &mut [[f32; 64]]| {
         let d = count as f32;
         let dst = &mut batch[*in_batch * w..(*in_batch + 1) * w];
         for (o, &a) in dst.iter_mut().zip(acc.iter()) {
@@ -257,56 +174,32 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
 
     for _ in 0..half_c - 1 {
         pass1.ensure(ri);
-        add_row(&mut acc, pass1.get(ri));
+        add_row(acc, pass1.get(ri));
         ri += 1;
         count += 1;
     }
     for _ in 0..fw_cols - half_c + 1 {
         pass1.ensure(ri);
-        add_row(&mut acc, pass1.get(ri));
+        add_row(acc, pass1.get(ri));
         ri += 1;
         count += 1;
-        emit(
-            &acc,
-            count,
-            oi,
-            &mut batch,
-            &mut sums,
-            &mut in_batch,
-            &mut narrow,
-        );
+        emit(acc, count, oi, batch, sums, &mut in_batch, narrow);
         oi += 1;
     }
     for _ in 0..h - fw_cols {
         pass1.ensure(ri);
-        add_row(&mut acc, pass1.get(ri));
-        sub_row(&mut acc, pass1.get(li));
+        add_row(acc, pass1.get(ri));
+        sub_row(acc, pass1.get(li));
         ri += 1;
         li += 1;
-        emit(
-            &acc,
-            count,
-            oi,
-            &mut batch,
-            &mut sums,
-            &mut in_batch,
-            &mut narrow,
-        );
+        emit(acc, count, oi, batch, sums, &mut in_batch, narrow);
         oi += 1;
     }
     for _ in 0..half_c - 1 {
-        sub_row(&mut acc, pass1.get(li));
+        sub_row(acc, pass1.get(li));
         li += 1;
         count -= 1;
-        emit(
-            &acc,
-            count,
-            oi,
-            &mut batch,
-            &mut sums,
-            &mut in_batch,
-            &mut narrow,
-        );
+        emit(acc, count, oi, batch, sums, &mut in_batch, narrow);
         oi += 1;
     }
     drop(pass1);
@@ -351,12 +244,70 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
         take(&col_acc, oi, &mut next, &mut out);
         oi += 1;
     }
+    scratch.give_back();
     out
+}
+
+/// The working memory of one [`downsample`] (pass 1's ring, luma rows and
+/// row sums; pass 2's accumulators; pass 3's rows and output), kept per
+/// thread for the next image. Fresh buffers cost page faults (the allocator
+/// gives large freed blocks back to the system): in a Python process they
+/// were about 8 % of a 640×480 hash.
+#[derive(Default)]
+struct Scratch {
+    ring: Vec<f32>,
+    luma: Vec<f32>,
+    pass1_sums: RowSums,
+    acc: Vec<f32>,
+    narrow: Vec<[f32; 64]>,
+    batch: Vec<f32>,
+    sums: Vec<f32>,
+    pass3_sums: RowSums,
+}
+
+/// A thread keeps its [`Scratch`] only up to this size (a 4000×3000 image
+/// needs about 4 MiB).
+const SCRATCH_MAX_BYTES: usize = 16 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Scratch {
+    /// This thread's scratch, or a new one.
+    fn take() -> Scratch {
+        SCRATCH
+            .try_with(|s| s.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Keep it for this thread's next image, unless it grew too large.
+    fn give_back(self) {
+        let floats = self.ring.capacity()
+            + self.luma.capacity()
+            + self.acc.capacity()
+            + 64 * self.narrow.capacity()
+            + self.batch.capacity()
+            + self.sums.capacity();
+        let bytes = 4 * floats + self.pass1_sums.bytes() + self.pass3_sums.bytes();
+        if bytes <= SCRATCH_MAX_BYTES {
+            // During thread teardown the slot may be gone: then just free.
+            let _ = SCRATCH.try_with(|s| *s.borrow_mut() = Some(self));
+        }
+    }
+}
+
+/// `v` as `n` zeros, reusing its allocation.
+fn zeroed(v: &mut Vec<f32>, n: usize) {
+    v.clear();
+    v.resize(n, 0.0);
 }
 
 /// Pass 1 (luma and the first box filter along rows), producing rows on
 /// demand into a ring buffer.
-struct RowPass<'s, S: LumaRows> {
+struct RowPass<'s, 'b, S: LumaRows> {
     src: &'s S,
     w: usize,
     h: usize,
@@ -365,30 +316,44 @@ struct RowPass<'s, S: LumaRows> {
     /// `slots` rows; row `r` lives in slot `r % slots`. `slots` is a
     /// multiple of `BATCH` so that a batch starting at a multiple of `BATCH`
     /// occupies consecutive slots.
-    ring: Vec<f32>,
+    ring: &'b mut [f32],
     slots: usize,
     produced: usize,
-    luma: Vec<f32>,
+    luma: &'b mut [f32],
+    row_sums: &'b mut RowSums,
 }
 
-impl<'s, S: LumaRows> RowPass<'s, S> {
-    fn new(src: &'s S, fw: usize, fw_cols: usize, div: Vec<f32>) -> Self {
+impl<'s, 'b, S: LumaRows> RowPass<'s, 'b, S> {
+    /// Pass 1 over `src`, in the buffers `ring`, `luma` and `row_sums`
+    /// (resized here).
+    fn new(
+        src: &'s S,
+        fw: usize,
+        fw_cols: usize,
+        div: Vec<f32>,
+        ring: &'b mut Vec<f32>,
+        luma: &'b mut Vec<f32>,
+        row_sums: &'b mut RowSums,
+    ) -> Self {
         let (w, h) = (src.width(), src.height());
         // Pass 2 holds rows li..=ri (fw_cols + 1 rows) while we produce up to
         // BATCH - 1 rows ahead of ri; 2 · BATCH spare slots cover that.
         let slots = (fw_cols + 2 * BATCH)
             .next_multiple_of(BATCH)
             .min(h.next_multiple_of(BATCH));
+        zeroed(ring, slots * w);
+        zeroed(luma, BATCH * w);
         RowPass {
             src,
             w,
             h,
             fw,
             div,
-            ring: vec![0.0; slots * w],
+            ring,
             slots,
             produced: 0,
-            luma: vec![0.0; BATCH * w],
+            luma,
+            row_sums,
         }
     }
 
@@ -420,7 +385,7 @@ impl<'s, S: LumaRows> RowPass<'s, S> {
             let ins: [&[f32]; BATCH] = std::array::from_fn(|q| &self.luma[q * w..(q + 1) * w]);
             let mut it = dst.chunks_exact_mut(w);
             let outs: [&mut [f32]; BATCH] = std::array::from_fn(|_| it.next().unwrap_or_default());
-            running_sums_n(ins, self.fw, outs);
+            self.row_sums.batch(ins, self.fw, outs);
         } else {
             for (l, d) in self.luma.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
                 running_sums(l, self.fw, d);
@@ -526,6 +491,8 @@ mod tests {
     #[test]
     fn streamed_equals_naive_bit_for_bit() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
+        // One thread, sizes up and down: the per-thread scratch is reused
+        // from each size for the next.
         for &(w, h) in &[
             (5, 5),
             (7, 300),

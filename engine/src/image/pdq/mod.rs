@@ -10,6 +10,7 @@ mod dct;
 mod dihedral;
 mod luma;
 mod quality;
+mod rowsums;
 
 use std::fmt;
 use std::str::FromStr;
