@@ -15,7 +15,8 @@
 //!   sees the same operations in the same order as in the reference) and
 //!   streamed straight into the second row pass, so the plane after the
 //!   first column pass is never stored;
-//! * the running sums along rows run eight rows at a time (`rowsums`).
+//! * the running sums along rows run sixteen rows at a time, in AVX2 lanes
+//!   where the CPU has them (`rowsums`).
 
 use super::rowsums::{BATCH, RowSums, running_sums};
 

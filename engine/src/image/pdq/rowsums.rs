@@ -4,13 +4,14 @@
 //! Each row's sum is one chain of dependent `f32` additions and
 //! subtractions, in the reference's order (that order is what makes the
 //! hash bit-exact), so the work along a row cannot be split. Rows are
-//! independent, though: with AVX2 each eight rows of a batch are transposed
-//! into the eight lanes of a register, one `vaddps`/`vsubps` advances eight
-//! chains, and the sums are transposed back. A batch is two such registers,
-//! so that two independent vector chains hide each other's latency. Every lane performs the
-//! scalar sequence exactly (IEEE addition is the same operation in a lane
-//! as in a scalar register; no fused multiply-add is involved). Without
-//! AVX2 eight chains at a time are interleaved in scalar code instead.
+//! independent, though: with AVX2, each group of eight rows in a batch is
+//! transposed into the eight lanes of a register, one `vaddps`/`vsubps`
+//! advances eight chains, and the sums are transposed back. A batch fills
+//! two registers, so two independent vector chains hide each other's
+//! latency. Every lane performs the scalar sequence exactly (IEEE addition
+//! is the same operation in a lane as in a scalar register; no fused
+//! multiply-add is involved). Without AVX2 the transposes are element by
+//! element and the lane arithmetic whatever the compiler makes of it.
 
 /// The running sums of the reference's `box1DFloat` (before division):
 /// `sums[o]` is the value of its accumulator when it writes output `o`.
@@ -57,61 +58,8 @@ pub(super) fn running_sums(input: &[f32], fw: usize, sums: &mut [f32]) {
 /// Rows filtered together by [`RowSums::batch`].
 pub(super) const BATCH: usize = 16;
 
-/// Rows interleaved by the scalar fallback, and rows per AVX2 register.
+/// Rows per AVX2 register.
 const TILE: usize = 8;
-
-/// `N` rows at once: the same sequence of operations per row as
-/// [`running_sums`], interleaved so that the `N` dependency chains (each add
-/// waits for the previous one) overlap in the pipeline. All rows have the
-/// same length.
-#[inline]
-// Indexing the N lanes in lockstep is the point; iterators would obscure it.
-#[allow(clippy::needless_range_loop)]
-fn running_sums_n<const N: usize>(input: [&[f32]; N], fw: usize, sums: [&mut [f32]; N]) {
-    let n = input[0].len();
-    let half = (fw + 2) / 2;
-    let mut acc = [0.0f32; N];
-    let mut ri = 0;
-    let mut oi = 0;
-    let mut outs = sums;
-    for _ in 0..half - 1 {
-        for q in 0..N {
-            acc[q] += input[q][ri];
-        }
-        ri += 1;
-    }
-    for _ in 0..fw - half + 1 {
-        for q in 0..N {
-            acc[q] += input[q][ri];
-            outs[q][oi] = acc[q];
-        }
-        ri += 1;
-        oi += 1;
-    }
-    // Phase 3, the bulk: re-slice to equal lengths so that the compiler can
-    // drop the bounds checks.
-    let m = n - fw;
-    let adds: [&[f32]; N] = std::array::from_fn(|q| &input[q][ri..ri + m]);
-    let subs: [&[f32]; N] = std::array::from_fn(|q| &input[q][..m]);
-    {
-        let bulk: [&mut [f32]; N] = outs.each_mut().map(|o| &mut o[oi..oi + m]);
-        for k in 0..m {
-            for q in 0..N {
-                acc[q] += adds[q][k];
-                acc[q] -= subs[q][k];
-                bulk[q][k] = acc[q];
-            }
-        }
-    }
-    oi += m;
-    for i in m..m + half - 1 {
-        for q in 0..N {
-            acc[q] -= input[q][i];
-            outs[q][oi] = acc[q];
-        }
-        oi += 1;
-    }
-}
 
 /// Working memory for [`RowSums::batch`]: the batch's rows transposed
 /// (element `k` of every row side by side) and their sums, likewise.
@@ -138,12 +86,18 @@ impl RowSums {
                 return;
             }
         }
-        let mut out = out.into_iter();
-        for rows in input.chunks_exact(TILE) {
-            let ins: [&[f32]; TILE] = std::array::from_fn(|q| rows[q]);
-            let outs: [&mut [f32]; TILE] = std::array::from_fn(|_| out.next().unwrap_or_default());
-            running_sums_n(ins, fw, outs);
-        }
+        self.batch_portable(input, fw, out);
+    }
+
+    /// The same without SIMD intrinsics: element-wise transposes around
+    /// [`lane_sums`] (which the compiler still vectorises with SSE2).
+    fn batch_portable(&mut self, input: [&[f32]; BATCH], fw: usize, out: [&mut [f32]; BATCH]) {
+        let n = input[0].len();
+        self.lanes.resize(n, [0.0; BATCH]);
+        self.sums.resize(n, [0.0; BATCH]);
+        to_lanes(&input, 0, &mut self.lanes);
+        lane_sums(&self.lanes, fw, &mut self.sums);
+        from_lanes(&self.sums, 0, out);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -170,11 +124,7 @@ impl RowSums {
                 }
             }
         }
-        for k in whole..n {
-            for (lane, row) in self.lanes[k].iter_mut().zip(input) {
-                *lane = row[k];
-            }
-        }
+        to_lanes(&input, whole, &mut self.lanes[whole..]);
         lane_sums(&self.lanes, fw, &mut self.sums);
         // Lanes → rows.
         let mut out = out;
@@ -190,10 +140,25 @@ impl RowSums {
                 }
             }
         }
-        for k in whole..n {
-            for (row, &s) in out.iter_mut().zip(&self.sums[k]) {
-                row[k] = s;
-            }
+        from_lanes(&self.sums[whole..], whole, out);
+    }
+}
+
+/// Elements `first..` of the rows into `lanes` (one entry per element).
+fn to_lanes(rows: &[&[f32]; BATCH], first: usize, lanes: &mut [[f32; BATCH]]) {
+    for (k, lane) in (first..).zip(lanes) {
+        for (l, row) in lane.iter_mut().zip(rows) {
+            *l = row[k];
+        }
+    }
+}
+
+/// `lanes` back into elements `first..` of the rows.
+fn from_lanes(lanes: &[[f32; BATCH]], first: usize, rows: [&mut [f32]; BATCH]) {
+    let mut rows = rows;
+    for (k, lane) in (first..).zip(lanes) {
+        for (row, &v) in rows.iter_mut().zip(lane) {
+            row[k] = v;
         }
     }
 }
@@ -285,17 +250,17 @@ mod tests {
                 running_sums(row, fw, w);
             }
             let mut got = vec![vec![0.0f32; n]; BATCH];
-            let mut interleaved = vec![vec![0.0f32; n]; BATCH];
+            let mut portable = vec![vec![0.0f32; n]; BATCH];
             {
                 let ins: [&[f32]; BATCH] = std::array::from_fn(|q| &input[q][..]);
                 let mut it = got.iter_mut();
                 let outs =
                     std::array::from_fn(|_| it.next().map(|v| &mut v[..]).unwrap_or_default());
                 scratch.batch(ins, fw, outs);
-                let mut it = interleaved.iter_mut();
+                let mut it = portable.iter_mut();
                 let outs =
                     std::array::from_fn(|_| it.next().map(|v| &mut v[..]).unwrap_or_default());
-                running_sums_n(ins, fw, outs);
+                scratch.batch_portable(ins, fw, outs);
             }
             let bits = |v: &[Vec<f32>]| -> Vec<Vec<u32>> {
                 v.iter()
@@ -303,7 +268,7 @@ mod tests {
                     .collect()
             };
             assert_eq!(bits(&got), bits(&want), "n = {n}, fw = {fw}");
-            assert_eq!(bits(&interleaved), bits(&want), "n = {n}, fw = {fw}");
+            assert_eq!(bits(&portable), bits(&want), "n = {n}, fw = {fw}");
         }
     }
 }
