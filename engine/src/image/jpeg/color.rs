@@ -220,27 +220,23 @@ mod tests {
         assert!(out[0] >= 253 && out[1] <= 2 && out[2] <= 2, "{out:?}");
     }
 
-    /// h2v2 as first written (32-bit sums, a sliding window of three), to
-    /// check the vectorised one against.
+    /// h2v2 by its definition, one output sample at a time: the column
+    /// sum `3 · near + far` at the sample's own chroma column (weight 3) and
+    /// at its neighbour on the sample's side (weight 1, the edge column
+    /// standing in for the missing one), rounded by 8 on even samples and 7
+    /// on odd ones.
     fn h2v2_reference(near: &[u8], far: &[u8], out: &mut [u8]) {
-        let sums = &mut Vec::new();
         let n = near.len();
-        // Vertical pass: 3/4 near + 1/4 far, kept at four times the scale.
-        sums.clear();
-        sums.extend(
-            near.iter()
-                .zip(far)
-                .map(|(&a, &b)| i32::from(a) * 3 + i32::from(b)),
-        );
-        // Horizontal pass, with libjpeg's alternating rounding (8, then 7).
-        out[0] = ((sums[0] * 4 + 8) >> 4) as u8;
-        out[1] = ((sums[0] * 3 + sums[1] + 7) >> 4) as u8;
-        for (o, w) in out[2..2 * n - 2].chunks_exact_mut(2).zip(sums.windows(3)) {
-            o[0] = ((w[1] * 3 + w[0] + 8) >> 4) as u8;
-            o[1] = ((w[1] * 3 + w[2] + 7) >> 4) as u8;
+        let col = |i: usize| 3 * i32::from(near[i]) + i32::from(far[i]);
+        for (x, o) in out.iter_mut().enumerate().take(2 * n) {
+            let i = x / 2;
+            let (side, round) = if x % 2 == 0 {
+                (i.saturating_sub(1), 8)
+            } else {
+                ((i + 1).min(n - 1), 7)
+            };
+            *o = ((3 * col(i) + col(side) + round) >> 4) as u8;
         }
-        out[2 * n - 2] = ((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4) as u8;
-        out[2 * n - 1] = ((sums[n - 1] * 4 + 7) >> 4) as u8;
     }
 
     #[test]
