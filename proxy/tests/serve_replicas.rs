@@ -282,13 +282,9 @@ async fn replicas_behind_nginx_follow_a_list_update_under_load_without_a_failed_
                 );
             }
         }
-        let (new, old): (Vec<bool>, Vec<bool>) = seen
-            .answers
-            .iter()
-            .filter(|(_, r, _)| r == name)
-            .map(|(_, _, m)| *m)
-            .partition(|m| *m);
-        let (new, old) = (new.len(), old.len());
+        let answers = seen.answers.iter().filter(|(_, r, _)| r == name);
+        let new = answers.clone().filter(|(_, _, m)| *m).count();
+        let old = answers.count() - new;
         assert!(
             new > 0,
             "replica {i} ({name}) never answered with the new list"

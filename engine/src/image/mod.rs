@@ -35,6 +35,7 @@ mod digest;
 mod jpeg;
 pub mod pdq;
 mod perceptual;
+mod reuse;
 #[cfg(target_arch = "x86_64")]
 mod transpose;
 mod value;

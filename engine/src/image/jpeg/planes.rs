@@ -3,6 +3,7 @@
 //! row at a time.
 
 use super::color;
+use crate::image::reuse;
 
 /// One decoded component, padded to whole MCUs.
 pub(super) struct Plane {
@@ -15,10 +16,8 @@ pub(super) struct Plane {
 }
 
 /// Plane buffers up to this size are kept for the next decode on the same
-/// thread (at most [`POOL_BUFFERS`] of them): a fresh buffer costs a page
-/// fault per 4 KiB (the allocator returns large blocks to the system on
-/// free), which at 640×480 was a third of the decoding time. 3 × 4 MiB per
-/// thread at most; larger images allocate as usual.
+/// thread (at most [`POOL_BUFFERS`] of them; see `image/reuse.rs` for why):
+/// 3 × 4 MiB per thread at most; larger images allocate as usual.
 const POOL_MAX_BYTES: usize = 4 << 20;
 const POOL_BUFFERS: usize = 3;
 
@@ -29,10 +28,7 @@ thread_local! {
 /// A buffer of `n` bytes, reused from this thread's pool when possible.
 pub(super) fn buffer(n: usize) -> Vec<u8> {
     let mut b = if n <= POOL_MAX_BYTES {
-        POOL.try_with(|p| p.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        reuse::take(&POOL).unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -45,13 +41,7 @@ impl Drop for Plane {
     fn drop(&mut self) {
         let b = std::mem::take(&mut self.data);
         if b.capacity() <= POOL_MAX_BYTES {
-            // During thread teardown the pool may be gone: then just free.
-            let _ = POOL.try_with(|p| {
-                let mut p = p.borrow_mut();
-                if p.len() < POOL_BUFFERS {
-                    p.push(b);
-                }
-            });
+            reuse::give_back(&POOL, b, POOL_BUFFERS);
         }
     }
 }

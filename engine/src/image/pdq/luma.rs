@@ -19,6 +19,7 @@
 //!   where the CPU has them (`rowsums`).
 
 use super::rowsums::{BATCH, RowSums, running_sums};
+use crate::image::reuse;
 
 /// Window length of the box filter along a side of `n` pixels: the reference's
 /// `computeJaroszFilterWindowSize(n, 64)`, i.e. `ceil(n / 128)`.
@@ -103,12 +104,14 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
     // accumulator sees the reference's operations in the reference's order;
     // the lanes are independent so the loop vectorises.
     let half_c = (fw_cols + 2) / 2;
-    zeroed(acc, w);
+    // The accumulators start at zero; the other buffers are written
+    // before they are read.
+    acc.clear();
+    acc.resize(w, 0.0);
     // Pass 3 output at the sampled columns only, for every row: h × 64.
-    narrow.clear();
     narrow.resize(h, [0.0; 64]);
-    zeroed(batch, BATCH * w);
-    zeroed(sums, BATCH * w);
+    sized(batch, BATCH * w);
+    sized(sums, BATCH * w);
     let mut in_batch = 0usize;
     let mut oi = 0usize;
     let mut count = 0usize;
@@ -251,9 +254,7 @@ pub(crate) fn downsample(src: &impl LumaRows) -> Box<[[f32; 64]; 64]> {
 
 /// The working memory of one [`downsample`] (pass 1's ring, luma rows and
 /// row sums; pass 2's accumulators; pass 3's rows and output), kept per
-/// thread for the next image. Fresh buffers cost page faults (the allocator
-/// gives large freed blocks back to the system): in a Python process they
-/// were about 8 % of a 640×480 hash.
+/// thread for the next image (`image/reuse.rs`).
 #[derive(Default)]
 struct Scratch {
     ring: Vec<f32>,
@@ -271,17 +272,13 @@ struct Scratch {
 const SCRATCH_MAX_BYTES: usize = 16 << 20;
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Scratch {
     /// This thread's scratch, or a new one.
     fn take() -> Scratch {
-        SCRATCH
-            .try_with(|s| s.borrow_mut().take())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        reuse::take(&SCRATCH).unwrap_or_default()
     }
 
     /// Keep it for this thread's next image, unless it grew too large.
@@ -294,15 +291,16 @@ impl Scratch {
             + self.sums.capacity();
         let bytes = 4 * floats + self.pass1_sums.bytes() + self.pass3_sums.bytes();
         if bytes <= SCRATCH_MAX_BYTES {
-            // During thread teardown the slot may be gone: then just free.
-            let _ = SCRATCH.try_with(|s| *s.borrow_mut() = Some(self));
+            reuse::give_back(&SCRATCH, self, 1);
         }
     }
 }
 
-/// `v` as `n` zeros, reusing its allocation.
-fn zeroed(v: &mut Vec<f32>, n: usize) {
-    v.clear();
+/// `v` as `n` elements, reusing its allocation. What it held before is
+/// left in place: every caller writes an element before reading it (the
+/// streamed-equals-naive test runs sizes up and down on one thread, so a
+/// stale read would show).
+fn sized(v: &mut Vec<f32>, n: usize) {
     v.resize(n, 0.0);
 }
 
@@ -342,8 +340,8 @@ impl<'s, 'b, S: LumaRows> RowPass<'s, 'b, S> {
         let slots = (fw_cols + 2 * BATCH)
             .next_multiple_of(BATCH)
             .min(h.next_multiple_of(BATCH));
-        zeroed(ring, slots * w);
-        zeroed(luma, BATCH * w);
+        sized(ring, slots * w);
+        sized(luma, BATCH * w);
         RowPass {
             src,
             w,
