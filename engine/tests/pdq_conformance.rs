@@ -166,3 +166,77 @@ fn pdq_matches_reference() {
         failures.join("\n")
     );
 }
+
+/// Whether `bytes` declare a restart interval (a DRI segment with a
+/// non-zero interval before the first scan).
+fn restart_interval(bytes: &[u8]) -> bool {
+    let mut pos = 2;
+    while let (Some(&0xFF), Some(&m)) = (bytes.get(pos), bytes.get(pos + 1)) {
+        let Some(len) = bytes.get(pos + 2..pos + 4) else {
+            return false;
+        };
+        if m == 0xDD {
+            return bytes.get(pos + 4..pos + 6).is_some_and(|v| v != [0, 0]);
+        }
+        if m == 0xDA {
+            return false;
+        }
+        pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+    }
+    false
+}
+
+/// The exact match of sequential JPEGs above relies on the built-in
+/// decoder taking them, restart markers included (most of Meta's test
+/// photos have them); a fall back to the general decoder could still pass
+/// on large images, so this checks the decoder itself.
+#[test]
+fn sequential_jpegs_with_restart_markers_take_the_exact_decoder() {
+    let Some(dir) = hashwall::conformance::dir("pdq") else {
+        return;
+    };
+    let limits = hashwall::image::DecodeLimits::default();
+    let mut with_restarts = 0;
+    for rel in golden(&dir).keys() {
+        let bytes = std::fs::read(dir.join(rel)).expect("conformance image is readable");
+        if !sequential_jpeg(&bytes) || rel.contains("CMYK") {
+            continue;
+        }
+        let decoded = hashwall::image::fuzz_baseline_jpeg(&bytes, &limits);
+        assert!(decoded.is_some(), "{rel}: the built-in decoder declined it");
+        if restart_interval(&bytes) {
+            with_restarts += 1;
+            if with_restarts <= 3 {
+                damage(&bytes, &limits);
+            }
+        }
+    }
+    assert!(with_restarts >= 10, "only {with_restarts} files have restart markers");
+}
+
+/// Cut and corrupted copies of a file with restart markers decode or are
+/// declined, never panic (a damaged or missing marker, an interval cut
+/// short, stray bytes).
+fn damage(bytes: &[u8], limits: &hashwall::image::DecodeLimits) {
+    for cut in (bytes.len() / 2..bytes.len()).step_by(bytes.len() / 9 + 1) {
+        let _ = hashwall::image::fuzz_baseline_jpeg(&bytes[..cut], limits);
+    }
+    let markers: Vec<usize> = bytes
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] == 0xFF && (0xD0..=0xD7).contains(&w[1]))
+        .map(|(i, _)| i)
+        .collect();
+    let mut seed = 0x5eed_u32;
+    for &m in markers.iter().take(4) {
+        for change in [0x00, 0xD9, 0xFF, 0x37] {
+            let mut bad = bytes.to_vec();
+            bad[m + 1] = change;
+            let _ = hashwall::image::fuzz_baseline_jpeg(&bad, limits);
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let at = m.saturating_sub(1 + seed as usize % 64);
+            bad[at] = 0xFF;
+            let _ = hashwall::image::fuzz_baseline_jpeg(&bad, limits);
+        }
+    }
+}

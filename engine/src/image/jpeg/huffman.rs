@@ -7,12 +7,13 @@ const LOOKUP_BITS: u32 = 11;
 /// ITU T.81 Annex C / F.2.2.3).
 pub(super) struct Table {
     /// For each `LOOKUP_BITS`-bit prefix: `(length << 8) | symbol`, or 0
-    /// when the code is longer.
-    fast: Vec<u16>,
+    /// when the code is longer. Fixed-size, so that indexing by a
+    /// `LOOKUP_BITS`-bit value needs no bounds check.
+    fast: Box<[u16; 1 << LOOKUP_BITS]>,
     /// For AC tables: for each `LOOKUP_BITS`-bit prefix holding a whole
     /// code *and* its value bits, `(value << 16) | (run << 8) | bits used`;
     /// 0 otherwise.
-    ac_fast: Vec<i32>,
+    ac_fast: Box<[i32; 1 << LOOKUP_BITS]>,
     /// Largest code of each length (index 1..=16), -1 when none; index 17
     /// is a sentinel that ends the search.
     maxcode: [i32; 18],
@@ -31,7 +32,7 @@ impl Table {
         }
         let mut maxcode = [-1i32; 18];
         let mut valoffset = [0i32; 17];
-        let mut fast = vec![0u16; 1 << LOOKUP_BITS];
+        let mut fast = Box::new([0u16; 1 << LOOKUP_BITS]);
         let mut code: i32 = 0;
         let mut k: i32 = 0;
         for len in 1..=16usize {
@@ -58,7 +59,7 @@ impl Table {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        let mut ac_fast = vec![0i32; 1 << LOOKUP_BITS];
+        let mut ac_fast = Box::new([0i32; 1 << LOOKUP_BITS]);
         for (p, (&e, a)) in fast.iter().zip(ac_fast.iter_mut()).enumerate() {
             let (len, rs) = (u32::from(e >> 8), e & 0xFF);
             let (run, size) = (i32::from(rs >> 4), u32::from(rs & 15));
@@ -77,109 +78,93 @@ impl Table {
     }
 }
 
-/// The bit stream of one scan: bytes with `FF 00` stuffing, ending at the
-/// first marker.
+/// The bit stream of one restart interval, unstuffed and padded with
+/// zeros (see `intervals.rs`).
+///
+/// The refill is branch-free (F. Giesen's "variant 4"): the loaded bits
+/// always end on a byte boundary of the data, so a refill ORs the next
+/// eight bytes in below the valid bits and advances by the whole bytes
+/// that fit; the bits it loads past `n` are the stream's own next bits,
+/// which the next refill ORs in again unchanged. After a refill at least
+/// 56 bits are valid, enough for any one symbol and its value bits (at
+/// most 16 + 16), so the decoder refills before each symbol (before each
+/// second AC symbol: see `decode_coefficients`) and the other methods never
+/// check.
+///
+/// A `Copy` value on purpose: the block decoder works on a local copy whose
+/// address never escapes (every method it calls is inlined, and the rare
+/// paths take and return values), so `buf` and `n` stay in registers.
+/// Behind a `&mut` passed to an out-of-line call they lived on the stack,
+/// and every symbol paid a store and a reload on its critical path.
+#[derive(Clone, Copy)]
 pub(super) struct Bits<'a> {
+    /// The interval's bytes followed by at least 8 zero bytes.
     data: &'a [u8],
+    /// Bits of `data` that belong to the interval (the rest is padding).
+    real_bits: usize,
+    /// Where the bits loaded into `buf` end, in bytes of `data`.
     pos: usize,
     buf: u64,
     /// Valid bits in `buf` (left-aligned).
     n: u32,
-    /// Zero bits made up past a marker or the end of the data; consuming
-    /// any of them means the scan is short.
-    padded: u32,
 }
 
 impl<'a> Bits<'a> {
-    pub(super) fn new(data: &'a [u8]) -> Self {
+    /// The bits of `data`'s first `len` bytes; `data` continues with zeros.
+    pub(super) fn new(data: &'a [u8], len: usize) -> Self {
         Bits {
             data,
+            real_bits: 8 * len,
             pos: 0,
             buf: 0,
             n: 0,
-            padded: 0,
         }
     }
 
-    #[inline]
-    fn refill(&mut self) {
-        // Fast path: eight plain bytes at once.
-        if self.n <= 56
-            && let Some(chunk) = self.data.get(self.pos..self.pos + 8)
-        {
-            let word = u64::from_be_bytes(chunk.try_into().unwrap_or([0xFF; 8]));
-            // No 0xFF byte among them (classic "has zero byte" test on !word).
-            let inv = !word;
-            if (inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080) == 0 {
-                let take = (64 - self.n) / 8;
-                let bits = take * 8;
-                self.buf |= (word >> (64 - bits)) << (64 - self.n - bits);
-                self.n += bits;
-                self.pos += take as usize;
-                return;
-            }
-        }
-        while self.n <= 56 {
-            let byte = match self.data.get(self.pos) {
-                Some(&0xFF) => match self.data.get(self.pos + 1) {
-                    Some(0x00) => {
-                        self.pos += 2;
-                        0xFF
-                    }
-                    _ => {
-                        // A marker (or the end): stay on it, feed zeros.
-                        self.padded += 8;
-                        0
-                    }
-                },
-                Some(&b) => {
-                    self.pos += 1;
-                    b
-                }
-                None => {
-                    self.padded += 8;
-                    0
-                }
-            };
-            self.buf |= u64::from(byte) << (56 - self.n);
-            self.n += 8;
-        }
+    /// At least 56 valid bits. Past the padding (a corrupt stream that
+    /// keeps reading) the loaded bits are zeros too.
+    #[inline(always)]
+    pub(super) fn refill(&mut self) {
+        let word = match self.data.get(self.pos..).and_then(|d| d.first_chunk::<8>()) {
+            Some(bytes) => u64::from_be_bytes(*bytes),
+            None => 0,
+        };
+        self.buf |= word >> self.n;
+        self.pos += ((63 - self.n) >> 3) as usize;
+        self.n |= 56;
     }
 
     /// One AC coefficient in a single step when its code and value bits are
     /// short (the common case): `Some((run, value))`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn ac_fast(&mut self, t: &Table) -> Option<(usize, i32)> {
-        if self.n < 16 {
-            self.refill();
-        }
         let e = t.ac_fast[(self.buf >> (64 - LOOKUP_BITS)) as usize];
         if e == 0 {
             return None;
         }
         self.consume((e & 0xFF) as u32);
-        Some((((e >> 8) & 0xFF) as usize, e >> 16))
+        Some((((e >> 8) & 0xF) as usize, e >> 16))
     }
 
-    /// Whether bits that were made up (past a marker) have been consumed.
+    /// Whether bits past the interval's data (the padding) have been
+    /// consumed.
     pub(super) fn overran(&self) -> bool {
-        self.n < self.padded
+        8 * self.pos - self.n as usize > self.real_bits
     }
 
-    #[inline]
+    /// Drop `k` bits; the decoder's one refill per symbol keeps `k ≤ n`.
+    #[inline(always)]
     fn consume(&mut self, k: u32) {
+        debug_assert!(k <= self.n, "{k} bits consumed, {} valid", self.n);
         self.buf <<= k;
         self.n -= k;
     }
 
     /// `k` (0..=16) raw bits.
-    #[inline]
+    #[inline(always)]
     pub(super) fn get(&mut self, k: u32) -> i32 {
         if k == 0 {
             return 0;
-        }
-        if self.n < k {
-            self.refill();
         }
         let v = (self.buf >> (64 - k)) as i32;
         self.consume(k);
@@ -187,50 +172,36 @@ impl<'a> Bits<'a> {
     }
 
     /// The next Huffman symbol; `None` for a code no table entry has.
-    #[inline]
+    #[inline(always)]
     pub(super) fn decode(&mut self, t: &Table) -> Option<u8> {
-        if self.n < 16 {
-            self.refill();
-        }
         let e = t.fast[(self.buf >> (64 - LOOKUP_BITS)) as usize];
-        if e != 0 {
-            self.consume(u32::from(e >> 8));
-            return Some(e as u8);
-        }
-        let mut len = LOOKUP_BITS as usize + 1;
-        let mut code = (self.buf >> (64 - len)) as i32;
-        while code > t.maxcode[len] {
-            len += 1;
-            if len > 16 {
-                return None;
-            }
-            code = (self.buf >> (64 - len)) as i32;
-        }
-        self.consume(len as u32);
-        t.symbols.get((code + t.valoffset[len]) as usize).copied()
-    }
-
-    /// Expect restart marker `RSTm` next and skip it, dropping the bits
-    /// left in the buffer (the previous interval's fill bits). `refill`
-    /// never reads past a marker, so the marker is at or after `pos`;
-    /// stray bytes before it are skipped, as libjpeg does.
-    pub(super) fn restart(&mut self, m: u8) -> bool {
-        self.buf = 0;
-        self.n = 0;
-        self.padded = 0;
-        while let Some(&b) = self.data.get(self.pos) {
-            if b == 0xFF && !matches!(self.data.get(self.pos + 1), Some(0x00 | 0xFF) | None) {
-                break;
-            }
-            self.pos += 1;
-        }
-        if self.data.get(self.pos..self.pos + 2) == Some(&[0xFF, 0xD0 + m][..]) {
-            self.pos += 2;
-            true
+        let (len, symbol) = if e != 0 {
+            (u32::from(e >> 8), e as u8)
         } else {
-            false
-        }
+            long_code(self.buf, t)?
+        };
+        self.consume(len);
+        Some(symbol)
     }
+}
+
+/// A code longer than `LOOKUP_BITS` at the top of `buf` (which holds at
+/// least 16 valid bits): its length and symbol, `None` when no code of up
+/// to 16 bits matches.
+#[cold]
+#[inline(never)]
+fn long_code(buf: u64, t: &Table) -> Option<(u32, u8)> {
+    let mut len = LOOKUP_BITS as usize + 1;
+    let mut code = (buf >> (64 - len)) as i32;
+    while code > t.maxcode[len] {
+        len += 1;
+        if len > 16 {
+            return None;
+        }
+        code = (buf >> (64 - len)) as i32;
+    }
+    let symbol = t.symbols.get((code + t.valoffset[len]) as usize)?;
+    Some((len as u32, *symbol))
 }
 
 /// Sign-extend `v`, `s` bits of a coefficient difference (T.81 F.2.2.1).
@@ -257,17 +228,25 @@ mod tests {
         counts[1] = 1;
         counts[2] = 1;
         let t = Table::new(&counts, &[5, 6, 7]).expect("valid");
-        // Bits: 0 10 110, then 00 to end the byte, then a stuffed 0xFF.
-        let data = [0b0101_1000, 0xFF, 0x00, 0xFF, 0xD9];
-        let mut b = Bits::new(&data);
+        // Bits: 0 10 110, then 00 to end the byte, then 0xFF (unstuffed),
+        // then the zero padding.
+        let data = [0b0101_1000, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut b = Bits::new(&data, 2);
+        b.refill();
         assert_eq!(b.decode(&t), Some(5));
         assert_eq!(b.decode(&t), Some(6));
         assert_eq!(b.decode(&t), Some(7));
         assert_eq!(b.get(2), 0);
+        b.refill();
         assert_eq!(b.get(8), 0xFF);
         assert!(!b.overran());
-        assert_eq!(b.get(8), 0);
+        assert_eq!(b.get(1), 0);
         assert!(b.overran());
+        // Reading on past the padding gives zeros, and no panic.
+        for _ in 0..4 {
+            b.refill();
+            assert_eq!(b.get(16), 0);
+        }
         let mut over = [0u8; 16];
         over[0] = 3;
         assert!(Table::new(&over, &[1, 2, 3]).is_none());

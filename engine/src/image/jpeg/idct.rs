@@ -123,24 +123,26 @@ fn butterfly(c: &[V; 8]) -> [V; 8] {
     butterfly_body!(c, add, sub, mul, |a| shl(a, CONST_BITS))
 }
 
-/// Inverse DCT of one block of dequantised coefficients (natural order),
-/// writing 8 rows of 8 samples at `out[r * stride ..]` (`out` must hold
-/// `7 · stride + 8` samples).
+/// Inverse DCT of one block of quantised coefficients `coef` and their
+/// quantisation table `q` (both in natural order; dequantised here, as
+/// libjpeg's IDCT does, which keeps the multiplications out of the
+/// sequential Huffman loop), writing 8 rows of 8 samples at
+/// `out[r * stride ..]` (`out` must hold `7 · stride + 8` samples).
 ///
 /// libjpeg skips the arithmetic for columns and rows without AC terms; the
 /// result of the full computation is the same there (the shortcuts are
 /// exact), so doing all eight lanes at once changes nothing.
 #[inline]
-pub(super) fn idct_islow(coef: &[i32; 64], out: &mut [u8], stride: usize) {
+pub(super) fn idct_islow(coef: &[i32; 64], q: &[i32; 64], out: &mut [u8], stride: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { avx2::idct(coef, out, stride) };
+            unsafe { avx2::idct(coef, q, out, stride) };
             return;
         }
     }
-    idct_portable(coef, out, stride);
+    idct_portable(coef, q, out, stride);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -174,11 +176,12 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn idct(coef: &[i32; 64], out: &mut [u8], stride: usize) {
-        let (rows, _) = coef.as_chunks::<8>();
+    pub(super) fn idct(coef: &[i32; 64], q: &[i32; 64], out: &mut [u8], stride: usize) {
+        let ((rows, _), (qrows, _)) = (coef.as_chunks::<8>(), q.as_chunks::<8>());
         // SAFETY: each row is 8 i32 = 32 bytes; unaligned loads.
+        let load = |row: &[i32; 8]| unsafe { _mm256_loadu_si256(row.as_ptr().cast()) };
         let c: [M; 8] =
-            std::array::from_fn(|r| unsafe { _mm256_loadu_si256(rows[r].as_ptr().cast()) });
+            std::array::from_fn(|r| _mm256_mullo_epi32(load(&rows[r]), load(&qrows[r])));
         // Pass 1 (lanes are columns), descale by CONST_BITS - PASS1_BITS.
         let o = butterfly(c);
         let r1 = k(1 << (CONST_BITS - PASS1_BITS - 1));
@@ -223,9 +226,11 @@ mod avx2 {
 #[inline(always)]
 // Lane `r` of every output vector goes to row `r`: indexing says it best.
 #[allow(clippy::needless_range_loop)]
-fn idct_portable(coef: &[i32; 64], out: &mut [u8], stride: usize) {
+fn idct_portable(coef: &[i32; 64], q: &[i32; 64], out: &mut [u8], stride: usize) {
     // Pass 1: lanes are columns, c[k] is row k.
-    let c: [V; 8] = std::array::from_fn(|r| std::array::from_fn(|j| coef[r * 8 + j]));
+    let c: [V; 8] = std::array::from_fn(|r| {
+        std::array::from_fn(|j| coef[r * 8 + j].wrapping_mul(q[r * 8 + j]))
+    });
     let ws = butterfly(&c).map(|v| descale_v(v, CONST_BITS - PASS1_BITS));
     // Pass 2: lanes are rows, c[k] is column k of the workspace.
     let t: [V; 8] = std::array::from_fn(|k| std::array::from_fn(|r| ws[r][k]));
@@ -255,16 +260,19 @@ pub(super) fn idct_dc(dc: i32, out: &mut [u8], stride: usize) {
 mod tests {
     use super::*;
 
+    /// The quantisation table that leaves coefficients as they are.
+    const ONES: [i32; 64] = [1; 64];
+
     #[test]
     fn dc_only_block_is_flat_and_rounded() {
         // DC 80 (dequantised) → 80 / 8 = 10 above mid-grey.
         let mut coef = [0i32; 64];
         coef[0] = 80;
         let mut out = [0u8; 64];
-        idct_islow(&coef, &mut out, 8);
+        idct_islow(&coef, &ONES, &mut out, 8);
         assert!(out.iter().all(|&v| v == 138));
         coef[0] = -2000; // far below black: clamped to 0
-        idct_islow(&coef, &mut out, 8);
+        idct_islow(&coef, &ONES, &mut out, 8);
         assert!(out.iter().all(|&v| v == 0));
     }
 
@@ -276,7 +284,7 @@ mod tests {
             let mut coef = [0i32; 64];
             coef[0] = dc;
             let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
-            idct_islow(&coef, &mut a, 8);
+            idct_islow(&coef, &ONES, &mut a, 8);
             idct_dc(dc, &mut b, 8);
             assert_eq!(a, b, "dc {dc}");
         }
@@ -297,20 +305,24 @@ mod tests {
     }
 
     #[test]
-    fn simd_and_portable_agree() {
+    fn simd_and_portable_agree_and_dequantise() {
         let mut seed = 0x2545_f491u32;
         for round in 0..2000 {
-            let mut coef = [0i32; 64];
-            for c in coef.iter_mut() {
+            let (mut coef, mut q) = ([0i32; 64], [0i32; 64]);
+            for (c, q) in coef.iter_mut().zip(q.iter_mut()) {
                 seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 // Mostly plausible values, sometimes absurd ones (wrapping).
-                let span = if round % 10 == 0 { 1 << 20 } else { 1500 };
+                let span = if round % 10 == 0 { 1 << 20 } else { 150 };
                 *c = (seed >> 4) as i32 % span - span / 2;
+                *q = 1 + (seed >> 24) as i32 % 40;
             }
-            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
-            idct_islow(&coef, &mut a, 8);
-            idct_portable(&coef, &mut b, 8);
+            let dequantised: [i32; 64] = std::array::from_fn(|i| coef[i].wrapping_mul(q[i]));
+            let (mut a, mut b, mut c) = ([0u8; 64], [0u8; 64], [0u8; 64]);
+            idct_islow(&coef, &q, &mut a, 8);
+            idct_portable(&coef, &q, &mut b, 8);
+            idct_portable(&dequantised, &ONES, &mut c, 8);
             assert_eq!(a, b);
+            assert_eq!(b, c);
         }
     }
 
@@ -329,7 +341,7 @@ mod tests {
                 *c = (seed >> 8) as i32 % (2 * span + 1) - span;
             }
             let mut out = [0u8; 64];
-            idct_islow(&coef, &mut out, 8);
+            idct_islow(&coef, &ONES, &mut out, 8);
             for y in 0..8 {
                 for x in 0..8 {
                     let mut s = 0.0f64;

@@ -17,9 +17,11 @@
 mod color;
 mod huffman;
 mod idct;
+mod intervals;
 mod planes;
 
 use huffman::{Bits, Table, extend};
+use intervals::Intervals;
 use planes::{Plane, buffer};
 pub(crate) use planes::{Planes, Scratch};
 
@@ -265,7 +267,10 @@ fn decode_scan(
             }
         })
         .collect();
-    let mut bits = Bits::new(data);
+    let intervals = Intervals::split(data);
+    let mut interval = 0;
+    let (first, len, mut ends_with) = intervals.get(interval)?;
+    let mut bits = Bits::new(first, len);
     let mut pred = vec![0i32; ns];
     let mut coef = [0i32; 64];
     let mut next_rst = 0u8;
@@ -273,9 +278,12 @@ fn decode_scan(
     for my in 0..mcuy {
         for mx in 0..mcux {
             if restart > 0 && mcus > 0 && mcus.is_multiple_of(restart) {
-                if !bits.restart(next_rst) {
+                if ends_with != Some(next_rst) {
                     return None;
                 }
+                interval += 1;
+                let (data, len, rst) = intervals.get(interval)?;
+                (bits, ends_with) = (Bits::new(data, len), rst);
                 next_rst = (next_rst + 1) & 7;
                 pred.fill(0);
             }
@@ -285,15 +293,15 @@ fn decode_scan(
                 let plane = &mut planes[ci];
                 for by in 0..v {
                     for bx in 0..h {
-                        let ac = decode_block(&mut bits, dct, act, q, &mut pred[ci], &mut coef)?;
+                        let ac = decode_block(&mut bits, dct, act, &mut pred[ci], &mut coef)?;
                         let row = (my * v + by) * 8;
                         let col = (mx * h + bx) * 8;
                         let start = row * plane.stride + col;
                         let out = &mut plane.data[start..];
                         if ac {
-                            idct::idct_islow(&coef, out, plane.stride);
+                            idct::idct_islow(&coef, q, out, plane.stride);
                         } else {
-                            idct::idct_dc(coef[0], out, plane.stride);
+                            idct::idct_dc(coef[0] * q[0], out, plane.stride);
                         }
                     }
                 }
@@ -313,53 +321,91 @@ fn decode_scan(
     })
 }
 
-/// Decode one block's coefficients, dequantised, in natural order;
-/// whether any AC coefficient was coded.
+/// Decode one block's coefficients, quantised (the IDCT dequantises, as
+/// libjpeg's does), in natural order; whether any AC coefficient was coded.
 #[inline]
 fn decode_block(
     bits: &mut Bits,
     dc: &Table,
     ac: &Table,
-    q: &[i32; 64],
+    pred: &mut i32,
+    coef: &mut [i32; 64],
+) -> Option<bool> {
+    // A local copy keeps the bit buffer in registers (see `Bits`); it is
+    // written back only when the block decoded.
+    let mut bits_here = *bits;
+    let bits_in = &mut bits_here;
+    let any = decode_coefficients(bits_in, dc, ac, pred, coef)?;
+    *bits = bits_here;
+    Some(any)
+}
+
+#[inline(always)]
+fn decode_coefficients(
+    bits: &mut Bits,
+    dc: &Table,
+    ac: &Table,
     pred: &mut i32,
     coef: &mut [i32; 64],
 ) -> Option<bool> {
     coef.fill(0);
+    bits.refill();
     let s = u32::from(bits.decode(dc)?);
     if s > 16 {
         return None;
     }
     *pred = pred.wrapping_add(extend(bits.get(s), s));
-    // libjpeg stores coefficients as 16-bit values before dequantising.
-    coef[0] = i32::from(*pred as i16) * q[0];
+    // libjpeg stores coefficients as 16-bit values; the IDCT dequantises.
+    coef[0] = i32::from(*pred as i16);
+    // Two AC symbols per refill: a refill leaves at least 56 bits, and a
+    // symbol takes at most 16 code bits and 10 value bits (the most an AC
+    // coefficient of 8-bit samples has; `ac_symbol` refills before reading
+    // more).
     let mut k = 1usize;
-    let mut any = false;
     while k < 64 {
-        if let Some((r, v)) = bits.ac_fast(ac) {
-            k += r;
-            let z = NATURAL[k];
-            coef[z] = v * q[z];
-            k += 1;
-            any = true;
-            continue;
+        bits.refill();
+        if !ac_symbol(bits, ac, coef, &mut k)? || k >= 64 {
+            break;
         }
-        let rs = bits.decode(ac)?;
-        let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-        if s != 0 {
-            k += r;
-            let v = extend(bits.get(s), s);
-            let z = NATURAL[k];
-            coef[z] = i32::from(v as i16) * q[z];
-            k += 1;
-            any = true;
-        } else if r == 15 {
-            k += 16;
-        } else {
+        if !ac_symbol(bits, ac, coef, &mut k)? {
             break;
         }
     }
-    Some(any)
+    // Whether any AC symbol was coded (a zero run alone, which no encoder
+    // writes, takes the full IDCT, which gives the same flat block).
+    Some(k > 1)
 }
+
+/// One AC symbol at zig-zag position `*k`: the coefficient stored and `*k`
+/// moved past it (or past a run of 16 zeros); `Some(false)` at the end of
+/// the block, `None` for an invalid code.
+#[inline(always)]
+fn ac_symbol(bits: &mut Bits, ac: &Table, coef: &mut [i32; 64], k: &mut usize) -> Option<bool> {
+    if let Some((r, v)) = bits.ac_fast(ac) {
+        let z = NATURAL[*k + r];
+        coef[z] = v;
+        *k += r + 1;
+        return Some(true);
+    }
+    let rs = bits.decode(ac)?;
+    let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+    if s != 0 {
+        if s > 10 {
+            bits.refill();
+        }
+        let v = extend(bits.get(s), s);
+        let z = NATURAL[*k + r];
+        coef[z] = i32::from(v as i16);
+        *k += r + 1;
+        Some(true)
+    } else if r == 15 {
+        *k += 16;
+        Some(true)
+    } else {
+        Some(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,11 +15,12 @@ pub(super) struct Plane {
     pub(super) height: usize,
 }
 
-/// Plane buffers up to this size are kept for the next decode on the same
-/// thread (at most [`POOL_BUFFERS`] of them; see `image/reuse.rs` for why):
-/// 3 × 4 MiB per thread at most; larger images allocate as usual.
+/// Buffers up to this size (the three planes and the unstuffed scan data)
+/// are kept for the next decode on the same thread (at most
+/// [`POOL_BUFFERS`] of them; see `image/reuse.rs` for why): 4 × 4 MiB per
+/// thread at most; larger images allocate as usual.
 const POOL_MAX_BYTES: usize = 4 << 20;
-const POOL_BUFFERS: usize = 3;
+const POOL_BUFFERS: usize = 4;
 
 thread_local! {
     static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -37,12 +38,16 @@ pub(super) fn buffer(n: usize) -> Vec<u8> {
     b
 }
 
+/// Keeps `b` for a later [`buffer`] on this thread if it is small enough.
+pub(super) fn recycle(b: Vec<u8>) {
+    if b.capacity() <= POOL_MAX_BYTES {
+        reuse::give_back(&POOL, b, POOL_BUFFERS);
+    }
+}
+
 impl Drop for Plane {
     fn drop(&mut self) {
-        let b = std::mem::take(&mut self.data);
-        if b.capacity() <= POOL_MAX_BYTES {
-            reuse::give_back(&POOL, b, POOL_BUFFERS);
-        }
+        recycle(std::mem::take(&mut self.data));
     }
 }
 
