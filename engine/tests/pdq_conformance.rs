@@ -211,7 +211,10 @@ fn sequential_jpegs_with_restart_markers_take_the_exact_decoder() {
             }
         }
     }
-    assert!(with_restarts >= 10, "only {with_restarts} files have restart markers");
+    assert!(
+        with_restarts >= 10,
+        "only {with_restarts} files have restart markers"
+    );
 }
 
 /// Cut and corrupted copies of a file with restart markers decode or are
